@@ -1,0 +1,208 @@
+//! The fields of a record and the changes between two versions of them.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map;
+
+use serde::{Deserialize, Serialize};
+
+use super::FieldValue;
+
+static NULL: FieldValue = FieldValue::Null;
+
+/// The fields of a record: field name -> value, ordered by name so that diffs, hashes
+/// and serialized forms are deterministic.
+///
+/// A field that is absent reads as [`FieldValue::Null`], and two `Fields` are equal
+/// when every name reads the same, so `{"due": null}` equals `{}`.
+///
+/// ```
+/// use devflow_sync_core::model::{FieldValue, Fields};
+/// let mut fields = Fields::new();
+/// fields.insert("title", "Checkout flow");
+/// fields.insert("labels", FieldValue::set(["web"]));
+/// assert_eq!(fields.get("title").as_str(), Some("Checkout flow"));
+/// assert!(fields.get("due").is_null());
+/// let mut same = fields.clone();
+/// same.insert("due", FieldValue::Null);
+/// assert_eq!(fields, same);
+/// ```
+#[derive(Clone, Debug, Default, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Fields(BTreeMap<String, FieldValue>);
+
+impl Fields {
+    /// No fields.
+    pub fn new() -> Self {
+        Self(BTreeMap::new())
+    }
+
+    /// The value of `name`, [`FieldValue::Null`] when absent.
+    pub fn get(&self, name: &str) -> &FieldValue {
+        self.0.get(name).unwrap_or(&NULL)
+    }
+
+    /// Whether `name` is present (even with a null value).
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// Sets `name` to `value`, returning the previous value when there was one.
+    pub fn insert(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<FieldValue>,
+    ) -> Option<FieldValue> {
+        self.0.insert(name.into(), value.into())
+    }
+
+    /// Sets `name` to `value` and returns `self`, for building literals.
+    #[must_use]
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<FieldValue>) -> Self {
+        self.insert(name, value);
+        self
+    }
+
+    /// Removes `name`, returning its value when it was present.
+    pub fn remove(&mut self, name: &str) -> Option<FieldValue> {
+        self.0.remove(name)
+    }
+
+    /// The number of present fields (nulls included).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no field is present.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The fields in name order.
+    pub fn iter(&self) -> btree_map::Iter<'_, String, FieldValue> {
+        self.0.iter()
+    }
+
+    /// The field names in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// Applies changes: each change sets its field to `new` (a null `new` is kept as an
+    /// explicit null, which providers read as "clear this field").
+    pub fn apply<'a>(&mut self, changes: impl IntoIterator<Item = &'a FieldChange>) {
+        for change in changes {
+            self.0.insert(change.field.clone(), change.new.clone());
+        }
+    }
+
+    /// Applies changes only if every field still holds the change's `old` value, so a
+    /// change computed against a stale copy cannot silently overwrite a newer edit.
+    /// Nothing is applied when one does not match.
+    ///
+    /// ```
+    /// use devflow_sync_core::model::{FieldChange, Fields};
+    /// let mut fields = Fields::new().with("title", "B");
+    /// let stale = FieldChange::new("title", "A", "C");
+    /// let err = fields.try_apply([&stale]).unwrap_err();
+    /// assert_eq!(err.field, "title");
+    /// assert_eq!(fields.get("title").as_str(), Some("B"));
+    /// ```
+    pub fn try_apply<'a, I>(&mut self, changes: I) -> Result<(), StaleChange>
+    where
+        I: IntoIterator<Item = &'a FieldChange>,
+        I::IntoIter: Clone,
+    {
+        let changes = changes.into_iter();
+        for change in changes.clone() {
+            let current = self.get(&change.field);
+            if *current != change.old {
+                return Err(StaleChange {
+                    field: change.field.clone(),
+                    expected: change.old.clone(),
+                    found: current.clone(),
+                });
+            }
+        }
+        self.apply(changes);
+        Ok(())
+    }
+}
+
+impl PartialEq for Fields {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.iter().all(|(k, v)| other.get(k) == v)
+            && other.0.iter().all(|(k, v)| self.get(k) == v)
+    }
+}
+
+impl<K: Into<String>, V: Into<FieldValue>> FromIterator<(K, V)> for Fields {
+    fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
+        Self(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+impl<K: Into<String>, V: Into<FieldValue>> Extend<(K, V)> for Fields {
+    fn extend<T: IntoIterator<Item = (K, V)>>(&mut self, iter: T) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl IntoIterator for Fields {
+    type Item = (String, FieldValue);
+    type IntoIter = btree_map::IntoIter<String, FieldValue>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Fields {
+    type Item = (&'a String, &'a FieldValue);
+    type IntoIter = btree_map::Iter<'a, String, FieldValue>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// One field going from `old` to `new`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// The field name.
+    pub field: String,
+    /// The value before ([`FieldValue::Null`] when it was absent).
+    pub old: FieldValue,
+    /// The value after.
+    pub new: FieldValue,
+}
+
+impl FieldChange {
+    /// A change of `field` from `old` to `new`.
+    pub fn new(
+        field: impl Into<String>,
+        old: impl Into<FieldValue>,
+        new: impl Into<FieldValue>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            old: old.into(),
+            new: new.into(),
+        }
+    }
+}
+
+/// A change whose `old` value no longer matches the field (see [`Fields::try_apply`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("field {field:?} changed underneath: expected {expected:?}, found {found:?}")]
+pub struct StaleChange {
+    /// The field that moved on.
+    pub field: String,
+    /// What the change expected to replace.
+    pub expected: FieldValue,
+    /// What the field holds now.
+    pub found: FieldValue,
+}
