@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::hash::Hash;
 
+use super::HierarchyRules;
 use super::validate::{Candidate, ParentLookup};
 use super::violation::{Facts, Violation, ViolationKind};
-use super::HierarchyRules;
 use crate::model::ItemKind;
 
 /// One item of a batch: like a [`Candidate`], with owned ids.
@@ -276,7 +276,7 @@ impl HierarchyRules {
                     item_kind: item.kind,
                     parent: item.parent.as_ref().map(ToString::to_string),
                     parent_kind: item.parent.as_ref().and_then(|p| lookup.kind_of(p)),
-                    valid_parents: self.allowed_parents(item.kind),
+                    valid_parents: self.parent_set(item.kind),
                     root_allowed: self.may_be_root(item.kind),
                 }
                 .cycle(item.parent.as_ref() == Some(&item.id)))

@@ -11,7 +11,7 @@ mod validate;
 mod violation;
 
 pub use batch::{BatchItem, BatchPlan, CycleError, order_parents_first};
-pub use rules::{HierarchyRules, HierarchyRulesBuilder};
+pub use rules::{HierarchyRules, HierarchyRulesBuilder, KindSet};
 pub use validate::{Candidate, FnLookup, NoLookup, ParentLookup, Placement};
 pub use violation::{Violation, ViolationKind};
 

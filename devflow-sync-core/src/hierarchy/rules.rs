@@ -2,37 +2,95 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use crate::model::ItemKind;
 
-/// A small set of [`ItemKind`]s.
+/// A set of [`ItemKind`]s, as small as a byte; serialized as a list in hierarchy order.
+///
+/// ```
+/// use devflow_sync_core::hierarchy::KindSet;
+/// use devflow_sync_core::model::ItemKind;
+/// let set: KindSet = [ItemKind::Story, ItemKind::Prd].into_iter().collect();
+/// assert_eq!(set.to_vec(), vec![ItemKind::Prd, ItemKind::Story]);
+/// assert_eq!(serde_json::to_string(&set).unwrap(), r#"["prd","story"]"#);
+/// ```
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub(crate) struct KindSet(u8);
+pub struct KindSet(u8);
 
 impl KindSet {
     const fn bit(kind: ItemKind) -> u8 {
         1 << kind.level()
     }
 
-    pub(crate) const fn contains(self, kind: ItemKind) -> bool {
+    /// No kinds.
+    pub const fn empty() -> Self {
+        Self(0)
+    }
+
+    /// Whether `kind` is in the set.
+    pub const fn contains(self, kind: ItemKind) -> bool {
         self.0 & Self::bit(kind) != 0
     }
 
-    pub(crate) fn insert(&mut self, kind: ItemKind) {
+    /// Adds `kind`.
+    pub fn insert(&mut self, kind: ItemKind) {
         self.0 |= Self::bit(kind);
     }
 
-    pub(crate) fn remove(&mut self, kind: ItemKind) {
+    /// Removes `kind`.
+    pub fn remove(&mut self, kind: ItemKind) {
         self.0 &= !Self::bit(kind);
     }
 
-    pub(crate) fn iter(self) -> impl Iterator<Item = ItemKind> {
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The number of kinds in the set.
+    pub const fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The kinds, from the root level down.
+    pub fn iter(self) -> impl Iterator<Item = ItemKind> {
         ItemKind::ALL.into_iter().filter(move |k| self.contains(*k))
+    }
+
+    /// The kinds as a vector, from the root level down.
+    pub fn to_vec(self) -> Vec<ItemKind> {
+        self.iter().collect()
+    }
+}
+
+impl FromIterator<ItemKind> for KindSet {
+    fn from_iter<T: IntoIterator<Item = ItemKind>>(iter: T) -> Self {
+        let mut set = KindSet::empty();
+        for kind in iter {
+            set.insert(kind);
+        }
+        set
     }
 }
 
 impl fmt::Debug for KindSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for KindSet {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for KindSet {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Vec::<ItemKind>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
     }
 }
 
@@ -148,7 +206,8 @@ impl HierarchyRules {
         self.allow_external_creation
     }
 
-    pub(crate) fn parent_set(&self, kind: ItemKind) -> KindSet {
+    /// The kinds `kind` may sit under, as a set.
+    pub fn parent_set(&self, kind: ItemKind) -> KindSet {
         self.parents[kind.level()]
     }
 }
@@ -163,7 +222,8 @@ impl fmt::Debug for HierarchyRules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
         for kind in ItemKind::ALL {
-            let mut parents: Vec<&str> = self.parent_set(kind).iter().map(ItemKind::as_str).collect();
+            let mut parents: Vec<&str> =
+                self.parent_set(kind).iter().map(ItemKind::as_str).collect();
             if self.roots.contains(kind) {
                 parents.insert(0, "(root)");
             }

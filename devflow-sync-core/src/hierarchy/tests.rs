@@ -73,7 +73,10 @@ fn messages_and_suggested_actions_are_written_for_a_person() {
     let check = |kind, parent: Option<&str>, message: &str, action: &str| {
         let parent = parent.map(id);
         let v = rules
-            .validate(&Candidate::new(kind).id(&me).parent(parent.as_ref()), &known)
+            .validate(
+                &Candidate::new(kind).id(&me).parent(parent.as_ref()),
+                &known,
+            )
             .unwrap_err();
         assert_eq!(v.message, message);
         assert_eq!(v.suggested_action, action);
@@ -81,7 +84,7 @@ fn messages_and_suggested_actions_are_written_for_a_person() {
         v
     };
     let v = check(Story, None, "Story requires a parent", "Link to an epic");
-    assert_eq!(v.valid_parents, vec![Epic]);
+    assert_eq!(v.valid_parents.to_vec(), vec![Epic]);
     assert_eq!(
         v.to_string(),
         "s-1: Story requires a parent (suggested action: Link to an epic)"
@@ -225,9 +228,15 @@ fn custom_rules_from_the_builder() {
     let v = rules
         .validate(&Candidate::<ItemId>::new(Prd), &NoLookup)
         .unwrap_err();
-    assert_eq!(v.message, "PRD items are not allowed by these hierarchy rules");
+    assert_eq!(
+        v.message,
+        "PRD items are not allowed by these hierarchy rules"
+    );
 
-    let stricter = HierarchyRules::devflow().to_builder().not_root(Epic).build();
+    let stricter = HierarchyRules::devflow()
+        .to_builder()
+        .not_root(Epic)
+        .build();
     let v = stricter
         .validate(&Candidate::<ItemId>::new(Epic), &NoLookup)
         .unwrap_err();
@@ -285,7 +294,9 @@ fn batch_orders_parents_first_keeping_sibling_order() {
     let names: Vec<&str> = plan.order.iter().map(|&i| batch[i].id.as_str()).collect();
     assert_eq!(
         names,
-        ["prd-1", "epic-1", "story-1", "task-2", "task-1", "sub-1", "epic-2"]
+        [
+            "prd-1", "epic-1", "story-1", "task-2", "task-1", "sub-1", "epic-2"
+        ]
     );
     // Every item comes after its parent.
     for (pos, &i) in plan.order.iter().enumerate() {
@@ -347,4 +358,17 @@ fn batch_finds_cycles_and_orphans_and_blocks_their_descendants() {
     assert_eq!(plan.blocked, vec![1]);
     assert_eq!(plan.order, vec![3]);
     assert!(!plan.is_clean());
+}
+
+#[test]
+fn violations_round_trip_through_json_for_journals() {
+    let v = HierarchyRules::devflow()
+        .validate(&Candidate::<ItemId>::new(Story), &NoLookup)
+        .unwrap_err();
+    let json = serde_json::to_value(&v).unwrap();
+    assert_eq!(json["kind"], "missing_parent");
+    assert_eq!(json["valid_parents"], serde_json::json!(["epic"]));
+    assert_eq!(serde_json::from_value::<Violation>(json).unwrap(), v);
+    // Small enough to return by value from hot paths.
+    assert!(std::mem::size_of::<Violation>() < 128);
 }

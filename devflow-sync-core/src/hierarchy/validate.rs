@@ -183,7 +183,7 @@ impl HierarchyRules {
             item_kind: item.kind,
             parent: item.parent.map(ToString::to_string),
             parent_kind: None,
-            valid_parents: self.allowed_parents(item.kind),
+            valid_parents: self.parent_set(item.kind),
             root_allowed: self.may_be_root(item.kind),
         };
 

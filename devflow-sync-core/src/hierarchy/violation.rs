@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::KindSet;
 use crate::model::ItemKind;
 
 /// The kind of a [`Violation`].
@@ -75,7 +76,7 @@ pub struct Violation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_kind: Option<ItemKind>,
     /// The kinds the item may sit under.
-    pub valid_parents: Vec<ItemKind>,
+    pub valid_parents: KindSet,
     /// What is wrong, e.g. "Story cannot have task as parent. Valid parents: epic".
     pub message: String,
     /// What a person can do, e.g. "Move it under an epic".
@@ -87,13 +88,17 @@ impl fmt::Display for Violation {
         if let Some(item) = &self.item {
             write!(f, "{item}: ")?;
         }
-        write!(f, "{} (suggested action: {})", self.message, self.suggested_action)
+        write!(
+            f,
+            "{} (suggested action: {})",
+            self.message, self.suggested_action
+        )
     }
 }
 
 /// "an epic or a story".
-fn with_articles(kinds: &[ItemKind]) -> String {
-    join(kinds.iter().map(|k| k.with_article()), " or ")
+fn with_articles(kinds: KindSet) -> String {
+    join(kinds.iter().map(ItemKind::with_article), " or ")
 }
 
 fn join<'a>(parts: impl Iterator<Item = &'a str>, sep: &str) -> String {
@@ -113,7 +118,7 @@ pub(crate) struct Facts {
     pub(crate) item_kind: ItemKind,
     pub(crate) parent: Option<String>,
     pub(crate) parent_kind: Option<ItemKind>,
-    pub(crate) valid_parents: Vec<ItemKind>,
+    pub(crate) valid_parents: KindSet,
     pub(crate) root_allowed: bool,
 }
 
@@ -141,14 +146,14 @@ impl Facts {
         } else {
             (
                 format!("{label} requires a parent"),
-                format!("Link to {}", with_articles(&self.valid_parents)),
+                format!("Link to {}", with_articles(self.valid_parents)),
             )
         };
         self.into_violation(ViolationKind::MissingParent, message, action)
     }
 
     pub(crate) fn wrong_parent_type(self, parent_kind: ItemKind) -> Violation {
-        let mut valid: Vec<&str> = self.valid_parents.iter().map(|k| k.noun()).collect();
+        let mut valid: Vec<&str> = self.valid_parents.iter().map(ItemKind::noun).collect();
         if self.root_allowed || valid.is_empty() {
             valid.push("none");
         }
@@ -163,22 +168,25 @@ impl Facts {
             (true, false) => "Change the item's type".to_owned(),
             (false, true) => format!(
                 "Move it under {} or make it a root item",
-                with_articles(&self.valid_parents)
+                with_articles(self.valid_parents)
             ),
-            (false, false) => format!("Move it under {}", with_articles(&self.valid_parents)),
+            (false, false) => format!("Move it under {}", with_articles(self.valid_parents)),
         };
         self.into_violation(ViolationKind::WrongParentType, message, action)
     }
 
     pub(crate) fn parent_not_found(self) -> Violation {
         let parent = self.parent.as_deref().unwrap_or("?");
-        let message = format!("{} has parent {parent}, which was not found", self.item_kind.label());
+        let message = format!(
+            "{} has parent {parent}, which was not found",
+            self.item_kind.label()
+        );
         let action = if self.valid_parents.is_empty() {
             "Remove the parent link".to_owned()
         } else {
             format!(
                 "Link to an existing {}, or sync the parent first",
-                join(self.valid_parents.iter().map(|k| k.noun()), " or ")
+                join(self.valid_parents.iter().map(ItemKind::noun), " or ")
             )
         };
         self.into_violation(ViolationKind::ParentNotFound, message, action)

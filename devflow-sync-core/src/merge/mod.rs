@@ -275,7 +275,11 @@ fn merge_sets(b: &FieldValue, l: &FieldValue, r: &FieldValue) -> Option<FieldVal
         return None;
     }
     let empty = BTreeSet::new();
-    let (b, l, r) = (b.unwrap_or(&empty), l.unwrap_or(&empty), r.unwrap_or(&empty));
+    let (b, l, r) = (
+        b.unwrap_or(&empty),
+        l.unwrap_or(&empty),
+        r.unwrap_or(&empty),
+    );
     // Keep a member unless a side removed it; add what either side added.
     let merged: BTreeSet<String> = b
         .iter()
@@ -289,7 +293,11 @@ fn merge_sets(b: &FieldValue, l: &FieldValue, r: &FieldValue) -> Option<FieldVal
 
 /// Merges long texts line by line, when all three values are long texts (or null, read
 /// as the empty text). `Err` carries the first overlapping base line.
-fn merge_texts(b: &FieldValue, l: &FieldValue, r: &FieldValue) -> Option<Result<FieldValue, usize>> {
+fn merge_texts(
+    b: &FieldValue,
+    l: &FieldValue,
+    r: &FieldValue,
+) -> Option<Result<FieldValue, usize>> {
     fn as_text(v: &FieldValue) -> Option<Option<&str>> {
         match v {
             FieldValue::Null => Some(None),

@@ -268,14 +268,22 @@ impl PerField {
 
     /// `field` uses `policy`.
     #[must_use]
-    pub fn field(mut self, field: impl Into<String>, policy: impl ConflictPolicy + 'static) -> Self {
+    pub fn field(
+        mut self,
+        field: impl Into<String>,
+        policy: impl ConflictPolicy + 'static,
+    ) -> Self {
         self.fields.insert(field.into(), Arc::new(policy));
         self
     }
 
     /// `field` uses a shared `policy`.
     #[must_use]
-    pub fn field_shared(mut self, field: impl Into<String>, policy: Arc<dyn ConflictPolicy>) -> Self {
+    pub fn field_shared(
+        mut self,
+        field: impl Into<String>,
+        policy: Arc<dyn ConflictPolicy>,
+    ) -> Self {
         self.fields.insert(field.into(), policy);
         self
     }

@@ -17,24 +17,32 @@ fn lines(text: &str) -> Vec<&str> {
 }
 
 /// The changes turning `base` into `side`, neighbouring edits merged into one hunk.
+///
+/// Positions are recomputed from the operations' lengths rather than taken from their
+/// indices, and the result is checked: if the hunks do not rebuild `side`, one hunk
+/// replacing everything is returned, which can only make a merge more cautious.
 fn hunks<'a>(base: &[&str], side: &'a [&'a str]) -> Vec<Hunk<'a>> {
     let mut out: Vec<Hunk<'a>> = Vec::new();
+    let (mut old_pos, mut new_pos) = (0, 0);
+    // Where the last hunk's lines start in `side`.
     let mut side_start = 0;
-    let mut side_end = 0;
     for op in capture_diff_slices(Algorithm::Myers, base, side) {
         let (tag, old, new) = op.as_tag_tuple();
-        if tag == DiffTag::Equal {
+        let old = old_pos..old_pos + old.len();
+        let new = new_pos..new_pos + new.len();
+        (old_pos, new_pos) = (old.end, new.end);
+        if tag == DiffTag::Equal || (old.is_empty() && new.is_empty()) {
             continue;
         }
         match out.last_mut() {
-            Some(last) if last.base.end == old.start && side_end == new.start => {
+            Some(last)
+                if last.base.end == old.start && side_start + last.lines.len() == new.start =>
+            {
                 last.base.end = old.end;
-                side_end = new.end;
-                last.lines = &side[side_start..side_end];
+                last.lines = &side[side_start..new.end];
             }
             _ => {
                 side_start = new.start;
-                side_end = new.end;
                 out.push(Hunk {
                     base: old,
                     lines: &side[new],
@@ -42,7 +50,29 @@ fn hunks<'a>(base: &[&str], side: &'a [&'a str]) -> Vec<Hunk<'a>> {
             }
         }
     }
+    if old_pos != base.len() || new_pos != side.len() || !rebuilds(base, side, &out) {
+        return vec![Hunk {
+            base: 0..base.len(),
+            lines: side,
+        }];
+    }
     out
+}
+
+/// Whether applying `hunks` to `base` gives `side`.
+fn rebuilds(base: &[&str], side: &[&str], hunks: &[Hunk<'_>]) -> bool {
+    let mut rebuilt: Vec<&str> = Vec::with_capacity(side.len());
+    let mut pos = 0;
+    for hunk in hunks {
+        if hunk.base.start < pos || hunk.base.end > base.len() {
+            return false;
+        }
+        rebuilt.extend_from_slice(&base[pos..hunk.base.start]);
+        rebuilt.extend_from_slice(hunk.lines);
+        pos = hunk.base.end;
+    }
+    rebuilt.extend_from_slice(&base[pos..]);
+    rebuilt == side
 }
 
 /// Whether two hunks touch the same base lines in a way that has no single right
@@ -57,15 +87,26 @@ fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     }
 }
 
+/// Appends lines, putting a line break after a previous last line that had none (one
+/// side's final line can end up in the middle of the merged text).
+fn push_lines(out: &mut String, lines: &[&str]) {
+    for line in lines {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(line);
+    }
+}
+
 /// The text of base lines `range` with `side`'s hunks inside it applied.
 fn rewrite(base: &[&str], range: &Range<usize>, side: &[Hunk<'_>], out: &mut String) {
     let mut pos = range.start;
     for hunk in side {
-        out.extend(base[pos..hunk.base.start].iter().copied());
-        out.extend(hunk.lines.iter().copied());
+        push_lines(out, &base[pos..hunk.base.start]);
+        push_lines(out, hunk.lines);
         pos = hunk.base.end;
     }
-    out.extend(base[pos..range.end].iter().copied());
+    push_lines(out, &base[pos..range.end]);
 }
 
 /// The base lines where both sides made different, overlapping edits.
@@ -117,7 +158,7 @@ pub(crate) fn merge_lines(base: &str, local: &str, remote: &str) -> Result<Strin
                 break;
             }
         }
-        out.extend(base_lines[pos..range.start].iter().copied());
+        push_lines(&mut out, &base_lines[pos..range.start]);
         let (ours_here, theirs_here) = (&ours[first_i..i], &theirs[first_j..j]);
         if theirs_here.is_empty() {
             rewrite(&base_lines, &range, ours_here, &mut out);
@@ -133,11 +174,11 @@ pub(crate) fn merge_lines(base: &str, local: &str, remote: &str) -> Result<Strin
                     line: range.start + 1,
                 });
             }
-            out.push_str(&a);
+            push_lines(&mut out, &[a.as_str()]);
         }
         pos = range.end;
     }
-    out.extend(base_lines[pos..].iter().copied());
+    push_lines(&mut out, &base_lines[pos..]);
     Ok(out)
 }
 
@@ -145,7 +186,8 @@ pub(crate) fn merge_lines(base: &str, local: &str, remote: &str) -> Result<Strin
 mod tests {
     use super::*;
 
-    const BASE: &str = "# Checkout\n\nIntro line.\n\n## Steps\n1. Add to cart\n2. Pay\n\n## Notes\nNone yet.\n";
+    const BASE: &str =
+        "# Checkout\n\nIntro line.\n\n## Steps\n1. Add to cart\n2. Pay\n\n## Notes\nNone yet.\n";
 
     #[test]
     fn edits_to_different_lines_both_survive() {
@@ -205,6 +247,32 @@ mod tests {
         let remote = "a\nnew\nb\nc\n";
         assert_eq!(merge_lines(base, local, remote).unwrap(), "a\nnew\nB\nc\n");
         assert_eq!(merge_lines(base, remote, local).unwrap(), "a\nnew\nB\nc\n");
+    }
+
+    #[test]
+    fn hunks_rebuild_the_side_they_came_from() {
+        // A case where the diff's own indices are not in order.
+        let base = lines("beta\nbeta\neps\n");
+        let side = lines("eps\nzetaalpha\neps\nalpha\nalpha\n");
+        let h = hunks(&base, &side);
+        assert!(rebuilds(&base, &side, &h));
+        assert_eq!(
+            merge_lines(
+                "beta\nbeta\neps\n",
+                "edit0\nbeta\neps\n",
+                "eps\nzetaalpha\neps\nalpha\nalpha\n"
+            )
+            .unwrap_err(),
+            Overlap { line: 1 }
+        );
+    }
+
+    #[test]
+    fn a_final_line_without_break_is_not_glued_to_what_follows() {
+        assert_eq!(
+            merge_lines("alpha\n", "zeta", "alpha\nedit\n").unwrap(),
+            "zeta\nedit\n"
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub struct Record<P = ItemId> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<ItemKind>,
     /// The parent record, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<P>,
     /// The field values.
     #[serde(default)]
