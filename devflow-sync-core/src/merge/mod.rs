@@ -43,7 +43,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::FieldChange;
-use crate::model::{FieldValue, Fields, Record};
+use crate::model::{FieldValue, Fields, Record, zip3};
 pub use policy::{
     ConflictPolicy, ConflictReason, Decision, FieldContext, HostWins, LastWriterWins, Manual,
     PerField, PreserveLocal, RemoteWins, Side, WriteOnce,
@@ -61,17 +61,12 @@ pub use policy::{
 /// ```
 pub fn diff(a: &Fields, b: &Fields) -> Vec<FieldChange> {
     let mut changes = Vec::new();
-    for name in union_of_names(&[a, b]) {
-        let (old, new) = (a.get(name), b.get(name));
+    for (name, [old, new, _]) in zip3(a, b, Fields::empty()) {
         if old != new {
             changes.push(FieldChange::new(name, old.clone(), new.clone()));
         }
     }
     changes
-}
-
-fn union_of_names<'a>(sides: &[&'a Fields]) -> BTreeSet<&'a str> {
-    sides.iter().flat_map(|f| f.names()).collect()
 }
 
 /// One side of a merge: its fields and, for [`LastWriterWins`], when it last changed.
@@ -172,11 +167,13 @@ where
     P: ConflictPolicy + ?Sized,
 {
     let (local, remote) = (local.into(), remote.into());
-    let mut out = MergeOutcome::default();
-    for name in union_of_names(&[base, local.fields, remote.fields]) {
-        let b = base.get(name);
-        let l = local.fields.get(name);
-        let r = remote.fields.get(name);
+    let capacity = local.fields.len().max(remote.fields.len());
+    let mut out = Builder {
+        merged: Vec::with_capacity(capacity),
+        base: Vec::with_capacity(capacity),
+        ..Builder::default()
+    };
+    for (name, [b, l, r]) in zip3(base, local.fields, remote.fields) {
         let context = |reason| FieldContext {
             field: name,
             base: b,
@@ -211,12 +208,12 @@ where
         };
 
         match decision {
-            Decision::TakeLocal => take(&mut out, name, l, l, r),
-            Decision::TakeRemote => take(&mut out, name, r, l, r),
-            Decision::Take(value) => take(&mut out, name, &value, l, r),
+            Decision::TakeLocal => out.take(name, l, l, r),
+            Decision::TakeRemote => out.take(name, r, l, r),
+            Decision::Take(value) => out.take(name, &value, l, r),
             Decision::KeepBoth => {
                 out.diverged.push(name.to_owned());
-                keep(&mut out, name, b, l);
+                out.keep(name, b, l);
             }
             Decision::Conflict => {
                 out.conflicts.push(FieldConflict {
@@ -227,36 +224,60 @@ where
                     reason,
                     line,
                 });
-                keep(&mut out, name, b, l);
+                out.keep(name, b, l);
             }
         }
     }
-    out
+    out.finish()
 }
 
-/// Both sides end up with `value`, which becomes the base.
-fn take(out: &mut MergeOutcome, name: &str, value: &FieldValue, l: &FieldValue, r: &FieldValue) {
-    if l != value {
-        out.local_changes
-            .push(FieldChange::new(name, l.clone(), value.clone()));
+/// Collects a merge's results in name order; the fields are built once at the end.
+#[derive(Default)]
+struct Builder {
+    merged: Vec<(String, FieldValue)>,
+    base: Vec<(String, FieldValue)>,
+    local_changes: Vec<FieldChange>,
+    remote_changes: Vec<FieldChange>,
+    conflicts: Vec<FieldConflict>,
+    diverged: Vec<String>,
+}
+
+impl Builder {
+    /// Both sides end up with `value`, which becomes the base.
+    fn take(&mut self, name: &str, value: &FieldValue, l: &FieldValue, r: &FieldValue) {
+        if l != value {
+            self.local_changes
+                .push(FieldChange::new(name, l.clone(), value.clone()));
+        }
+        if r != value {
+            self.remote_changes
+                .push(FieldChange::new(name, r.clone(), value.clone()));
+        }
+        push_unless_null(&mut self.merged, name, value);
+        push_unless_null(&mut self.base, name, value);
     }
-    if r != value {
-        out.remote_changes
-            .push(FieldChange::new(name, r.clone(), value.clone()));
+
+    /// Each side keeps its value and the base stays.
+    fn keep(&mut self, name: &str, b: &FieldValue, l: &FieldValue) {
+        push_unless_null(&mut self.merged, name, l);
+        push_unless_null(&mut self.base, name, b);
     }
-    insert_unless_null(&mut out.merged, name, value);
-    insert_unless_null(&mut out.base, name, value);
+
+    fn finish(self) -> MergeOutcome {
+        MergeOutcome {
+            merged: self.merged.into_iter().collect(),
+            base: self.base.into_iter().collect(),
+            local_changes: self.local_changes,
+            remote_changes: self.remote_changes,
+            conflicts: self.conflicts,
+            diverged: self.diverged,
+        }
+    }
 }
 
-/// Each side keeps its value and the base stays.
-fn keep(out: &mut MergeOutcome, name: &str, b: &FieldValue, l: &FieldValue) {
-    insert_unless_null(&mut out.merged, name, l);
-    insert_unless_null(&mut out.base, name, b);
-}
-
-fn insert_unless_null(fields: &mut Fields, name: &str, value: &FieldValue) {
+fn push_unless_null(fields: &mut Vec<(String, FieldValue)>, name: &str, value: &FieldValue) {
     if !value.is_null() {
-        fields.insert(name, value.clone());
+        fields.push((name.to_owned(), value.clone()));
     }
 }
 

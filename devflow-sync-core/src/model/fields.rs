@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::FieldValue;
 
 static NULL: FieldValue = FieldValue::Null;
+static EMPTY: Fields = Fields(BTreeMap::new());
 
 /// The fields of a record: field name -> value, ordered by name so that diffs, hashes
 /// and serialized forms are deterministic.
@@ -34,6 +35,11 @@ impl Fields {
     /// No fields.
     pub fn new() -> Self {
         Self(BTreeMap::new())
+    }
+
+    /// A shared empty set of fields.
+    pub(crate) fn empty() -> &'static Fields {
+        &EMPTY
     }
 
     /// The value of `name`, [`FieldValue::Null`] when absent.
@@ -126,6 +132,33 @@ impl Fields {
         self.apply(changes);
         Ok(())
     }
+}
+
+/// Walks three `Fields` at once in name order, yielding each name present in any of
+/// them with its three values (`Null` where absent). One pass, no lookups.
+pub(crate) fn zip3<'a>(
+    a: &'a Fields,
+    b: &'a Fields,
+    c: &'a Fields,
+) -> impl Iterator<Item = (&'a str, [&'a FieldValue; 3])> {
+    let mut iters = [
+        a.0.iter().peekable(),
+        b.0.iter().peekable(),
+        c.0.iter().peekable(),
+    ];
+    std::iter::from_fn(move || {
+        let name = iters
+            .iter_mut()
+            .filter_map(|it| it.peek().map(|(k, _)| k.as_str()))
+            .min()?;
+        let mut values = [&NULL; 3];
+        for (slot, it) in values.iter_mut().zip(iters.iter_mut()) {
+            if let Some((_, v)) = it.next_if(|(k, _)| k.as_str() == name) {
+                *slot = v;
+            }
+        }
+        Some((name, values))
+    })
 }
 
 impl PartialEq for Fields {

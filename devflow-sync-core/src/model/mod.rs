@@ -8,6 +8,7 @@ mod kind;
 mod record;
 mod value;
 
+pub(crate) use fields::zip3;
 pub use fields::{FieldChange, Fields, StaleChange};
 pub use ids::{ConnectionId, ExternalId, ExternalRef, ItemId, ObjectType, ProviderKey, Version};
 pub use kind::{ItemKind, ParseItemKindError};
