@@ -27,9 +27,16 @@
 //! assert_eq!(out.remote_changes[0].new, FieldValue::enumeration("in_progress"));
 //! ```
 
+pub mod clock;
+pub mod engine;
+mod error;
 pub mod hierarchy;
 pub mod merge;
 pub mod model;
+pub mod provider;
+pub mod store;
+
+pub use error::{Error, Result};
 
 pub use hierarchy::{HierarchyRules, Violation, ViolationKind};
 pub use merge::{ConflictPolicy, MergeOutcome, three_way};

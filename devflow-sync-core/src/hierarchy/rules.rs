@@ -206,6 +206,12 @@ impl HierarchyRules {
         self.allow_external_creation
     }
 
+    /// Whether some kind may sit below itself (directly or through others), so that
+    /// links each legal on their own can still form a loop.
+    pub fn may_nest(&self) -> bool {
+        self.kinds_cyclic
+    }
+
     /// The kinds `kind` may sit under, as a set.
     pub fn parent_set(&self, kind: ItemKind) -> KindSet {
         self.parents[kind.level()]

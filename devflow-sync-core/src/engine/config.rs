@@ -1,0 +1,275 @@
+//! The engine's settings and its builder.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Inner, SyncEngine};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::hierarchy::HierarchyRules;
+use crate::merge::{ConflictPolicy, Manual};
+use crate::model::{ConnectionId, ObjectType, ProviderKey};
+use crate::provider::Provider;
+use crate::store::memory::{
+    MemoryJournal, MemoryLeases, MemoryMappings, MemoryTokens, MemoryWorkItems,
+};
+use crate::store::{LeaseManager, MappingStore, SyncJournal, TokenStore, WorkItemStore};
+
+/// What a pull does with a record created in a provider that no host item is linked to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// Record an `external_creation` (or `hierarchy_violation`) conflict with its
+    /// suggested action instead of importing: the host creates items.
+    #[default]
+    Strict,
+    /// Create the host item when its place in the hierarchy is valid.
+    Import,
+}
+
+/// What happens to the host item when its provider record is deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeletionPolicy {
+    /// Mark the host item inactive and keep the link.
+    #[default]
+    MarkInactiveKeepLink,
+    /// Delete the host item and the link.
+    Propagate,
+    /// Leave the host item as it is.
+    Ignore,
+}
+
+/// Which provider and object a connection syncs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Binding {
+    /// The connection.
+    pub connection: ConnectionId,
+    /// The provider it belongs to.
+    pub provider: ProviderKey,
+    /// The provider object type synced with host items.
+    pub object: ObjectType,
+}
+
+/// The engine's settings, all with defaults.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// What to do with records created in a provider (default: strict).
+    pub import_mode: ImportMode,
+    /// What to do when a provider record is deleted (default: mark inactive, keep link).
+    pub deletion_policy: DeletionPolicy,
+    /// How far before the high-water mark a pull lists again, so late-appearing
+    /// changes are not missed (default: 5 minutes).
+    pub lookback: Duration,
+    /// Records asked for per page (default: 100).
+    pub page_size: usize,
+    /// The host object type of items the engine creates (default: `work_item`).
+    pub host_object: ObjectType,
+    /// Attempts before a webhook delivery is given up as failed (default: 5).
+    pub max_inbox_attempts: u32,
+    /// The first retry delay of a failed webhook delivery; it doubles per attempt
+    /// (default: 30 s).
+    pub inbox_backoff: Duration,
+    /// The largest webhook body accepted (default: 1 MiB).
+    pub max_webhook_bytes: usize,
+    /// How long a pull's lease lasts (default: 5 minutes).
+    pub lease_ttl: Duration,
+    /// Attempts to re-read and merge after a version mismatch (default: 3).
+    pub max_merge_attempts: u32,
+    /// This worker's name, in leases and run ids (default: `worker`).
+    pub worker_id: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            import_mode: ImportMode::Strict,
+            deletion_policy: DeletionPolicy::MarkInactiveKeepLink,
+            lookback: Duration::from_secs(300),
+            page_size: 100,
+            host_object: ObjectType::new("work_item"),
+            max_inbox_attempts: 5,
+            inbox_backoff: Duration::from_secs(30),
+            max_webhook_bytes: 1 << 20,
+            lease_ttl: Duration::from_secs(300),
+            max_merge_attempts: 3,
+            worker_id: "worker".to_owned(),
+        }
+    }
+}
+
+/// Builds a [`SyncEngine`]. Every store defaults to its in-memory implementation, the
+/// clock to the system clock, the rules to [`HierarchyRules::devflow`] and the conflict
+/// policy to [`Manual`] (nothing is overwritten without a person).
+#[derive(Debug, Default)]
+pub struct SyncEngineBuilder {
+    providers: Vec<Arc<dyn Provider>>,
+    bindings: Vec<Binding>,
+    items: Option<Arc<dyn WorkItemStore>>,
+    mappings: Option<Arc<dyn MappingStore>>,
+    journal: Option<Arc<dyn SyncJournal>>,
+    tokens: Option<Arc<dyn TokenStore>>,
+    leases: Option<Arc<dyn LeaseManager>>,
+    rules: Option<HierarchyRules>,
+    policy: Option<Arc<dyn ConflictPolicy>>,
+    clock: Option<Arc<dyn Clock>>,
+    config: EngineConfig,
+}
+
+impl SyncEngineBuilder {
+    /// Adds a provider.
+    #[must_use]
+    pub fn provider(mut self, provider: Arc<dyn Provider>) -> Self {
+        self.providers.push(provider);
+        self
+    }
+
+    /// Syncs `connection` of `provider` for the provider object `object`.
+    #[must_use]
+    pub fn bind(
+        mut self,
+        connection: impl Into<ConnectionId>,
+        provider: impl Into<ProviderKey>,
+        object: impl Into<ObjectType>,
+    ) -> Self {
+        self.bindings.push(Binding {
+            connection: connection.into(),
+            provider: provider.into(),
+            object: object.into(),
+        });
+        self
+    }
+
+    /// The host's records.
+    #[must_use]
+    pub fn work_items(mut self, store: Arc<dyn WorkItemStore>) -> Self {
+        self.items = Some(store);
+        self
+    }
+
+    /// Links, bases, cursors, exclusions.
+    #[must_use]
+    pub fn mappings(mut self, store: Arc<dyn MappingStore>) -> Self {
+        self.mappings = Some(store);
+        self
+    }
+
+    /// Log, runs, conflicts, inbox, health.
+    #[must_use]
+    pub fn journal(mut self, journal: Arc<dyn SyncJournal>) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// Credentials.
+    #[must_use]
+    pub fn tokens(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.tokens = Some(store);
+        self
+    }
+
+    /// Leases.
+    #[must_use]
+    pub fn leases(mut self, leases: Arc<dyn LeaseManager>) -> Self {
+        self.leases = Some(leases);
+        self
+    }
+
+    /// The hierarchy rules.
+    #[must_use]
+    pub fn rules(mut self, rules: HierarchyRules) -> Self {
+        self.rules = Some(rules);
+        self
+    }
+
+    /// The conflict policy.
+    #[must_use]
+    pub fn policy(mut self, policy: Arc<dyn ConflictPolicy>) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// The clock.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// All settings at once.
+    #[must_use]
+    pub fn config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// What to do with records created in a provider.
+    #[must_use]
+    pub fn import_mode(mut self, mode: ImportMode) -> Self {
+        self.config.import_mode = mode;
+        self
+    }
+
+    /// What to do when a provider record is deleted.
+    #[must_use]
+    pub fn deletion_policy(mut self, policy: DeletionPolicy) -> Self {
+        self.config.deletion_policy = policy;
+        self
+    }
+
+    /// The engine, or [`Error::InvalidConfig`] naming the setting that is wrong.
+    pub fn build(self) -> Result<SyncEngine> {
+        let mut providers = HashMap::new();
+        for (i, p) in self.providers.into_iter().enumerate() {
+            let key = p.key();
+            if providers.insert(key.clone(), p).is_some() {
+                return Err(Error::InvalidConfig {
+                    pointer: format!("/providers/{i}"),
+                    message: format!("provider {key} is added twice"),
+                });
+            }
+        }
+        for (i, b) in self.bindings.iter().enumerate() {
+            if !providers.contains_key(&b.provider) {
+                return Err(Error::InvalidConfig {
+                    pointer: format!("/bindings/{i}/provider"),
+                    message: format!(
+                        "connection {} names provider {}, which was not added",
+                        b.connection, b.provider
+                    ),
+                });
+            }
+        }
+        if self.config.page_size == 0 {
+            return Err(Error::InvalidConfig {
+                pointer: "/page_size".into(),
+                message: "page size must be at least 1".into(),
+            });
+        }
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        Ok(SyncEngine {
+            inner: Arc::new(Inner {
+                providers,
+                bindings: self.bindings,
+                items: self
+                    .items
+                    .unwrap_or_else(|| Arc::new(MemoryWorkItems::with_clock(clock.clone()))),
+                mappings: self.mappings.unwrap_or_else(|| Arc::new(MemoryMappings::new())),
+                journal: self.journal.unwrap_or_else(|| Arc::new(MemoryJournal::new())),
+                tokens: self.tokens.unwrap_or_else(|| Arc::new(MemoryTokens::new())),
+                leases: self
+                    .leases
+                    .unwrap_or_else(|| Arc::new(MemoryLeases::with_clock(clock.clone()))),
+                rules: self.rules.unwrap_or_default(),
+                policy: self.policy.unwrap_or_else(|| Arc::new(Manual)),
+                clock,
+                config: self.config,
+                runs: AtomicU64::new(0),
+            }),
+        })
+    }
+}

@@ -1,0 +1,552 @@
+//! The sync engine: push host items out, pull provider changes in, merge three ways,
+//! enforce the hierarchy, record conflicts — without loops, lost edits or duplicates.
+//!
+//! Build one with [`SyncEngine::builder`]; every store defaults to its in-memory
+//! implementation. Each operation is a *run*: it gets a run id, is recorded in the
+//! journal with its start, end and status, and returns a [`SyncReport`].
+//!
+//! - [`SyncEngine::push`] / [`SyncEngine::push_tree`]: hierarchy check, parents first,
+//!   idempotent creates (the intent is recorded before the call and a marker written
+//!   into the record, so a retry finds it instead of creating a duplicate), conditional
+//!   updates that re-read and merge on a version mismatch.
+//! - [`SyncEngine::pull`]: pages through the provider's change feed from the saved
+//!   cursor; the cursor advances only after a page is applied; a lookback window and
+//!   the ids at the boundary mean nothing is missed or applied twice.
+//! - [`SyncEngine::accept_webhook`] / [`SyncEngine::process_inbox`]: verify, dedupe and
+//!   store fast; apply later in order per entity, skipping what is older than the base.
+//! - [`SyncEngine::resolve_conflict`], [`SyncEngine::plan`] (a dry run),
+//!   [`SyncEngine::status`], [`SyncEngine::disconnect`].
+//!
+//! After the engine writes to a side, the base equals what it wrote, so the webhook
+//! that comes back diffs to nothing: no sync loops.
+
+mod config;
+mod ctx;
+mod pull;
+mod report;
+mod resolve;
+mod sync;
+mod webhook;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tracing::Instrument;
+
+pub use config::{Binding, DeletionPolicy, EngineConfig, ImportMode, SyncEngineBuilder};
+use ctx::{Ctx, Target};
+pub use pull::PullBudget;
+pub use report::{EntityOutcome, Outcome, Plan, PlannedWrite, SyncReport};
+pub use resolve::Resolution;
+pub use webhook::Accepted;
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::hierarchy::{BatchItem, HierarchyRules, Placement};
+use crate::merge::ConflictPolicy;
+use crate::model::{ConnectionId, ExternalRef, ItemId, ObjectType, ProviderKey};
+use crate::provider::{Headers, Provider};
+use crate::store::{
+    ConflictRecord, ConflictStatus, ConnectionHealth, ConnectionStatus, LeaseManager,
+    MappingStore, RunRecord, RunStatus, SyncJournal, TokenStore, Trigger, WorkItemStore,
+};
+
+pub(crate) struct Inner {
+    providers: HashMap<ProviderKey, Arc<dyn Provider>>,
+    bindings: Vec<Binding>,
+    items: Arc<dyn WorkItemStore>,
+    mappings: Arc<dyn MappingStore>,
+    journal: Arc<dyn SyncJournal>,
+    tokens: Arc<dyn TokenStore>,
+    leases: Arc<dyn LeaseManager>,
+    rules: HierarchyRules,
+    policy: Arc<dyn ConflictPolicy>,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    runs: AtomicU64,
+}
+
+impl Inner {
+    fn target(&self, connection: &ConnectionId, object: &ObjectType) -> Result<Target> {
+        let binding = self
+            .bindings
+            .iter()
+            .find(|b| &b.connection == connection && &b.object == object)
+            .ok_or_else(|| Error::not_found(format!("binding of connection {connection} for {object}")))?;
+        let provider = self
+            .providers
+            .get(&binding.provider)
+            .ok_or_else(|| Error::not_found(format!("provider {}", binding.provider)))?
+            .clone();
+        Ok(Target {
+            connection: connection.clone(),
+            object: object.clone(),
+            key: binding.provider.clone(),
+            caps: provider.capabilities(object),
+            provider,
+        })
+    }
+}
+
+/// A request for a dry run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanRequest {
+    /// What a push of one item would do.
+    Push {
+        /// The connection.
+        connection: ConnectionId,
+        /// The provider object.
+        object: ObjectType,
+        /// The item.
+        item: ItemId,
+    },
+    /// What a pull would do.
+    Pull {
+        /// The connection.
+        connection: ConnectionId,
+        /// The provider object.
+        object: ObjectType,
+    },
+}
+
+/// One item's sync state with one connection: what a host's "sync status" badge shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ItemStatus {
+    /// The connection.
+    pub connection: ConnectionId,
+    /// The provider.
+    pub provider: ProviderKey,
+    /// The provider object.
+    pub object: ObjectType,
+    /// The linked record, if any.
+    pub external: Option<ExternalRef>,
+    /// Linked, no host change waiting and no pending conflict.
+    pub synced: bool,
+    /// When both sides last agreed.
+    pub last_synced_at: Option<DateTime<Utc>>,
+    /// Whether the provider record was deleted.
+    pub remote_deleted: bool,
+    /// The pending conflicts of the item.
+    pub pending_conflicts: Vec<ConflictRecord>,
+}
+
+/// What [`SyncEngine::disconnect`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisconnectReport {
+    /// Whether the provider revoked the grant (false where it cannot).
+    pub revoked: bool,
+    /// How many stored rows were deleted by the purge.
+    pub purged_rows: usize,
+}
+
+/// The sync engine. Cheap to clone; clones share everything.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use devflow_sync_core::engine::SyncEngine;
+/// use devflow_sync_core::model::ItemId;
+///
+/// // No providers yet: every store is in memory.
+/// let engine = SyncEngine::builder().build().unwrap();
+/// assert!(engine.status(&ItemId::new("item-1")).await.unwrap().is_empty());
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct SyncEngine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SyncEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncEngine")
+            .field("providers", &self.inner.providers.keys().collect::<Vec<_>>())
+            .field("bindings", &self.inner.bindings)
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncEngine {
+    /// A builder with in-memory stores, the system clock, the DevFlow rules and the
+    /// manual conflict policy.
+    pub fn builder() -> SyncEngineBuilder {
+        SyncEngineBuilder::default()
+    }
+
+    /// The engine's settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// The bindings (connection -> provider and object).
+    pub fn bindings(&self) -> &[Binding] {
+        &self.inner.bindings
+    }
+
+    /// The host's records.
+    pub fn work_items(&self) -> &Arc<dyn WorkItemStore> {
+        &self.inner.items
+    }
+
+    /// The link store.
+    pub fn mappings(&self) -> &Arc<dyn MappingStore> {
+        &self.inner.mappings
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Arc<dyn SyncJournal> {
+        &self.inner.journal
+    }
+
+    /// The token store.
+    pub fn tokens(&self) -> &Arc<dyn TokenStore> {
+        &self.inner.tokens
+    }
+
+    fn next_run_id(&self) -> String {
+        let n = self.inner.runs.fetch_add(1, Ordering::Relaxed) + 1;
+        format!(
+            "{}-{}-{n}",
+            self.inner.config.worker_id,
+            self.inner.clock.now().timestamp_millis()
+        )
+    }
+
+    /// Runs `body` as one recorded run: the run row, health, tracing span.
+    async fn run<'s, F, Fut>(
+        &'s self,
+        operation: &'static str,
+        connection: Option<&ConnectionId>,
+        trigger: Trigger,
+        dry_run: bool,
+        body: F,
+    ) -> Result<(SyncReport, Ctx<'s>)>
+    where
+        F: FnOnce(Ctx<'s>) -> Fut,
+        Fut: Future<Output = (Ctx<'s>, Result<()>)>,
+    {
+        let e = &*self.inner;
+        let run_id = self.next_run_id();
+        let span = tracing::info_span!(
+            "devflow_sync",
+            operation,
+            run_id = %run_id,
+            connection = connection.map(ConnectionId::as_str).unwrap_or(""),
+        );
+        let mut run = RunRecord {
+            id: run_id.clone(),
+            operation: operation.to_owned(),
+            connection: connection.cloned(),
+            started_at: e.clock.now(),
+            finished_at: None,
+            status: RunStatus::Running,
+            summary: String::new(),
+        };
+        if !dry_run {
+            e.journal.put_run(&run).await?;
+        }
+        let ctx = Ctx::new(e, run_id, trigger, dry_run);
+        let (ctx, result) = body(ctx).instrument(span).await;
+        if dry_run {
+            return result.map(|()| (ctx.report.clone(), ctx));
+        }
+        run.finished_at = Some(e.clock.now());
+        run.status = match (&result, ctx.report.errors) {
+            (Err(_), _) => RunStatus::Failed,
+            (Ok(()), 0) => RunStatus::Succeeded,
+            (Ok(()), _) => RunStatus::Partial,
+        };
+        run.summary = match &result {
+            Ok(()) => ctx.report.summary(),
+            Err(err) => err.to_string(),
+        };
+        e.journal.put_run(&run).await?;
+        if let Some(connection) = connection {
+            self.record_health(connection, &result, &ctx.report).await?;
+        }
+        result.map(|()| (ctx.report.clone(), ctx))
+    }
+
+    async fn record_health(&self, connection: &ConnectionId, result: &Result<()>, report: &SyncReport) -> Result<()> {
+        let e = &*self.inner;
+        let mut health = e
+            .journal
+            .health(connection)
+            .await?
+            .unwrap_or_else(|| ConnectionHealth::new(connection.clone()));
+        if health.status == ConnectionStatus::Disabled {
+            return Ok(());
+        }
+        let failure = match result {
+            Err(err) => Some((err.to_string(), matches!(err, Error::Unauthenticated(_) | Error::NeedsReauth { .. }))),
+            Ok(()) if report.errors > 0 => report
+                .outcomes
+                .iter()
+                .rev()
+                .find(|o| o.outcome == Outcome::Failed)
+                .map(|o| (o.detail.clone().unwrap_or_default(), false)),
+            Ok(()) => None,
+        };
+        match failure {
+            None => {
+                health.status = ConnectionStatus::Active;
+                health.last_sync_at = Some(e.clock.now());
+                health.error_count = 0;
+            }
+            Some((message, reauth)) => {
+                health.status = if reauth {
+                    ConnectionStatus::NeedsReauth
+                } else {
+                    ConnectionStatus::Error
+                };
+                health.last_error = Some(message);
+                health.error_count += 1;
+            }
+        }
+        e.journal.put_health(&health).await
+    }
+
+    /// Pushes one host item to a connection: checks its place in the hierarchy, pushes
+    /// any parent not linked yet, then creates or updates its record.
+    pub async fn push(&self, connection: &ConnectionId, object: &ObjectType, item: &ItemId) -> Result<SyncReport> {
+        self.push_with(connection, object, item, Trigger::User, false)
+            .await
+            .map(|(report, _)| report)
+    }
+
+    async fn push_with(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        item: &ItemId,
+        trigger: Trigger,
+        dry_run: bool,
+    ) -> Result<(SyncReport, Ctx<'_>)> {
+        let t = self.inner.target(connection, object)?;
+        self.run("push", Some(connection), trigger, dry_run, |mut ctx| async move {
+            let result = sync::push_one(&mut ctx, &t, item, 0).await.map(|_| ());
+            (ctx, result)
+        })
+        .await
+    }
+
+    /// Pushes an item and everything below it, parents first. Items that break a
+    /// hierarchy rule, and those below them, are reported as failed and not pushed.
+    pub async fn push_tree(&self, connection: &ConnectionId, object: &ObjectType, root: &ItemId) -> Result<SyncReport> {
+        let t = self.inner.target(connection, object)?;
+        let e = &*self.inner;
+        // Collect the tree.
+        let mut batch: Vec<BatchItem<ItemId>> = Vec::new();
+        let mut queue = vec![root.clone()];
+        let mut outside = HashMap::new();
+        let root_item = e
+            .items
+            .get(root)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("work item {root}")))?;
+        if let Some(parent) = &root_item.record.parent {
+            if let Some(p) = e.items.get(parent).await? {
+                if let Some(kind) = p.record.kind {
+                    outside.insert(parent.clone(), Placement::new(kind, p.record.parent));
+                }
+            }
+        }
+        while let Some(id) = queue.pop() {
+            let Some(item) = e.items.get(&id).await? else { continue };
+            if let Some(kind) = item.record.kind {
+                let mut b = BatchItem::new(id.clone(), kind);
+                b.parent = item.record.parent.clone();
+                batch.push(b);
+            }
+            for child in e.items.children(&id).await? {
+                queue.push(child.id);
+            }
+        }
+        let plan = e.rules.plan_batch(&batch, &outside);
+        self.run("push_tree", Some(connection), Trigger::User, false, |mut ctx| async move {
+            for (i, v) in &plan.violations {
+                ctx.report
+                    .record(Some(&batch[*i].id), None, Outcome::Failed, Some(v.to_string()));
+            }
+            for i in &plan.blocked {
+                ctx.report.record(
+                    Some(&batch[*i].id),
+                    None,
+                    Outcome::Failed,
+                    Some("an item above it breaks a hierarchy rule".into()),
+                );
+            }
+            for i in &plan.order {
+                if let Err(err) = sync::push_one(&mut ctx, &t, &batch[*i].id, 0).await {
+                    tracing::warn!(item = %batch[*i].id, error = %err, "push failed; it stays pending");
+                }
+            }
+            (ctx, Ok(()))
+        })
+        .await
+        .map(|(report, _)| report)
+    }
+
+    /// Pulls changes from a connection's change feed, from the saved cursor, within the
+    /// budget. One worker per connection and object: [`Error::Precondition`] when
+    /// another holds the lease.
+    pub async fn pull(&self, connection: &ConnectionId, object: &ObjectType, budget: PullBudget) -> Result<SyncReport> {
+        let e = &*self.inner;
+        let t = e.target(connection, object)?;
+        let lease = e
+            .leases
+            .acquire(connection, object, &e.config.worker_id, e.config.lease_ttl)
+            .await?
+            .ok_or_else(|| {
+                Error::precondition(format!("another worker is syncing {connection}/{object}"))
+            })?;
+        let result = self
+            .run("pull", Some(connection), Trigger::Poll, false, |mut ctx| async move {
+                let result = pull::pull(&mut ctx, &t, budget).await;
+                (ctx, result)
+            })
+            .await;
+        e.leases.release(&lease).await?;
+        result.map(|(report, _)| report)
+    }
+
+    /// Verifies a webhook delivery with its provider, drops a delivery id seen before,
+    /// and stores it in the inbox; returns at once. Call [`SyncEngine::process_inbox`]
+    /// to apply it.
+    pub async fn accept_webhook(
+        &self,
+        provider: &ProviderKey,
+        connection: &ConnectionId,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<Accepted> {
+        webhook::accept(&self.inner, provider, connection, headers, body).await
+    }
+
+    /// Applies up to `limit` due inbox deliveries, in order per entity. A failed
+    /// delivery is retried with a growing delay and, after the configured number of
+    /// attempts, marked failed (dead letter).
+    pub async fn process_inbox(&self, limit: usize) -> Result<SyncReport> {
+        self.run("process_inbox", None, Trigger::Webhook, false, |mut ctx| async move {
+            let result = webhook::process(&mut ctx, limit).await;
+            (ctx, result)
+        })
+        .await
+        .map(|(report, _)| report)
+    }
+
+    /// Settles a pending conflict and syncs its entity again.
+    pub async fn resolve_conflict(&self, id: &str, resolution: Resolution) -> Result<SyncReport> {
+        let connection = self
+            .inner
+            .journal
+            .conflict(id)
+            .await?
+            .map(|c| c.connection);
+        self.run("resolve_conflict", connection.as_ref(), Trigger::User, false, |mut ctx| async move {
+            let result = resolve::resolve(&mut ctx, id, resolution).await;
+            (ctx, result)
+        })
+        .await
+        .map(|(report, _)| report)
+    }
+
+    /// A dry run: goes through the same steps, reading both sides, and returns the
+    /// writes it would make and the conflicts it would record. Writes nothing.
+    pub async fn plan(&self, request: PlanRequest) -> Result<Plan> {
+        let (report, ctx) = match &request {
+            PlanRequest::Push {
+                connection,
+                object,
+                item,
+            } => self.push_with(connection, object, item, Trigger::User, true).await?,
+            PlanRequest::Pull { connection, object } => {
+                let t = self.inner.target(connection, object)?;
+                self.run("pull", Some(connection), Trigger::User, true, |mut ctx| async move {
+                    let result = pull::pull(&mut ctx, &t, PullBudget::UNLIMITED).await;
+                    (ctx, result)
+                })
+                .await?
+            }
+        };
+        Ok(Plan {
+            writes: ctx.planned,
+            conflicts: ctx.planned_conflicts,
+            report,
+        })
+    }
+
+    /// An item's sync state with every connection bound to the engine.
+    pub async fn status(&self, item: &ItemId) -> Result<Vec<ItemStatus>> {
+        let e = &*self.inner;
+        let local = e.items.get(item).await?;
+        let mut out = Vec::new();
+        for binding in &e.bindings {
+            let link = e
+                .mappings
+                .link_by_item(&binding.connection, &binding.object, item)
+                .await?;
+            let pending: Vec<ConflictRecord> = e
+                .journal
+                .conflicts(&binding.connection, Some(ConflictStatus::Pending))
+                .await?
+                .into_iter()
+                .filter(|c| {
+                    c.object == binding.object
+                        && (c.item.as_ref() == Some(item)
+                            || link.as_ref().is_some_and(|l| c.external.as_ref() == Some(&l.remote.id)))
+                })
+                .collect();
+            let synced = link.as_ref().is_some_and(|l| {
+                local.as_ref().map(|i| &i.record.version) == Some(&l.base.local_version)
+            }) && pending.is_empty();
+            out.push(ItemStatus {
+                connection: binding.connection.clone(),
+                provider: binding.provider.clone(),
+                object: binding.object.clone(),
+                synced,
+                last_synced_at: link.as_ref().map(|l| l.base.synced_at),
+                remote_deleted: link.as_ref().is_some_and(|l| l.base.remote_deleted),
+                external: link.map(|l| l.remote),
+                pending_conflicts: pending,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Disconnects a connection: revokes the grant where the provider can, deletes its
+    /// tokens and marks it disabled. With `purge`, also deletes its links, base
+    /// snapshots, cursors, exclusions and journal rows.
+    pub async fn disconnect(&self, connection: &ConnectionId, purge: bool) -> Result<DisconnectReport> {
+        let e = &*self.inner;
+        let mut report = DisconnectReport::default();
+        let providers: Vec<&ProviderKey> = e
+            .bindings
+            .iter()
+            .filter(|b| &b.connection == connection)
+            .map(|b| &b.provider)
+            .collect();
+        for key in providers {
+            if let Some(p) = e.providers.get(key) {
+                match p.revoke(connection).await {
+                    Ok(()) => report.revoked = true,
+                    Err(Error::NotSupported(_)) => {}
+                    Err(err) => tracing::warn!(connection = %connection, error = %err, "revoke failed; tokens are deleted anyway"),
+                }
+            }
+        }
+        e.tokens.delete(connection).await?;
+        if purge {
+            report.purged_rows += e.mappings.purge_connection(connection).await?;
+            report.purged_rows += e.journal.purge_connection(connection).await?;
+        }
+        let mut health = ConnectionHealth::new(connection.clone());
+        health.status = ConnectionStatus::Disabled;
+        e.journal.put_health(&health).await?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,150 @@
+//! Pull: page through a provider's change feed from the saved cursor.
+
+use chrono::{DateTime, Utc};
+
+use super::ctx::{Ctx, Target};
+use super::report::Outcome;
+use super::sync::sync_remote;
+use crate::error::{Error, Result};
+use crate::hierarchy::{BatchItem, order_parents_first};
+use crate::model::{ExternalId, ItemKind};
+use crate::provider::{ChangeQuery, RemoteRecord};
+use crate::store::{CursorPass, SyncCursor};
+
+/// How much one pull may do before it stops (its cursor saved, to go on next time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PullBudget {
+    /// The most pages to fetch.
+    pub max_pages: usize,
+    /// The most records to handle (checked between pages).
+    pub max_records: usize,
+}
+
+impl PullBudget {
+    /// No limit: page to the end of the feed.
+    pub const UNLIMITED: PullBudget = PullBudget {
+        max_pages: usize::MAX,
+        max_records: usize::MAX,
+    };
+
+    /// At most `pages` pages.
+    pub fn pages(pages: usize) -> Self {
+        Self {
+            max_pages: pages,
+            max_records: usize::MAX,
+        }
+    }
+}
+
+impl Default for PullBudget {
+    fn default() -> Self {
+        Self::UNLIMITED
+    }
+}
+
+/// A page's records with each parent before its children, so a child created together
+/// with its parent finds the parent imported.
+fn parents_first(records: Vec<RemoteRecord>) -> Vec<RemoteRecord> {
+    let batch: Vec<BatchItem<ExternalId>> = records
+        .iter()
+        .map(|r| BatchItem {
+            id: r.id.clone(),
+            kind: r.record.kind.unwrap_or(ItemKind::Task),
+            parent: r.record.parent.clone(),
+            previous_kind: None,
+            created_outside_host: false,
+        })
+        .collect();
+    match order_parents_first(&batch) {
+        Ok(order) if order.len() == records.len() => {
+            let mut slots: Vec<Option<RemoteRecord>> = records.into_iter().map(Some).collect();
+            order.into_iter().filter_map(|i| slots[i].take()).collect()
+        }
+        _ => records,
+    }
+}
+
+pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> Result<()> {
+    let mut cursor = ctx
+        .e
+        .mappings
+        .cursor(&t.connection, &t.object)
+        .await?
+        .unwrap_or_default();
+    let lookback = chrono::Duration::from_std(ctx.e.config.lookback).unwrap_or(chrono::Duration::zero());
+    let (since, mut token) = match &cursor.pass {
+        Some(pass) => (pass.since, Some(pass.page_token.clone())),
+        None => (cursor.high_water.map(|hw| hw - lookback), None),
+    };
+    let (mut pages, mut records) = (0usize, 0usize);
+    while pages < budget.max_pages && records < budget.max_records {
+        let query = ChangeQuery {
+            since,
+            page_token: token.clone(),
+            limit: ctx.e.config.page_size,
+        };
+        let page = t.provider.list_changed(&t.connection, &t.object, &query).await?;
+        pages += 1;
+        records += page.records.len();
+        let next = advance(&cursor, &page.records);
+        let mut retry_later = false;
+        for remote in parents_first(page.records) {
+            if is_boundary_repeat(ctx, t, &cursor, &remote).await? {
+                ctx.report.record(None, Some(&remote.id), Outcome::Unchanged, None);
+                continue;
+            }
+            let external = remote.id.clone();
+            if let Err(e) = sync_remote(ctx, t, remote).await {
+                tracing::warn!(external = %external, error = %e, "record not applied; it stays pending");
+                retry_later |= e.is_retryable() || matches!(e, Error::Precondition(_));
+                ctx.report
+                    .record(None, Some(&external), Outcome::Failed, Some(e.to_string()));
+            }
+        }
+        if retry_later {
+            // The cursor stays before this page, so the next pull applies it again;
+            // what was applied already diffs to nothing.
+            break;
+        }
+        cursor = SyncCursor {
+            pass: page.next_page_token.clone().map(|page_token| CursorPass { since, page_token }),
+            ..next
+        };
+        ctx.put_cursor(t, &cursor).await?;
+        match page.next_page_token {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    Ok(())
+}
+
+/// The high-water mark and boundary ids after a page.
+fn advance(cursor: &SyncCursor, records: &[RemoteRecord]) -> SyncCursor {
+    let mut high_water: Option<DateTime<Utc>> = cursor.high_water;
+    let mut boundary = cursor.boundary_ids.clone();
+    for r in records {
+        let at = r.record.updated_at;
+        if high_water.is_none_or(|hw| at > hw) {
+            high_water = Some(at);
+            boundary = vec![r.id.clone()];
+        } else if high_water == Some(at) && !boundary.contains(&r.id) {
+            boundary.push(r.id.clone());
+        }
+    }
+    SyncCursor {
+        high_water,
+        boundary_ids: boundary,
+        pass: None,
+    }
+}
+
+/// A record listed again at the boundary of the last pass that has no link: it was
+/// already judged (a conflict, an exclusion), so it is not judged again. Linked records
+/// are always looked at; their version says whether anything changed.
+async fn is_boundary_repeat(ctx: &Ctx<'_>, t: &Target, cursor: &SyncCursor, remote: &RemoteRecord) -> Result<bool> {
+    if cursor.high_water != Some(remote.record.updated_at) || !cursor.boundary_ids.contains(&remote.id) {
+        return Ok(false);
+    }
+    Ok(ctx.link_by_external(t, &remote.id).await?.is_none())
+}

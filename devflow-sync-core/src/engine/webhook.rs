@@ -1,0 +1,201 @@
+//! Webhooks: accept fast into the inbox, apply later in order per entity.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Inner;
+use super::ctx::{Ctx, Target};
+use super::report::Outcome;
+use super::sync::sync_remote;
+use crate::error::{Error, Result};
+use crate::model::{ConnectionId, ExternalId, ObjectType, ProviderKey, Record};
+use crate::provider::{Headers, ProviderExt, RemoteRecord, WebhookAction, WebhookEvent};
+use crate::store::{InboxEntry, InboxStatus};
+
+/// What [`SyncEngine::accept_webhook`](super::SyncEngine::accept_webhook) did with a
+/// delivery.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    /// The provider's delivery id.
+    pub delivery_id: String,
+    /// The inbox id, when it was stored.
+    pub inbox_id: Option<String>,
+    /// Whether the delivery id was seen before (nothing was stored).
+    pub duplicate: bool,
+    /// How many events the delivery carries.
+    pub events: usize,
+}
+
+pub(crate) async fn accept(
+    e: &Inner,
+    provider: &ProviderKey,
+    connection: &ConnectionId,
+    headers: &Headers,
+    body: &[u8],
+) -> Result<Accepted> {
+    if body.len() > e.config.max_webhook_bytes {
+        return Err(Error::invalid_input(
+            "body",
+            format!(
+                "webhook body of {} bytes is over the limit of {} bytes",
+                body.len(),
+                e.config.max_webhook_bytes
+            ),
+        ));
+    }
+    let p = e
+        .providers
+        .get(provider)
+        .ok_or_else(|| Error::not_found(format!("provider {provider}")))?;
+    let delivery = p.parse_webhook(connection, headers, body)?;
+    let now = e.clock.now();
+    let entry = InboxEntry {
+        id: String::new(),
+        provider: provider.clone(),
+        connection: connection.clone(),
+        delivery_id: delivery.delivery_id.clone(),
+        headers: headers.clone(),
+        body: body.to_vec(),
+        received_at: now,
+        status: InboxStatus::Pending,
+        attempts: 0,
+        last_error: None,
+        next_attempt_at: now,
+    };
+    match e.journal.insert_inbox(&entry).await {
+        Ok(id) => Ok(Accepted {
+            delivery_id: delivery.delivery_id,
+            inbox_id: Some(id),
+            duplicate: false,
+            events: delivery.events.len(),
+        }),
+        Err(Error::AlreadyExists(_)) => Ok(Accepted {
+            delivery_id: delivery.delivery_id,
+            inbox_id: None,
+            duplicate: true,
+            events: delivery.events.len(),
+        }),
+        Err(err) => Err(err),
+    }
+}
+
+pub(crate) async fn process(ctx: &mut Ctx<'_>, limit: usize) -> Result<()> {
+    let now = ctx.now();
+    let mut entries = ctx.e.journal.due_inbox(now, limit).await?;
+    let mut failures: Vec<Option<String>> = vec![None; entries.len()];
+    let mut dead: Vec<bool> = vec![false; entries.len()];
+    // Every event with the entry it came in, grouped per entity in the order entities
+    // first appear, each group oldest first.
+    let mut groups: Vec<Vec<(usize, WebhookEvent)>> = Vec::new();
+    let mut group_of: HashMap<(ConnectionId, ObjectType, ExternalId), usize> = HashMap::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let parsed = ctx
+            .e
+            .providers
+            .get(&entry.provider)
+            .ok_or_else(|| Error::not_found(format!("provider {}", entry.provider)))
+            .and_then(|p| p.parse_webhook(&entry.connection, &entry.headers, &entry.body));
+        match parsed {
+            Ok(delivery) => {
+                for event in delivery.events {
+                    let key = (entry.connection.clone(), event.object.clone(), event.id.clone());
+                    let g = *group_of.entry(key).or_insert_with(|| {
+                        groups.push(Vec::new());
+                        groups.len() - 1
+                    });
+                    groups[g].push((i, event));
+                }
+            }
+            Err(err) => {
+                failures[i] = Some(err.to_string());
+                dead[i] = true;
+            }
+        }
+    }
+    for group in &mut groups {
+        group.sort_by_key(|(_, event)| event.occurred_at);
+    }
+    for group in groups {
+        for (i, event) in group {
+            let connection = entries[i].connection.clone();
+            let Ok(t) = ctx.e.target(&connection, &event.object) else {
+                ctx.report.record(
+                    None,
+                    Some(&event.id),
+                    Outcome::Skipped,
+                    Some(format!("no binding for {connection}/{}", event.object)),
+                );
+                continue;
+            };
+            if let Err(err) = apply_event(ctx, &t, event.clone()).await {
+                ctx.report
+                    .record(None, Some(&event.id), Outcome::Failed, Some(err.to_string()));
+                failures[i] = Some(err.to_string());
+            }
+        }
+    }
+    if ctx.dry_run {
+        return Ok(());
+    }
+    let backoff = ctx.e.config.inbox_backoff;
+    for (i, entry) in entries.iter_mut().enumerate() {
+        entry.attempts += 1;
+        match failures[i].take() {
+            None => {
+                entry.status = InboxStatus::Processed;
+                entry.last_error = None;
+            }
+            Some(err) => {
+                entry.last_error = Some(err);
+                if dead[i] || entry.attempts >= ctx.e.config.max_inbox_attempts {
+                    entry.status = InboxStatus::Failed;
+                } else {
+                    let factor = 1u32 << entry.attempts.saturating_sub(1).min(16);
+                    let delay = chrono::Duration::from_std(backoff * factor).unwrap_or(chrono::Duration::MAX);
+                    entry.next_attempt_at = now + delay;
+                }
+            }
+        }
+        ctx.e.journal.update_inbox(entry).await?;
+    }
+    Ok(())
+}
+
+async fn apply_event(ctx: &mut Ctx<'_>, t: &Target, event: WebhookEvent) -> Result<()> {
+    if let Some(link) = ctx.link_by_external(t, &event.id).await? {
+        if link
+            .base
+            .remote_updated_at
+            .is_some_and(|agreed| event.occurred_at < agreed)
+        {
+            ctx.report.record(
+                Some(&link.item),
+                Some(&event.id),
+                Outcome::Skipped,
+                Some("older than what both sides agreed on".into()),
+            );
+            return Ok(());
+        }
+    }
+    let tombstone = |event: &WebhookEvent| RemoteRecord {
+        id: event.id.clone(),
+        url: None,
+        record: Record::new(event.object.clone(), event.occurred_at),
+        marker: None,
+        deleted: true,
+    };
+    let dead = tombstone(&event);
+    let remote = match (event.action, event.record) {
+        (WebhookAction::Deleted, _) => dead,
+        (WebhookAction::Upsert, Some(record)) => record,
+        (WebhookAction::Upsert, None) => {
+            // A partial payload: fetch the record.
+            match t.provider.get_opt(&t.connection, &t.object, &event.id).await? {
+                Some(record) => record,
+                None => dead,
+            }
+        }
+    };
+    sync_remote(ctx, t, remote).await
+}

@@ -1,0 +1,327 @@
+//! The [`Provider`] trait: one external system, seen through a small set of primitives.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{
+    ConnectionId, ExternalId, FieldChange, Fields, ItemId, ItemKind, ObjectType, ProviderKey,
+    Record, Version,
+};
+
+/// What a provider can do with one object type. The engine and the conformance suite
+/// choose what to call from it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Records can be listed.
+    pub list: bool,
+    /// Listing can be limited to records changed since a time.
+    pub delta: bool,
+    /// Records can be created.
+    pub create: bool,
+    /// Records can be updated.
+    pub update: bool,
+    /// Updates can be made conditional on the record's version.
+    pub conditional_update: bool,
+    /// Records can be deleted.
+    pub delete: bool,
+    /// The provider sends webhooks for this object.
+    pub webhook: bool,
+    /// A marker (the host's item id) can be written into a record and found again.
+    pub markers: bool,
+    /// Records have parents.
+    pub hierarchy: bool,
+}
+
+impl Capabilities {
+    /// Everything.
+    pub const ALL: Capabilities = Capabilities {
+        list: true,
+        delta: true,
+        create: true,
+        update: true,
+        conditional_update: true,
+        delete: true,
+        webhook: true,
+        markers: true,
+        hierarchy: true,
+    };
+
+    /// Listing and reading only.
+    pub const READ_ONLY: Capabilities = Capabilities {
+        list: true,
+        delta: true,
+        create: false,
+        update: false,
+        conditional_update: false,
+        delete: false,
+        webhook: false,
+        markers: false,
+        hierarchy: false,
+    };
+}
+
+/// One request for a page of changed records.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChangeQuery {
+    /// Only records changed at or after this time (`None`: all).
+    pub since: Option<DateTime<Utc>>,
+    /// Where the previous page ended, as the provider returned it.
+    pub page_token: Option<String>,
+    /// The most records to return.
+    pub limit: usize,
+}
+
+/// One page of changed records, oldest change first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Page {
+    /// The records, deleted ones included as tombstones.
+    pub records: Vec<RemoteRecord>,
+    /// The token for the next page; `None` when this was the last.
+    pub next_page_token: Option<String>,
+}
+
+/// A record as a provider holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RemoteRecord {
+    /// The provider's id.
+    pub id: ExternalId,
+    /// A link for a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Kind, parent (a provider id), fields, update time and version.
+    pub record: Record<ExternalId>,
+    /// The host item id the engine wrote into the record when it created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<ItemId>,
+    /// Whether the record was deleted (a tombstone from a change feed or a webhook).
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// A record to create in a provider.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewRemote {
+    /// Its level in the hierarchy.
+    pub kind: Option<ItemKind>,
+    /// Its parent, as a provider id.
+    pub parent: Option<ExternalId>,
+    /// Its fields.
+    pub fields: Fields,
+    /// The host item id, written into the record so a retried create finds it.
+    pub marker: ItemId,
+}
+
+/// Changes to a provider's record.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RemoteUpdate {
+    /// Field changes.
+    pub changes: Vec<FieldChange>,
+    /// A new parent (`Some(None)`: move to the root), or `None` to leave it.
+    pub parent: Option<Option<ExternalId>>,
+}
+
+impl RemoteUpdate {
+    /// Whether the update changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.parent.is_none()
+    }
+}
+
+/// HTTP headers of a webhook delivery; names compare case-insensitively.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    /// No headers.
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.0.push((name.into(), value.into()));
+        self
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All headers in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for Headers {
+    fn from_iter<T: IntoIterator<Item = (N, V)>>(iter: T) -> Self {
+        Self(iter.into_iter().map(|(n, v)| (n.into(), v.into())).collect())
+    }
+}
+
+/// What a webhook event says happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookAction {
+    /// The record was created or changed.
+    Upsert,
+    /// The record was deleted.
+    Deleted,
+}
+
+/// One event of a webhook delivery.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookEvent {
+    /// The object type.
+    pub object: ObjectType,
+    /// The record's provider id.
+    pub id: ExternalId,
+    /// What happened.
+    pub action: WebhookAction,
+    /// When it happened at the provider.
+    pub occurred_at: DateTime<Utc>,
+    /// The record, when the payload carries all of it; `None` when it is partial and
+    /// the engine must fetch the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<RemoteRecord>,
+}
+
+/// A verified webhook delivery.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    /// The provider's delivery id, for deduplication.
+    pub delivery_id: String,
+    /// The events it carries.
+    pub events: Vec<WebhookEvent>,
+}
+
+/// One external system. The required surface is small; helpers live on [`ProviderExt`].
+///
+/// Every call names the connection (the account) it acts for, so one provider value
+/// serves many connections.
+#[async_trait]
+pub trait Provider: Send + Sync + fmt::Debug {
+    /// The provider's key (`jira`, `github`, ...).
+    fn key(&self) -> ProviderKey;
+
+    /// What the provider can do with `object`.
+    fn capabilities(&self, object: &ObjectType) -> Capabilities;
+
+    /// One page of records changed since `query.since`, oldest change first.
+    async fn list_changed(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        query: &ChangeQuery,
+    ) -> Result<Page>;
+
+    /// One record; [`Error::NotFound`] when it does not exist.
+    async fn get(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        id: &ExternalId,
+    ) -> Result<RemoteRecord>;
+
+    /// Creates a record carrying `new.marker`.
+    async fn create(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        new: &NewRemote,
+    ) -> Result<RemoteRecord>;
+
+    /// Updates a record; with `expected`, fails with [`Error::Precondition`] when the
+    /// record's version is another.
+    async fn update(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        id: &ExternalId,
+        update: &RemoteUpdate,
+        expected: Option<&Version>,
+    ) -> Result<RemoteRecord>;
+
+    /// Deletes a record; deleting a deleted record succeeds.
+    async fn delete(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        id: &ExternalId,
+    ) -> Result<()>;
+
+    /// The record carrying `marker`, if one exists: how a create retried after a
+    /// timeout finds what the first attempt made.
+    async fn find_by_marker(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        marker: &ItemId,
+    ) -> Result<Option<RemoteRecord>>;
+
+    /// Verifies and parses a webhook delivery from its raw headers and body;
+    /// [`Error::Unauthenticated`] when the signature does not verify.
+    fn parse_webhook(
+        &self,
+        connection: &ConnectionId,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<WebhookDelivery>;
+
+    /// Revokes the connection's grant where the provider can;
+    /// [`Error::NotSupported`] where it cannot.
+    async fn revoke(&self, connection: &ConnectionId) -> Result<()>;
+}
+
+/// Conveniences over any [`Provider`].
+#[async_trait]
+pub trait ProviderExt: Provider {
+    /// [`Provider::get`], with `None` for a record that does not exist.
+    async fn get_opt(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        id: &ExternalId,
+    ) -> Result<Option<RemoteRecord>> {
+        match self.get(connection, object, id).await {
+            Ok(record) => Ok(Some(record)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every record changed since `since`, following pages to the end.
+    async fn list_all(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        since: Option<DateTime<Utc>>,
+        page_size: usize,
+    ) -> Result<Vec<RemoteRecord>> {
+        let mut out = Vec::new();
+        let mut query = ChangeQuery {
+            since,
+            page_token: None,
+            limit: page_size.max(1),
+        };
+        loop {
+            let page = self.list_changed(connection, object, &query).await?;
+            out.extend(page.records);
+            match page.next_page_token {
+                Some(token) => query.page_token = Some(token),
+                None => return Ok(out),
+            }
+        }
+    }
+}
+
+impl<P: Provider + ?Sized> ProviderExt for P {}

@@ -1,0 +1,248 @@
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::lock;
+use crate::error::{Error, Result};
+use crate::model::{ConnectionId, ProviderKey};
+use crate::store::{
+    ConflictRecord, ConflictStatus, ConnectionHealth, InboxEntry, InboxStatus, RunRecord,
+    SyncJournal, SyncLogEntry,
+};
+
+#[derive(Debug, Default)]
+struct State {
+    next_id: u64,
+    logs: Vec<SyncLogEntry>,
+    runs: HashMap<String, RunRecord>,
+    /// Ordered by id, which counts up, so by age.
+    conflicts: BTreeMap<u64, ConflictRecord>,
+    inbox: BTreeMap<u64, InboxEntry>,
+    deliveries: HashMap<(ProviderKey, ConnectionId, String), u64>,
+    health: HashMap<ConnectionId, ConnectionHealth>,
+}
+
+/// [`SyncJournal`] in memory.
+#[derive(Debug, Default)]
+pub struct MemoryJournal {
+    state: Mutex<State>,
+}
+
+impl MemoryJournal {
+    /// An empty journal.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every log line, in order.
+    pub fn all_logs(&self) -> Vec<SyncLogEntry> {
+        lock(&self.state).logs.clone()
+    }
+
+    /// Every conflict, oldest first.
+    pub fn all_conflicts(&self) -> Vec<ConflictRecord> {
+        lock(&self.state).conflicts.values().cloned().collect()
+    }
+
+    /// Every inbox entry, oldest first.
+    pub fn all_inbox(&self) -> Vec<InboxEntry> {
+        lock(&self.state).inbox.values().cloned().collect()
+    }
+}
+
+fn parse_id(id: &str) -> Option<u64> {
+    id.parse().ok()
+}
+
+fn same_subject(a: &ConflictRecord, b: &ConflictRecord) -> bool {
+    a.connection == b.connection
+        && a.object == b.object
+        && a.conflict_type == b.conflict_type
+        && a.field == b.field
+        && ((a.external.is_some() && a.external == b.external)
+            || (a.external.is_none() && a.item.is_some() && a.item == b.item))
+}
+
+#[async_trait]
+impl SyncJournal for MemoryJournal {
+    async fn append_log(&self, entry: &SyncLogEntry) -> Result<()> {
+        lock(&self.state).logs.push(entry.clone());
+        Ok(())
+    }
+
+    async fn logs_of_run(&self, run_id: &str) -> Result<Vec<SyncLogEntry>> {
+        Ok(lock(&self.state)
+            .logs
+            .iter()
+            .filter(|l| l.run_id == run_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn put_run(&self, run: &RunRecord) -> Result<()> {
+        lock(&self.state).runs.insert(run.id.clone(), run.clone());
+        Ok(())
+    }
+
+    async fn run(&self, id: &str) -> Result<Option<RunRecord>> {
+        Ok(lock(&self.state).runs.get(id).cloned())
+    }
+
+    async fn record_conflict(&self, conflict: &ConflictRecord) -> Result<String> {
+        let mut state = lock(&self.state);
+        if let Some(existing) = state
+            .conflicts
+            .values_mut()
+            .find(|c| c.status == ConflictStatus::Pending && same_subject(c, conflict))
+        {
+            let id = existing.id.clone();
+            let created_at = existing.created_at;
+            *existing = ConflictRecord {
+                id: id.clone(),
+                created_at,
+                status: ConflictStatus::Pending,
+                resolution: None,
+                ..conflict.clone()
+            };
+            return Ok(id);
+        }
+        state.next_id += 1;
+        let n = state.next_id;
+        let record = ConflictRecord {
+            id: n.to_string(),
+            status: ConflictStatus::Pending,
+            resolution: None,
+            ..conflict.clone()
+        };
+        state.conflicts.insert(n, record);
+        Ok(n.to_string())
+    }
+
+    async fn conflict(&self, id: &str) -> Result<Option<ConflictRecord>> {
+        Ok(parse_id(id).and_then(|n| lock(&self.state).conflicts.get(&n).cloned()))
+    }
+
+    async fn conflicts(
+        &self,
+        connection: &ConnectionId,
+        status: Option<ConflictStatus>,
+    ) -> Result<Vec<ConflictRecord>> {
+        Ok(lock(&self.state)
+            .conflicts
+            .values()
+            .filter(|c| &c.connection == connection && status.is_none_or(|s| c.status == s))
+            .cloned()
+            .collect())
+    }
+
+    async fn settle_conflict(
+        &self,
+        id: &str,
+        status: ConflictStatus,
+        resolution: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut state = lock(&self.state);
+        let conflict = parse_id(id)
+            .and_then(|n| state.conflicts.get_mut(&n))
+            .ok_or_else(|| Error::not_found(format!("conflict {id}")))?;
+        if conflict.status != ConflictStatus::Pending {
+            return Err(Error::precondition(format!(
+                "conflict {id} is already {:?}",
+                conflict.status
+            )));
+        }
+        conflict.status = status;
+        conflict.resolution = Some(resolution.to_owned());
+        conflict.updated_at = at;
+        Ok(())
+    }
+
+    async fn insert_inbox(&self, entry: &InboxEntry) -> Result<String> {
+        let mut state = lock(&self.state);
+        let key = (
+            entry.provider.clone(),
+            entry.connection.clone(),
+            entry.delivery_id.clone(),
+        );
+        if state.deliveries.contains_key(&key) {
+            return Err(Error::already_exists(format!(
+                "delivery {} from {}/{}",
+                entry.delivery_id, entry.provider, entry.connection
+            )));
+        }
+        state.next_id += 1;
+        let n = state.next_id;
+        state.deliveries.insert(key, n);
+        state.inbox.insert(
+            n,
+            InboxEntry {
+                id: n.to_string(),
+                ..entry.clone()
+            },
+        );
+        Ok(n.to_string())
+    }
+
+    async fn due_inbox(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<InboxEntry>> {
+        let state = lock(&self.state);
+        let mut due: Vec<InboxEntry> = state
+            .inbox
+            .values()
+            .filter(|e| e.status == InboxStatus::Pending && e.next_attempt_at <= now)
+            .cloned()
+            .collect();
+        due.sort_by(|a, b| (a.received_at, parse_id(&a.id)).cmp(&(b.received_at, parse_id(&b.id))));
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn update_inbox(&self, entry: &InboxEntry) -> Result<()> {
+        let mut state = lock(&self.state);
+        let slot = parse_id(&entry.id)
+            .and_then(|n| state.inbox.get_mut(&n))
+            .ok_or_else(|| Error::not_found(format!("inbox entry {}", entry.id)))?;
+        *slot = entry.clone();
+        Ok(())
+    }
+
+    async fn inbox_entry(&self, id: &str) -> Result<Option<InboxEntry>> {
+        Ok(parse_id(id).and_then(|n| lock(&self.state).inbox.get(&n).cloned()))
+    }
+
+    async fn health(&self, connection: &ConnectionId) -> Result<Option<ConnectionHealth>> {
+        Ok(lock(&self.state).health.get(connection).cloned())
+    }
+
+    async fn put_health(&self, health: &ConnectionHealth) -> Result<()> {
+        lock(&self.state)
+            .health
+            .insert(health.connection.clone(), health.clone());
+        Ok(())
+    }
+
+    async fn purge_connection(&self, connection: &ConnectionId) -> Result<usize> {
+        let mut state = lock(&self.state);
+        let before = state.logs.len()
+            + state.conflicts.len()
+            + state.inbox.len()
+            + state.health.len()
+            + state.runs.len();
+        state.logs.retain(|l| &l.connection != connection);
+        state.conflicts.retain(|_, c| &c.connection != connection);
+        state.inbox.retain(|_, e| &e.connection != connection);
+        state.deliveries.retain(|k, _| &k.1 != connection);
+        state.health.remove(connection);
+        state
+            .runs
+            .retain(|_, r| r.connection.as_ref() != Some(connection));
+        let after = state.logs.len()
+            + state.conflicts.len()
+            + state.inbox.len()
+            + state.health.len()
+            + state.runs.len();
+        Ok(before - after)
+    }
+}
