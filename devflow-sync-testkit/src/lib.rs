@@ -3,6 +3,11 @@
 //! - [`items`]: ready-made records and trees: a typical work item (12 fields, a 2 KB
 //!   markdown description, 5 labels), edits of it, and whole PRD -> Subtask trees as
 //!   batches.
+//! - [`memory_provider`]: [`MemoryProvider`](memory_provider::MemoryProvider), an
+//!   in-memory remote system with a change feed, webhooks and fault knobs: a mock
+//!   provider for engine tests and for host test suites.
+//! - [`conformance`]: the suites every provider and store implementation must pass.
+//! - [`rng`]: a seeded generator for reproducible simulations.
 //!
 //! ```
 //! use devflow_sync_core::HierarchyRules;
@@ -16,4 +21,8 @@
 //! assert_eq!(plan.order.len(), tree.len());
 //! ```
 
+pub mod conformance;
+pub mod harness;
 pub mod items;
+pub mod memory_provider;
+pub mod rng;

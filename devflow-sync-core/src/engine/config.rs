@@ -258,8 +258,12 @@ impl SyncEngineBuilder {
                 items: self
                     .items
                     .unwrap_or_else(|| Arc::new(MemoryWorkItems::with_clock(clock.clone()))),
-                mappings: self.mappings.unwrap_or_else(|| Arc::new(MemoryMappings::new())),
-                journal: self.journal.unwrap_or_else(|| Arc::new(MemoryJournal::new())),
+                mappings: self
+                    .mappings
+                    .unwrap_or_else(|| Arc::new(MemoryMappings::new())),
+                journal: self
+                    .journal
+                    .unwrap_or_else(|| Arc::new(MemoryJournal::new())),
                 tokens: self.tokens.unwrap_or_else(|| Arc::new(MemoryTokens::new())),
                 leases: self
                     .leases

@@ -55,6 +55,8 @@ pub(crate) struct Ctx<'a> {
     /// Links a dry run would have made, so later steps of the same run see them.
     planned_links: HashMap<Scoped<ExternalId>, Link>,
     planned_by_item: HashMap<Scoped<ItemId>, ExternalId>,
+    /// Host items as a dry run would have left them.
+    planned_items: HashMap<ItemId, WorkItem>,
     synthetic: u64,
 }
 
@@ -73,6 +75,7 @@ impl<'a> Ctx<'a> {
             planned_conflicts: Vec::new(),
             planned_links: HashMap::new(),
             planned_by_item: HashMap::new(),
+            planned_items: HashMap::new(),
             synthetic: 0,
         }
     }
@@ -136,17 +139,28 @@ impl<'a> Ctx<'a> {
                 external: Some(external.clone()),
             });
             let id = ItemId::new(self.synthetic_id("item"));
-            return Ok(WorkItem {
-                id,
+            let item = WorkItem {
+                id: id.clone(),
                 record,
                 active: true,
-            });
+            };
+            self.planned_items.insert(id, item.clone());
+            return Ok(item);
         }
         let started = Instant::now();
         let result = self.e.items.create(None, record).await;
         let id = result.as_ref().ok().map(|i| i.id.clone());
-        self.log(t, id.as_ref(), Some(external), "import", Direction::Pull, &[], result.as_ref().map(|_| ()), started)
-            .await?;
+        self.log(
+            t,
+            id.as_ref(),
+            Some(external),
+            "import",
+            Direction::Pull,
+            &[],
+            result.as_ref().map(|_| ()),
+            started,
+        )
+        .await?;
         result
     }
 
@@ -172,6 +186,7 @@ impl<'a> Ctx<'a> {
             if let Some(active) = update.active {
                 next.active = active;
             }
+            self.planned_items.insert(next.id.clone(), next.clone());
             return Ok(next);
         }
         let started = Instant::now();
@@ -181,8 +196,17 @@ impl<'a> Ctx<'a> {
         } else {
             "update"
         };
-        self.log(t, Some(&current.id), None, operation, Direction::Pull, &update.changes, result.as_ref().map(|_| ()), started)
-            .await?;
+        self.log(
+            t,
+            Some(&current.id),
+            None,
+            operation,
+            Direction::Pull,
+            &update.changes,
+            result.as_ref().map(|_| ()),
+            started,
+        )
+        .await?;
         result
     }
 
@@ -194,12 +218,25 @@ impl<'a> Ctx<'a> {
         }
         let started = Instant::now();
         let result = self.e.items.delete(id).await;
-        self.log(t, Some(id), None, "delete", Direction::Pull, &[], result.as_ref().map(|_| ()), started)
-            .await?;
+        self.log(
+            t,
+            Some(id),
+            None,
+            "delete",
+            Direction::Pull,
+            &[],
+            result.as_ref().map(|_| ()),
+            started,
+        )
+        .await?;
         result
     }
 
-    pub(crate) async fn remote_create(&mut self, t: &Target, new: &NewRemote) -> Result<RemoteRecord> {
+    pub(crate) async fn remote_create(
+        &mut self,
+        t: &Target,
+        new: &NewRemote,
+    ) -> Result<RemoteRecord> {
         if self.dry_run {
             self.planned.push(PlannedWrite::CreateRemote {
                 object: t.object.clone(),
@@ -224,8 +261,17 @@ impl<'a> Ctx<'a> {
         let started = Instant::now();
         let result = t.provider.create(&t.connection, &t.object, new).await;
         let external = result.as_ref().ok().map(|r| r.id.clone());
-        self.log(t, Some(&new.marker), external.as_ref(), "create", Direction::Push, &[], result.as_ref().map(|_| ()), started)
-            .await?;
+        self.log(
+            t,
+            Some(&new.marker),
+            external.as_ref(),
+            "create",
+            Direction::Push,
+            &[],
+            result.as_ref().map(|_| ()),
+            started,
+        )
+        .await?;
         result
     }
 
@@ -256,9 +302,28 @@ impl<'a> Ctx<'a> {
             .provider
             .update(&t.connection, &t.object, &current.id, update, expected)
             .await;
-        self.log(t, item, Some(&current.id), "update", Direction::Push, &update.changes, result.as_ref().map(|_| ()), started)
-            .await?;
+        self.log(
+            t,
+            item,
+            Some(&current.id),
+            "update",
+            Direction::Push,
+            &update.changes,
+            result.as_ref().map(|_| ()),
+            started,
+        )
+        .await?;
         result
+    }
+
+    /// A host item, as a dry run would have left it.
+    pub(crate) async fn item(&self, id: &ItemId) -> Result<Option<WorkItem>> {
+        if self.dry_run {
+            if let Some(item) = self.planned_items.get(id) {
+                return Ok(Some(item.clone()));
+            }
+        }
+        self.e.items.get(id).await
     }
 
     pub(crate) async fn link_by_item(&self, t: &Target, item: &ItemId) -> Result<Option<Link>> {
@@ -269,17 +334,27 @@ impl<'a> Ctx<'a> {
                 return Ok(self.planned_links.get(&key).cloned());
             }
         }
-        self.e.mappings.link_by_item(&t.connection, &t.object, item).await
+        self.e
+            .mappings
+            .link_by_item(&t.connection, &t.object, item)
+            .await
     }
 
-    pub(crate) async fn link_by_external(&self, t: &Target, id: &ExternalId) -> Result<Option<Link>> {
+    pub(crate) async fn link_by_external(
+        &self,
+        t: &Target,
+        id: &ExternalId,
+    ) -> Result<Option<Link>> {
         if self.dry_run {
             let key = (t.connection.clone(), t.object.clone(), id.clone());
             if let Some(link) = self.planned_links.get(&key) {
                 return Ok(Some(link.clone()));
             }
         }
-        self.e.mappings.link_by_external(&t.connection, &t.object, id).await
+        self.e
+            .mappings
+            .link_by_external(&t.connection, &t.object, id)
+            .await
     }
 
     pub(crate) async fn insert_link(&mut self, t: &Target, link: &Link) -> Result<()> {
@@ -293,7 +368,11 @@ impl<'a> Ctx<'a> {
                 link.remote.id.clone(),
             );
             self.planned_links.insert(
-                (t.connection.clone(), t.object.clone(), link.remote.id.clone()),
+                (
+                    t.connection.clone(),
+                    t.object.clone(),
+                    link.remote.id.clone(),
+                ),
                 link.clone(),
             );
             return Ok(());
@@ -301,7 +380,12 @@ impl<'a> Ctx<'a> {
         self.e.mappings.insert_link(link).await
     }
 
-    pub(crate) async fn update_base(&mut self, t: &Target, item: &ItemId, base: &Snapshot) -> Result<()> {
+    pub(crate) async fn update_base(
+        &mut self,
+        t: &Target,
+        item: &ItemId,
+        base: &Snapshot,
+    ) -> Result<()> {
         if self.dry_run {
             return Ok(());
         }

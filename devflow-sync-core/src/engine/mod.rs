@@ -51,8 +51,8 @@ use crate::merge::ConflictPolicy;
 use crate::model::{ConnectionId, ExternalRef, ItemId, ObjectType, ProviderKey};
 use crate::provider::{Headers, Provider};
 use crate::store::{
-    ConflictRecord, ConflictStatus, ConnectionHealth, ConnectionStatus, LeaseManager,
-    MappingStore, RunRecord, RunStatus, SyncJournal, TokenStore, Trigger, WorkItemStore,
+    ConflictRecord, ConflictStatus, ConnectionHealth, ConnectionStatus, LeaseManager, MappingStore,
+    RunRecord, RunStatus, SyncJournal, TokenStore, Trigger, WorkItemStore,
 };
 
 pub(crate) struct Inner {
@@ -76,7 +76,9 @@ impl Inner {
             .bindings
             .iter()
             .find(|b| &b.connection == connection && &b.object == object)
-            .ok_or_else(|| Error::not_found(format!("binding of connection {connection} for {object}")))?;
+            .ok_or_else(|| {
+                Error::not_found(format!("binding of connection {connection} for {object}"))
+            })?;
         let provider = self
             .providers
             .get(&binding.provider)
@@ -163,7 +165,10 @@ pub struct SyncEngine {
 impl std::fmt::Debug for SyncEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyncEngine")
-            .field("providers", &self.inner.providers.keys().collect::<Vec<_>>())
+            .field(
+                "providers",
+                &self.inner.providers.keys().collect::<Vec<_>>(),
+            )
             .field("bindings", &self.inner.bindings)
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
@@ -271,7 +276,12 @@ impl SyncEngine {
         result.map(|()| (ctx.report.clone(), ctx))
     }
 
-    async fn record_health(&self, connection: &ConnectionId, result: &Result<()>, report: &SyncReport) -> Result<()> {
+    async fn record_health(
+        &self,
+        connection: &ConnectionId,
+        result: &Result<()>,
+        report: &SyncReport,
+    ) -> Result<()> {
         let e = &*self.inner;
         let mut health = e
             .journal
@@ -282,7 +292,10 @@ impl SyncEngine {
             return Ok(());
         }
         let failure = match result {
-            Err(err) => Some((err.to_string(), matches!(err, Error::Unauthenticated(_) | Error::NeedsReauth { .. }))),
+            Err(err) => Some((
+                err.to_string(),
+                matches!(err, Error::Unauthenticated(_) | Error::NeedsReauth { .. }),
+            )),
             Ok(()) if report.errors > 0 => report
                 .outcomes
                 .iter()
@@ -312,7 +325,12 @@ impl SyncEngine {
 
     /// Pushes one host item to a connection: checks its place in the hierarchy, pushes
     /// any parent not linked yet, then creates or updates its record.
-    pub async fn push(&self, connection: &ConnectionId, object: &ObjectType, item: &ItemId) -> Result<SyncReport> {
+    pub async fn push(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        item: &ItemId,
+    ) -> Result<SyncReport> {
         self.push_with(connection, object, item, Trigger::User, false)
             .await
             .map(|(report, _)| report)
@@ -327,16 +345,27 @@ impl SyncEngine {
         dry_run: bool,
     ) -> Result<(SyncReport, Ctx<'_>)> {
         let t = self.inner.target(connection, object)?;
-        self.run("push", Some(connection), trigger, dry_run, |mut ctx| async move {
-            let result = sync::push_one(&mut ctx, &t, item, 0).await.map(|_| ());
-            (ctx, result)
-        })
+        self.run(
+            "push",
+            Some(connection),
+            trigger,
+            dry_run,
+            |mut ctx| async move {
+                let result = sync::push_one(&mut ctx, &t, item, 0).await.map(|_| ());
+                (ctx, result)
+            },
+        )
         .await
     }
 
     /// Pushes an item and everything below it, parents first. Items that break a
     /// hierarchy rule, and those below them, are reported as failed and not pushed.
-    pub async fn push_tree(&self, connection: &ConnectionId, object: &ObjectType, root: &ItemId) -> Result<SyncReport> {
+    pub async fn push_tree(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        root: &ItemId,
+    ) -> Result<SyncReport> {
         let t = self.inner.target(connection, object)?;
         let e = &*self.inner;
         // Collect the tree.
@@ -356,7 +385,9 @@ impl SyncEngine {
             }
         }
         while let Some(id) = queue.pop() {
-            let Some(item) = e.items.get(&id).await? else { continue };
+            let Some(item) = e.items.get(&id).await? else {
+                continue;
+            };
             if let Some(kind) = item.record.kind {
                 let mut b = BatchItem::new(id.clone(), kind);
                 b.parent = item.record.parent.clone();
@@ -394,7 +425,12 @@ impl SyncEngine {
     /// Pulls changes from a connection's change feed, from the saved cursor, within the
     /// budget. One worker per connection and object: [`Error::Precondition`] when
     /// another holds the lease.
-    pub async fn pull(&self, connection: &ConnectionId, object: &ObjectType, budget: PullBudget) -> Result<SyncReport> {
+    pub async fn pull(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        budget: PullBudget,
+    ) -> Result<SyncReport> {
         let e = &*self.inner;
         let t = e.target(connection, object)?;
         let lease = e
@@ -405,10 +441,16 @@ impl SyncEngine {
                 Error::precondition(format!("another worker is syncing {connection}/{object}"))
             })?;
         let result = self
-            .run("pull", Some(connection), Trigger::Poll, false, |mut ctx| async move {
-                let result = pull::pull(&mut ctx, &t, budget).await;
-                (ctx, result)
-            })
+            .run(
+                "pull",
+                Some(connection),
+                Trigger::Poll,
+                false,
+                |mut ctx| async move {
+                    let result = pull::pull(&mut ctx, &t, budget).await;
+                    (ctx, result)
+                },
+            )
             .await;
         e.leases.release(&lease).await?;
         result.map(|(report, _)| report)
@@ -431,26 +473,33 @@ impl SyncEngine {
     /// delivery is retried with a growing delay and, after the configured number of
     /// attempts, marked failed (dead letter).
     pub async fn process_inbox(&self, limit: usize) -> Result<SyncReport> {
-        self.run("process_inbox", None, Trigger::Webhook, false, |mut ctx| async move {
-            let result = webhook::process(&mut ctx, limit).await;
-            (ctx, result)
-        })
+        self.run(
+            "process_inbox",
+            None,
+            Trigger::Webhook,
+            false,
+            |mut ctx| async move {
+                let result = webhook::process(&mut ctx, limit).await;
+                (ctx, result)
+            },
+        )
         .await
         .map(|(report, _)| report)
     }
 
     /// Settles a pending conflict and syncs its entity again.
     pub async fn resolve_conflict(&self, id: &str, resolution: Resolution) -> Result<SyncReport> {
-        let connection = self
-            .inner
-            .journal
-            .conflict(id)
-            .await?
-            .map(|c| c.connection);
-        self.run("resolve_conflict", connection.as_ref(), Trigger::User, false, |mut ctx| async move {
-            let result = resolve::resolve(&mut ctx, id, resolution).await;
-            (ctx, result)
-        })
+        let connection = self.inner.journal.conflict(id).await?.map(|c| c.connection);
+        self.run(
+            "resolve_conflict",
+            connection.as_ref(),
+            Trigger::User,
+            false,
+            |mut ctx| async move {
+                let result = resolve::resolve(&mut ctx, id, resolution).await;
+                (ctx, result)
+            },
+        )
         .await
         .map(|(report, _)| report)
     }
@@ -463,13 +512,22 @@ impl SyncEngine {
                 connection,
                 object,
                 item,
-            } => self.push_with(connection, object, item, Trigger::User, true).await?,
+            } => {
+                self.push_with(connection, object, item, Trigger::User, true)
+                    .await?
+            }
             PlanRequest::Pull { connection, object } => {
                 let t = self.inner.target(connection, object)?;
-                self.run("pull", Some(connection), Trigger::User, true, |mut ctx| async move {
-                    let result = pull::pull(&mut ctx, &t, PullBudget::UNLIMITED).await;
-                    (ctx, result)
-                })
+                self.run(
+                    "pull",
+                    Some(connection),
+                    Trigger::User,
+                    true,
+                    |mut ctx| async move {
+                        let result = pull::pull(&mut ctx, &t, PullBudget::UNLIMITED).await;
+                        (ctx, result)
+                    },
+                )
                 .await?
             }
         };
@@ -498,7 +556,9 @@ impl SyncEngine {
                 .filter(|c| {
                     c.object == binding.object
                         && (c.item.as_ref() == Some(item)
-                            || link.as_ref().is_some_and(|l| c.external.as_ref() == Some(&l.remote.id)))
+                            || link
+                                .as_ref()
+                                .is_some_and(|l| c.external.as_ref() == Some(&l.remote.id)))
                 })
                 .collect();
             let synced = link.as_ref().is_some_and(|l| {
@@ -521,7 +581,11 @@ impl SyncEngine {
     /// Disconnects a connection: revokes the grant where the provider can, deletes its
     /// tokens and marks it disabled. With `purge`, also deletes its links, base
     /// snapshots, cursors, exclusions and journal rows.
-    pub async fn disconnect(&self, connection: &ConnectionId, purge: bool) -> Result<DisconnectReport> {
+    pub async fn disconnect(
+        &self,
+        connection: &ConnectionId,
+        purge: bool,
+    ) -> Result<DisconnectReport> {
         let e = &*self.inner;
         let mut report = DisconnectReport::default();
         let providers: Vec<&ProviderKey> = e
@@ -535,7 +599,9 @@ impl SyncEngine {
                 match p.revoke(connection).await {
                     Ok(()) => report.revoked = true,
                     Err(Error::NotSupported(_)) => {}
-                    Err(err) => tracing::warn!(connection = %connection, error = %err, "revoke failed; tokens are deleted anyway"),
+                    Err(err) => {
+                        tracing::warn!(connection = %connection, error = %err, "revoke failed; tokens are deleted anyway")
+                    }
                 }
             }
         }

@@ -71,7 +71,8 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
         .cursor(&t.connection, &t.object)
         .await?
         .unwrap_or_default();
-    let lookback = chrono::Duration::from_std(ctx.e.config.lookback).unwrap_or(chrono::Duration::zero());
+    let lookback =
+        chrono::Duration::from_std(ctx.e.config.lookback).unwrap_or(chrono::Duration::zero());
     let (since, mut token) = match &cursor.pass {
         Some(pass) => (pass.since, Some(pass.page_token.clone())),
         None => (cursor.high_water.map(|hw| hw - lookback), None),
@@ -83,14 +84,18 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
             page_token: token.clone(),
             limit: ctx.e.config.page_size,
         };
-        let page = t.provider.list_changed(&t.connection, &t.object, &query).await?;
+        let page = t
+            .provider
+            .list_changed(&t.connection, &t.object, &query)
+            .await?;
         pages += 1;
         records += page.records.len();
         let next = advance(&cursor, &page.records);
         let mut retry_later = false;
         for remote in parents_first(page.records) {
             if is_boundary_repeat(ctx, t, &cursor, &remote).await? {
-                ctx.report.record(None, Some(&remote.id), Outcome::Unchanged, None);
+                ctx.report
+                    .record(None, Some(&remote.id), Outcome::Unchanged, None);
                 continue;
             }
             let external = remote.id.clone();
@@ -107,7 +112,10 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
             break;
         }
         cursor = SyncCursor {
-            pass: page.next_page_token.clone().map(|page_token| CursorPass { since, page_token }),
+            pass: page
+                .next_page_token
+                .clone()
+                .map(|page_token| CursorPass { since, page_token }),
             ..next
         };
         ctx.put_cursor(t, &cursor).await?;
@@ -142,8 +150,15 @@ fn advance(cursor: &SyncCursor, records: &[RemoteRecord]) -> SyncCursor {
 /// A record listed again at the boundary of the last pass that has no link: it was
 /// already judged (a conflict, an exclusion), so it is not judged again. Linked records
 /// are always looked at; their version says whether anything changed.
-async fn is_boundary_repeat(ctx: &Ctx<'_>, t: &Target, cursor: &SyncCursor, remote: &RemoteRecord) -> Result<bool> {
-    if cursor.high_water != Some(remote.record.updated_at) || !cursor.boundary_ids.contains(&remote.id) {
+async fn is_boundary_repeat(
+    ctx: &Ctx<'_>,
+    t: &Target,
+    cursor: &SyncCursor,
+    remote: &RemoteRecord,
+) -> Result<bool> {
+    if cursor.high_water != Some(remote.record.updated_at)
+        || !cursor.boundary_ids.contains(&remote.id)
+    {
         return Ok(false);
     }
     Ok(ctx.link_by_external(t, &remote.id).await?.is_none())

@@ -101,7 +101,10 @@ impl SyncReport {
     }
 
     /// The outcomes of one entity.
-    pub fn outcomes_of_item<'a>(&'a self, item: &'a ItemId) -> impl Iterator<Item = &'a EntityOutcome> {
+    pub fn outcomes_of_item<'a>(
+        &'a self,
+        item: &'a ItemId,
+    ) -> impl Iterator<Item = &'a EntityOutcome> {
         self.outcomes
             .iter()
             .filter(move |o| o.item.as_ref() == Some(item))

@@ -76,7 +76,8 @@ pub(crate) async fn resolve(ctx: &mut Ctx<'_>, id: &str, resolution: Resolution)
     let t = ctx.e.target(&conflict.connection, &conflict.object)?;
     match &resolution {
         Resolution::Ignore => {
-            ctx.settle_conflict(id, ConflictStatus::Ignored, "ignore").await?;
+            ctx.settle_conflict(id, ConflictStatus::Ignored, "ignore")
+                .await?;
         }
         Resolution::KeepExternal => {
             if let Some(ext) = &conflict.external {
@@ -85,7 +86,8 @@ pub(crate) async fn resolve(ctx: &mut Ctx<'_>, id: &str, resolution: Resolution)
             if let Some(item) = &conflict.item {
                 ctx.exclude(&t, &Exclusion::Item(item.clone())).await?;
             }
-            ctx.settle_conflict(id, ConflictStatus::Resolved, resolution.name()).await?;
+            ctx.settle_conflict(id, ConflictStatus::Resolved, resolution.name())
+                .await?;
             ctx.report.record(
                 conflict.item.as_ref(),
                 conflict.external.as_ref(),
@@ -103,11 +105,19 @@ pub(crate) async fn resolve(ctx: &mut Ctx<'_>, id: &str, resolution: Resolution)
     Ok(())
 }
 
-async fn link_record(ctx: &mut Ctx<'_>, t: &Target, conflict: &ConflictRecord, resolution: &Resolution) -> Result<()> {
+async fn link_record(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    conflict: &ConflictRecord,
+    resolution: &Resolution,
+) -> Result<()> {
     if conflict.conflict_type == ConflictType::Field {
         return Err(Error::invalid_input(
             "resolution",
-            format!("{} settles a record that was not imported, not a field conflict", resolution.name()),
+            format!(
+                "{} settles a record that was not imported, not a field conflict",
+                resolution.name()
+            ),
         ));
     }
     let ext = conflict
@@ -115,12 +125,19 @@ async fn link_record(ctx: &mut Ctx<'_>, t: &Target, conflict: &ConflictRecord, r
         .clone()
         .ok_or_else(|| Error::invalid_input("external", "the conflict names no provider record"))?;
     if let Some(link) = ctx.link_by_external(t, &ext).await? {
-        return Err(Error::precondition(format!("record {ext} is already linked to item {}", link.item)));
+        return Err(Error::precondition(format!(
+            "record {ext} is already linked to item {}",
+            link.item
+        )));
     }
     let mut remote = t.provider.get(&t.connection, &t.object, &ext).await?;
     let parent = match resolution {
         Resolution::LinkToParent { parent } => Some(parent.clone()),
-        Resolution::CreateParent { kind, title, parent } => {
+        Resolution::CreateParent {
+            kind,
+            title,
+            parent,
+        } => {
             let record = Record::new(ctx.e.config.host_object.clone(), ctx.now())
                 .with_kind(*kind)
                 .with_field("title", title.as_str());
@@ -143,7 +160,9 @@ async fn link_record(ctx: &mut Ctx<'_>, t: &Target, conflict: &ConflictRecord, r
                 ctx.link_by_external(t, p)
                     .await?
                     .map(|l| l.item)
-                    .ok_or_else(|| Error::precondition(format!("parent record {p} is not linked yet")))?,
+                    .ok_or_else(|| {
+                        Error::precondition(format!("parent record {p} is not linked yet"))
+                    })?,
             ),
             None => None,
         },
@@ -154,7 +173,10 @@ async fn link_record(ctx: &mut Ctx<'_>, t: &Target, conflict: &ConflictRecord, r
                 let mut map = std::collections::HashMap::new();
                 if let Some(item) = ctx.e.items.get(p).await? {
                     if let Some(k) = item.record.kind {
-                        map.insert(p.clone(), crate::hierarchy::Placement::new(k, item.record.parent));
+                        map.insert(
+                            p.clone(),
+                            crate::hierarchy::Placement::new(k, item.record.parent),
+                        );
                     }
                 }
                 map
@@ -184,11 +206,15 @@ async fn link_record(ctx: &mut Ctx<'_>, t: &Target, conflict: &ConflictRecord, r
     Ok(())
 }
 
-async fn settle_field(ctx: &mut Ctx<'_>, t: &Target, conflict: &ConflictRecord, resolution: &Resolution) -> Result<()> {
-    let field = conflict
-        .field
-        .clone()
-        .ok_or_else(|| Error::invalid_input("field", "only a field conflict can take a field value"))?;
+async fn settle_field(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    conflict: &ConflictRecord,
+    resolution: &Resolution,
+) -> Result<()> {
+    let field = conflict.field.clone().ok_or_else(|| {
+        Error::invalid_input("field", "only a field conflict can take a field value")
+    })?;
     let item = conflict
         .item
         .clone()
@@ -203,7 +229,10 @@ async fn settle_field(ctx: &mut Ctx<'_>, t: &Target, conflict: &ConflictRecord, 
         .get(&item)
         .await?
         .ok_or_else(|| Error::not_found(format!("work item {item}")))?;
-    let mut remote = t.provider.get(&t.connection, &t.object, &link.remote.id).await?;
+    let mut remote = t
+        .provider
+        .get(&t.connection, &t.object, &link.remote.id)
+        .await?;
     if field == PARENT_FIELD {
         return Err(Error::not_supported(
             "settling a parent conflict by value; use link_to_parent or move the item",
@@ -229,7 +258,9 @@ async fn settle_field(ctx: &mut Ctx<'_>, t: &Target, conflict: &ConflictRecord, 
             changes: vec![FieldChange::new(field.as_str(), remote_now, value.clone())],
             parent: None,
         };
-        remote = ctx.remote_update(t, &remote, Some(&item), &update, None).await?;
+        remote = ctx
+            .remote_update(t, &remote, Some(&item), &update, None)
+            .await?;
     }
     // Both sides now hold the value: it is agreed. Other fields merge as usual.
     let mut agreed = link.base.fields.clone();

@@ -14,8 +14,7 @@ use crate::merge::{FieldConflict, MergeSide, diff, three_way};
 use crate::model::{ExternalId, FieldChange, FieldValue, Fields, ItemId, ItemKind, Record};
 use crate::provider::{NewRemote, ProviderExt, RemoteRecord, RemoteUpdate};
 use crate::store::{
-    ConflictRecord, ConflictStatus, ConflictType, Exclusion, ItemUpdate, Link, Snapshot,
-    WorkItem,
+    ConflictRecord, ConflictStatus, ConflictType, Exclusion, ItemUpdate, Link, Snapshot, WorkItem,
 };
 
 /// The parent link travels through the three-way merge as this pseudo-field, so a
@@ -87,7 +86,10 @@ async fn remote_parent(ctx: &Ctx<'_>, t: &Target, remote: &RemoteRecord) -> Resu
 
 /// The kinds and parents the rules need to judge a link to `parent`: the parent, and
 /// its ancestors when the rules let kinds nest (only then can a loop form).
-async fn placements(ctx: &Ctx<'_>, parent: Option<&ItemId>) -> Result<HashMap<ItemId, Placement<ItemId>>> {
+async fn placements(
+    ctx: &Ctx<'_>,
+    parent: Option<&ItemId>,
+) -> Result<HashMap<ItemId, Placement<ItemId>>> {
     let mut out = HashMap::new();
     let mut next = parent.cloned();
     let depth = if ctx.e.rules.may_nest() { 64 } else { 1 };
@@ -96,7 +98,7 @@ async fn placements(ctx: &Ctx<'_>, parent: Option<&ItemId>) -> Result<HashMap<It
         if out.contains_key(&id) {
             break;
         }
-        if let Some(item) = ctx.e.items.get(&id).await? {
+        if let Some(item) = ctx.item(&id).await? {
             if let Some(kind) = item.record.kind {
                 next = item.record.parent.clone();
                 out.insert(id, Placement::new(kind, item.record.parent));
@@ -139,9 +141,19 @@ fn conflict_from_violation(
     }
 }
 
-fn field_conflict(ctx: &Ctx<'_>, t: &Target, c: &FieldConflict, item: &ItemId, external: &ExternalId) -> ConflictRecord {
+fn field_conflict(
+    ctx: &Ctx<'_>,
+    t: &Target,
+    c: &FieldConflict,
+    item: &ItemId,
+    external: &ExternalId,
+) -> ConflictRecord {
     let now = ctx.now();
-    let field = if c.field == PARENT_FIELD { "parent" } else { c.field.as_str() };
+    let field = if c.field == PARENT_FIELD {
+        "parent"
+    } else {
+        c.field.as_str()
+    };
     ConflictRecord {
         id: String::new(),
         connection: t.connection.clone(),
@@ -166,7 +178,12 @@ fn field_conflict(ctx: &Ctx<'_>, t: &Target, c: &FieldConflict, item: &ItemId, e
     }
 }
 
-pub(crate) fn snapshot(ctx: &Ctx<'_>, base: Fields, local: &WorkItem, remote: &RemoteRecord) -> Snapshot {
+pub(crate) fn snapshot(
+    ctx: &Ctx<'_>,
+    base: Fields,
+    local: &WorkItem,
+    remote: &RemoteRecord,
+) -> Snapshot {
     let (fields, parent) = split_base(base);
     Snapshot {
         fields,
@@ -205,7 +222,9 @@ pub(crate) async fn reconcile(
                         .e
                         .rules
                         .validate(
-                            &Candidate::new(kind).id(&local.id).parent(parent.as_item().as_ref()),
+                            &Candidate::new(kind)
+                                .id(&local.id)
+                                .parent(parent.as_item().as_ref()),
                             &HashMap::new(),
                         )
                         .err();
@@ -235,7 +254,9 @@ pub(crate) async fn reconcile(
         // A parent that comes from the provider must be a legal one for the host.
         if let (Some(new_parent), Some(kind)) = (&local_parent, local.record.kind) {
             let known = placements(ctx, new_parent.as_ref()).await?;
-            let candidate = Candidate::new(kind).id(&local.id).parent(new_parent.as_ref());
+            let candidate = Candidate::new(kind)
+                .id(&local.id)
+                .parent(new_parent.as_ref());
             if let Err(v) = ctx.e.rules.validate(&candidate, &known) {
                 let record = conflict_from_violation(ctx, t, &v, Some(&local.id), &remote);
                 ctx.record_conflict(record).await?;
@@ -317,9 +338,7 @@ pub(crate) async fn reconcile(
 }
 
 async fn reload_local(ctx: &Ctx<'_>, id: &ItemId) -> Result<WorkItem> {
-    ctx.e
-        .items
-        .get(id)
+    ctx.item(id)
         .await?
         .ok_or_else(|| Error::not_found(format!("work item {id}")))
 }
@@ -366,7 +385,8 @@ pub(crate) async fn remote_deleted(
 pub(crate) async fn sync_remote(ctx: &mut Ctx<'_>, t: &Target, remote: RemoteRecord) -> Result<()> {
     let (item, outcome, detail) = sync_remote_inner(ctx, t, &remote).await?;
     tracing::debug!(external = %remote.id, outcome = ?outcome, "provider record synced");
-    ctx.report.record(item.as_ref(), Some(&remote.id), outcome, detail);
+    ctx.report
+        .record(item.as_ref(), Some(&remote.id), outcome, detail);
     Ok(())
 }
 
@@ -375,15 +395,21 @@ async fn sync_remote_inner(
     t: &Target,
     remote: &RemoteRecord,
 ) -> Result<(Option<ItemId>, Outcome, Option<String>)> {
-    if ctx.is_excluded(t, &Exclusion::External(remote.id.clone())).await? {
+    if ctx
+        .is_excluded(t, &Exclusion::External(remote.id.clone()))
+        .await?
+    {
         return Ok((None, Outcome::Excluded, None));
     }
     if let Some(link) = ctx.link_by_external(t, &remote.id).await? {
         let item = Some(link.item.clone());
-        if ctx.is_excluded(t, &Exclusion::Item(link.item.clone())).await? {
+        if ctx
+            .is_excluded(t, &Exclusion::Item(link.item.clone()))
+            .await?
+        {
             return Ok((item, Outcome::Excluded, None));
         }
-        let local = ctx.e.items.get(&link.item).await?;
+        let local = ctx.item(&link.item).await?;
         if remote.deleted {
             let outcome = remote_deleted(ctx, t, &link, local.as_ref()).await?;
             return Ok((item, outcome, None));
@@ -397,18 +423,26 @@ async fn sync_remote_inner(
             return Ok((item, Outcome::Unchanged, None));
         }
         let Some(local) = local else {
-            return Ok((item, Outcome::Skipped, Some("the host item no longer exists".into())));
+            return Ok((
+                item,
+                Outcome::Skipped,
+                Some("the host item no longer exists".into()),
+            ));
         };
         let outcome = reconcile(ctx, t, link, local, remote.clone()).await?;
         return Ok((item, outcome, None));
     }
     if remote.deleted {
-        return Ok((None, Outcome::Skipped, Some("deleted before it was linked".into())));
+        return Ok((
+            None,
+            Outcome::Skipped,
+            Some("deleted before it was linked".into()),
+        ));
     }
     // A record the engine created whose link was lost (a crash between the create and
     // the link): link it rather than import a duplicate.
     if let Some(marker) = &remote.marker {
-        if let Some(local) = ctx.e.items.get(marker).await? {
+        if let Some(local) = ctx.item(marker).await? {
             if ctx.link_by_item(t, marker).await?.is_none() {
                 let outcome = link_existing(ctx, t, local, remote.clone()).await?;
                 return Ok((Some(marker.clone()), outcome, None));
@@ -420,7 +454,12 @@ async fn sync_remote_inner(
 
 /// Links a host item to a record made for it by an earlier, unfinished create, then
 /// merges them.
-async fn link_existing(ctx: &mut Ctx<'_>, t: &Target, local: WorkItem, remote: RemoteRecord) -> Result<Outcome> {
+async fn link_existing(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    local: WorkItem,
+    remote: RemoteRecord,
+) -> Result<Outcome> {
     let parent = remote_parent(ctx, t, &remote).await?.as_item();
     let base_fields = with_parent(&remote.record.fields, parent.as_ref());
     let mut base = snapshot(ctx, base_fields, &local, &remote);
@@ -462,7 +501,11 @@ async fn import(
     if let Some(v) = violation {
         let record = conflict_from_violation(ctx, t, &v, None, remote);
         let id = ctx.record_conflict(record).await?;
-        return Ok((None, Outcome::Conflict, Some(format!("conflict {id}: {}", v.message))));
+        return Ok((
+            None,
+            Outcome::Conflict,
+            Some(format!("conflict {id}: {}", v.message)),
+        ));
     }
     let item = import_as(ctx, t, remote, parent_id).await?;
     Ok((Some(item), Outcome::Imported, None))
@@ -498,7 +541,12 @@ pub(crate) async fn import_as(
         version: None,
     };
     let local = ctx.host_create(t, &remote.id, record).await?;
-    let base = snapshot(ctx, with_parent(&remote.record.fields, parent.as_ref()), &local, remote);
+    let base = snapshot(
+        ctx,
+        with_parent(&remote.record.fields, parent.as_ref()),
+        &local,
+        remote,
+    );
     let link = Link {
         item: local.id.clone(),
         remote: t.external_ref(remote),
@@ -522,14 +570,19 @@ pub(crate) async fn import_as(
                 && c.external.as_ref() == Some(&remote.id)
                 && c.conflict_type != ConflictType::Field
         }) {
-            ctx.settle_conflict(&c.id, ConflictStatus::Resolved, "imported").await?;
+            ctx.settle_conflict(&c.id, ConflictStatus::Resolved, "imported")
+                .await?;
         }
     }
     Ok(local.id)
 }
 
 /// Checks a host item's place in the hierarchy before it goes out.
-async fn check_local(ctx: &Ctx<'_>, local: &WorkItem, previous_kind: Option<ItemKind>) -> Result<()> {
+async fn check_local(
+    ctx: &Ctx<'_>,
+    local: &WorkItem,
+    previous_kind: Option<ItemKind>,
+) -> Result<()> {
     let Some(kind) = local.record.kind else {
         return Ok(());
     };
@@ -543,13 +596,20 @@ async fn check_local(ctx: &Ctx<'_>, local: &WorkItem, previous_kind: Option<Item
 }
 
 /// The provider id of a host item, pushing it first when it is not linked yet.
-pub(crate) async fn ensure_linked(ctx: &mut Ctx<'_>, t: &Target, item: &ItemId) -> Result<ExternalId> {
+pub(crate) async fn ensure_linked(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    item: &ItemId,
+) -> Result<ExternalId> {
     if let Some(link) = ctx.link_by_item(t, item).await? {
         return Ok(link.remote.id);
     }
-    push_one(ctx, t, item, 0)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("item {item} could not be linked in {}/{}", t.connection, t.object)))
+    push_one(ctx, t, item, 0).await?.ok_or_else(|| {
+        Error::not_found(format!(
+            "item {item} could not be linked in {}/{}",
+            t.connection, t.object
+        ))
+    })
 }
 
 /// How deep parents are pushed before giving up (a loop the rules let through).
@@ -568,15 +628,20 @@ where
 {
     Box::pin(async move {
         if depth > MAX_PARENT_DEPTH {
-            return Err(Error::invalid_input(id.as_str(), "the parent chain is too deep or loops"));
+            return Err(Error::invalid_input(
+                id.as_str(),
+                "the parent chain is too deep or loops",
+            ));
         }
         let result = push_inner(ctx, t, id, depth).await;
         match &result {
             Ok((external, outcome)) => {
-                ctx.report.record(Some(id), external.as_ref(), outcome.clone(), None);
+                ctx.report
+                    .record(Some(id), external.as_ref(), outcome.clone(), None);
             }
             Err(e) => {
-                ctx.report.record(Some(id), None, Outcome::Failed, Some(e.to_string()));
+                ctx.report
+                    .record(Some(id), None, Outcome::Failed, Some(e.to_string()));
             }
         }
         result.map(|(external, _)| external)
@@ -595,7 +660,10 @@ async fn push_inner(
     let local = reload_local(ctx, id).await?;
     if let Some(link) = ctx.link_by_item(t, id).await? {
         let ext = link.remote.id.clone();
-        if ctx.is_excluded(t, &Exclusion::External(ext.clone())).await? {
+        if ctx
+            .is_excluded(t, &Exclusion::External(ext.clone()))
+            .await?
+        {
             return Ok((Some(ext), Outcome::Excluded));
         }
         if link.base.remote_deleted {
@@ -622,9 +690,9 @@ async fn push_inner(
     let parent = match &local.record.parent {
         Some(p) => Some(match ctx.link_by_item(t, p).await? {
             Some(link) => link.remote.id,
-            None => push_one(ctx, t, p, depth + 1)
-                .await?
-                .ok_or_else(|| Error::not_found(format!("parent {p} of {id} could not be pushed")))?,
+            None => push_one(ctx, t, p, depth + 1).await?.ok_or_else(|| {
+                Error::not_found(format!("parent {p} of {id} could not be pushed"))
+            })?,
         }),
         None => None,
     };
@@ -637,7 +705,9 @@ async fn push_inner(
             .await?
             .is_some()
     {
-        t.provider.find_by_marker(&t.connection, &t.object, id).await?
+        t.provider
+            .find_by_marker(&t.connection, &t.object, id)
+            .await?
     } else {
         None
     };
@@ -723,7 +793,9 @@ async fn push_against_base(
         {
             Ok(remote) => remote,
             Err(Error::Precondition(_)) => return Ok(None),
-            Err(Error::NotFound(_)) => return remote_deleted(ctx, t, link, Some(local)).await.map(Some),
+            Err(Error::NotFound(_)) => {
+                return remote_deleted(ctx, t, link, Some(local)).await.map(Some);
+            }
             Err(e) => return Err(e),
         }
     };

@@ -99,7 +99,11 @@ pub(crate) async fn process(ctx: &mut Ctx<'_>, limit: usize) -> Result<()> {
         match parsed {
             Ok(delivery) => {
                 for event in delivery.events {
-                    let key = (entry.connection.clone(), event.object.clone(), event.id.clone());
+                    let key = (
+                        entry.connection.clone(),
+                        event.object.clone(),
+                        event.id.clone(),
+                    );
                     let g = *group_of.entry(key).or_insert_with(|| {
                         groups.push(Vec::new());
                         groups.len() - 1
@@ -129,8 +133,12 @@ pub(crate) async fn process(ctx: &mut Ctx<'_>, limit: usize) -> Result<()> {
                 continue;
             };
             if let Err(err) = apply_event(ctx, &t, event.clone()).await {
-                ctx.report
-                    .record(None, Some(&event.id), Outcome::Failed, Some(err.to_string()));
+                ctx.report.record(
+                    None,
+                    Some(&event.id),
+                    Outcome::Failed,
+                    Some(err.to_string()),
+                );
                 failures[i] = Some(err.to_string());
             }
         }
@@ -152,7 +160,8 @@ pub(crate) async fn process(ctx: &mut Ctx<'_>, limit: usize) -> Result<()> {
                     entry.status = InboxStatus::Failed;
                 } else {
                     let factor = 1u32 << entry.attempts.saturating_sub(1).min(16);
-                    let delay = chrono::Duration::from_std(backoff * factor).unwrap_or(chrono::Duration::MAX);
+                    let delay = chrono::Duration::from_std(backoff * factor)
+                        .unwrap_or(chrono::Duration::MAX);
                     entry.next_attempt_at = now + delay;
                 }
             }
@@ -191,7 +200,11 @@ async fn apply_event(ctx: &mut Ctx<'_>, t: &Target, event: WebhookEvent) -> Resu
         (WebhookAction::Upsert, Some(record)) => record,
         (WebhookAction::Upsert, None) => {
             // A partial payload: fetch the record.
-            match t.provider.get_opt(&t.connection, &t.object, &event.id).await? {
+            match t
+                .provider
+                .get_opt(&t.connection, &t.object, &event.id)
+                .await?
+            {
                 Some(record) => record,
                 None => dead,
             }

@@ -20,10 +20,9 @@ use chrono::{DateTime, Utc};
 use crate::error::Result;
 use crate::model::{ConnectionId, ExternalId, ItemId, ObjectType, ProviderKey, Record, Version};
 pub use types::{
-    ConflictRecord, ConflictStatus, ConflictType, ConnectionHealth, ConnectionStatus,
-    Credentials, CursorPass, Direction, Exclusion, InboxEntry, InboxStatus, ItemUpdate, Lease,
-    Link, LogStatus, RunRecord, RunStatus, Snapshot, StoredToken, SyncCursor, SyncLogEntry,
-    Trigger, WorkItem,
+    ConflictRecord, ConflictStatus, ConflictType, ConnectionHealth, ConnectionStatus, Credentials,
+    CursorPass, Direction, Exclusion, InboxEntry, InboxStatus, ItemUpdate, Lease, Link, LogStatus,
+    RunRecord, RunStatus, Snapshot, StoredToken, SyncCursor, SyncLogEntry, Trigger, WorkItem,
 };
 
 /// Credentials per connection, written with compare-and-swap so two workers refreshing

@@ -112,7 +112,10 @@ impl Credentials {
     pub fn same_secrets(&self, other: &Credentials) -> bool {
         self.access_token.expose_secret() == other.access_token.expose_secret()
             && self.refresh_token.as_ref().map(ExposeSecret::expose_secret)
-                == other.refresh_token.as_ref().map(ExposeSecret::expose_secret)
+                == other
+                    .refresh_token
+                    .as_ref()
+                    .map(ExposeSecret::expose_secret)
     }
 }
 

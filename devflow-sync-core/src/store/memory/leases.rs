@@ -90,7 +90,11 @@ impl LeaseManager for MemoryLeases {
     async fn release(&self, lease: &Lease) -> Result<()> {
         let mut state = lock(&self.state);
         let key = (lease.connection.clone(), lease.object.clone());
-        if state.1.get(&key).is_some_and(|held| held.token == lease.token) {
+        if state
+            .1
+            .get(&key)
+            .is_some_and(|held| held.token == lease.token)
+        {
             state.1.remove(&key);
         }
         Ok(())

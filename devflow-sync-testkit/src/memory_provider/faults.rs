@@ -1,0 +1,57 @@
+//! Knobs that make a [`MemoryProvider`](super::MemoryProvider) misbehave on purpose.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// A provider call, for aiming faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// `list_changed`.
+    List,
+    /// `get`.
+    Get,
+    /// `create`.
+    Create,
+    /// `update`.
+    Update,
+    /// `delete`.
+    Delete,
+    /// `find_by_marker`.
+    FindByMarker,
+}
+
+/// What an injected fault does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaultKind {
+    /// Fails with a transient error before doing anything.
+    Transient,
+    /// Fails with a rate limit (retry after one second) before doing anything.
+    RateLimited,
+    /// Fails as unauthenticated.
+    Unauthenticated,
+    /// Does the write, then fails with a transient error, as a timeout after the
+    /// server committed does.
+    TimeoutAfterCommit,
+}
+
+/// The fault knobs. All off by default.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Probability that any call fails transiently; for writes, half of these fail after
+    /// the write was committed.
+    pub error_rate: f64,
+    /// Faults for the next calls of an operation, in order.
+    pub scripted: VecDeque<(Op, FaultKind)>,
+    /// Delay before every call.
+    pub latency: Duration,
+    /// Probability that a webhook is delivered twice.
+    pub duplicate_webhooks: f64,
+    /// Probability that a webhook is never delivered.
+    pub drop_webhooks: f64,
+    /// Whether the webhooks taken at once come in a shuffled order.
+    pub reorder_webhooks: bool,
+    /// Whether webhook payloads leave the record out (the receiver must fetch it).
+    pub partial_webhooks: bool,
+    /// How long a change takes to appear in the change feed.
+    pub feed_lag: Duration,
+}
