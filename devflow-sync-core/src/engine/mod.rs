@@ -600,7 +600,7 @@ impl SyncEngine {
                     Ok(()) => report.revoked = true,
                     Err(Error::NotSupported(_)) => {}
                     Err(err) => {
-                        tracing::warn!(connection = %connection, error = %err, "revoke failed; tokens are deleted anyway")
+                        tracing::warn!(connection = %connection, error = %err, "revoke failed; tokens are deleted anyway");
                     }
                 }
             }

@@ -194,7 +194,7 @@ impl SyncJournal for MemoryJournal {
             .filter(|e| e.status == InboxStatus::Pending && e.next_attempt_at <= now)
             .cloned()
             .collect();
-        due.sort_by(|a, b| (a.received_at, parse_id(&a.id)).cmp(&(b.received_at, parse_id(&b.id))));
+        due.sort_by_key(|e| (e.received_at, parse_id(&e.id)));
         due.truncate(limit);
         Ok(due)
     }

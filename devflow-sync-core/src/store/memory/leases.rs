@@ -10,11 +10,14 @@ use crate::error::{Error, Result};
 use crate::model::{ConnectionId, ObjectType};
 use crate::store::{Lease, LeaseManager};
 
+/// The last token handed out, and the lease per (connection, object).
+type Leases = (u64, HashMap<(ConnectionId, ObjectType), Lease>);
+
 /// [`LeaseManager`] in memory, on an injectable clock.
 #[derive(Debug)]
 pub struct MemoryLeases {
     clock: Arc<dyn Clock>,
-    state: Mutex<(u64, HashMap<(ConnectionId, ObjectType), Lease>)>,
+    state: Mutex<Leases>,
 }
 
 impl MemoryLeases {

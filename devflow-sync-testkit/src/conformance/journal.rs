@@ -1,0 +1,250 @@
+use chrono::Duration;
+use devflow_sync_core::Error;
+use devflow_sync_core::model::{ConnectionId, ExternalId, FieldValue, ObjectType, ProviderKey};
+use devflow_sync_core::provider::Headers;
+use devflow_sync_core::store::{
+    ConflictRecord, ConflictStatus, ConflictType, ConnectionHealth, ConnectionStatus, Direction,
+    InboxEntry, InboxStatus, LogStatus, RunRecord, RunStatus, SyncJournal, SyncLogEntry, Trigger,
+};
+
+use super::t0;
+
+fn conflict(conn: &ConnectionId, ext: &str, field: Option<&str>) -> ConflictRecord {
+    ConflictRecord {
+        id: String::new(),
+        connection: conn.clone(),
+        provider: ProviderKey::new("memory"),
+        object: ObjectType::new("issue"),
+        item: None,
+        external: Some(ExternalId::new(ext)),
+        conflict_type: if field.is_some() {
+            ConflictType::Field
+        } else {
+            ConflictType::HierarchyViolation
+        },
+        field: field.map(str::to_owned),
+        base: FieldValue::Null,
+        local: FieldValue::text("a"),
+        remote: FieldValue::text("b"),
+        message: "Story requires a parent".into(),
+        suggested_action: "Link to an epic".into(),
+        status: ConflictStatus::Pending,
+        resolution: None,
+        created_at: t0(),
+        updated_at: t0(),
+    }
+}
+
+fn inbox(conn: &ConnectionId, delivery: &str, minutes: i64) -> InboxEntry {
+    InboxEntry {
+        id: String::new(),
+        provider: ProviderKey::new("memory"),
+        connection: conn.clone(),
+        delivery_id: delivery.into(),
+        headers: Headers::new().with("x-delivery", delivery),
+        body: br#"{"raw":true}"#.to_vec(),
+        received_at: t0() + Duration::minutes(minutes),
+        status: InboxStatus::Pending,
+        attempts: 0,
+        last_error: None,
+        next_attempt_at: t0() + Duration::minutes(minutes),
+    }
+}
+
+/// The log, runs, conflicts (deduplicated while pending, settled once), the inbox
+/// (unique delivery ids, due order, retries) and health; a purge removes only its
+/// connection.
+pub async fn sync_journal(journal: &dyn SyncJournal) {
+    let conn = ConnectionId::new("conformance-journal");
+    let other = ConnectionId::new("conformance-journal-other");
+    journal.purge_connection(&conn).await.expect("purge");
+    journal.purge_connection(&other).await.expect("purge");
+
+    let entry = SyncLogEntry {
+        run_id: "conformance-run".into(),
+        connection: conn.clone(),
+        provider: ProviderKey::new("memory"),
+        object: ObjectType::new("issue"),
+        item: None,
+        external: Some(ExternalId::new("1")),
+        operation: "update".into(),
+        direction: Direction::Push,
+        changes: Vec::new(),
+        status: LogStatus::Ok,
+        error: None,
+        duration_ms: 3,
+        trigger: Trigger::Poll,
+        request_id: Some("req-1".into()),
+        at: t0(),
+    };
+    journal.append_log(&entry).await.expect("log");
+    journal
+        .append_log(&SyncLogEntry {
+            operation: "create".into(),
+            ..entry.clone()
+        })
+        .await
+        .expect("log");
+    let logs = journal.logs_of_run("conformance-run").await.expect("logs");
+    assert_eq!(
+        logs.iter()
+            .map(|l| l.operation.as_str())
+            .collect::<Vec<_>>(),
+        ["update", "create"]
+    );
+
+    let mut run = RunRecord {
+        id: "conformance-run".into(),
+        operation: "pull".into(),
+        connection: Some(conn.clone()),
+        started_at: t0(),
+        finished_at: None,
+        status: RunStatus::Running,
+        summary: String::new(),
+    };
+    journal.put_run(&run).await.expect("run");
+    run.status = RunStatus::Succeeded;
+    run.finished_at = Some(t0());
+    journal.put_run(&run).await.expect("run again");
+    assert_eq!(
+        journal.run("conformance-run").await.expect("run"),
+        Some(run)
+    );
+
+    let first = journal
+        .record_conflict(&conflict(&conn, "1", None))
+        .await
+        .expect("conflict");
+    let again = journal
+        .record_conflict(&conflict(&conn, "1", None))
+        .await
+        .expect("same conflict");
+    assert_eq!(first, again, "a pending conflict is not duplicated");
+    let field = journal
+        .record_conflict(&conflict(&conn, "1", Some("title")))
+        .await
+        .expect("field conflict");
+    assert_ne!(first, field, "another field is another conflict");
+    let pending = journal
+        .conflicts(&conn, Some(ConflictStatus::Pending))
+        .await
+        .expect("pending");
+    assert_eq!(pending.len(), 2);
+    assert_eq!(pending[0].id, first, "oldest first");
+    journal
+        .settle_conflict(&first, ConflictStatus::Resolved, "link_to_parent", t0())
+        .await
+        .expect("settle");
+    let settled = journal
+        .conflict(&first)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(settled.status, ConflictStatus::Resolved);
+    assert_eq!(settled.resolution.as_deref(), Some("link_to_parent"));
+    let err = journal
+        .settle_conflict(&first, ConflictStatus::Ignored, "x", t0())
+        .await
+        .expect_err("twice");
+    assert!(matches!(err, Error::Precondition(_)), "{err:?}");
+    let err = journal
+        .settle_conflict("999999", ConflictStatus::Ignored, "x", t0())
+        .await
+        .expect_err("missing");
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    let reopened = journal
+        .record_conflict(&conflict(&conn, "1", None))
+        .await
+        .expect("new conflict");
+    assert_ne!(
+        reopened, first,
+        "after settling, the same problem is a new conflict"
+    );
+    assert_eq!(journal.conflicts(&conn, None).await.expect("all").len(), 3);
+
+    let id1 = journal
+        .insert_inbox(&inbox(&conn, "d-1", 2))
+        .await
+        .expect("inbox");
+    let id0 = journal
+        .insert_inbox(&inbox(&conn, "d-0", 1))
+        .await
+        .expect("inbox");
+    let err = journal
+        .insert_inbox(&inbox(&conn, "d-1", 3))
+        .await
+        .expect_err("duplicate delivery");
+    assert!(matches!(err, Error::AlreadyExists(_)), "{err:?}");
+    journal
+        .insert_inbox(&inbox(&other, "d-1", 3))
+        .await
+        .expect("same delivery id elsewhere");
+    let due = journal
+        .due_inbox(t0() + Duration::minutes(2), 10)
+        .await
+        .expect("due");
+    assert_eq!(
+        due.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        [id0.as_str(), id1.as_str()]
+    );
+    assert_eq!(due[1].body, br#"{"raw":true}"#.to_vec());
+    assert_eq!(due[1].headers.get("X-Delivery"), Some("d-1"));
+    assert_eq!(
+        journal
+            .due_inbox(t0() + Duration::minutes(2), 1)
+            .await
+            .expect("due")
+            .len(),
+        1
+    );
+    let mut retry = due[0].clone();
+    retry.attempts = 1;
+    retry.last_error = Some("transient".into());
+    retry.next_attempt_at = t0() + Duration::minutes(30);
+    journal.update_inbox(&retry).await.expect("update");
+    let mut done = due[1].clone();
+    done.status = InboxStatus::Processed;
+    journal.update_inbox(&done).await.expect("update");
+    assert!(
+        journal
+            .due_inbox(t0() + Duration::minutes(2), 10)
+            .await
+            .expect("due")
+            .is_empty()
+    );
+    assert_eq!(journal.inbox_entry(&id0).await.expect("get"), Some(retry));
+
+    let mut health = ConnectionHealth::new(conn.clone());
+    health.status = ConnectionStatus::NeedsReauth;
+    health.error_count = 2;
+    journal.put_health(&health).await.expect("health");
+    assert_eq!(journal.health(&conn).await.expect("health"), Some(health));
+
+    let removed = journal.purge_connection(&conn).await.expect("purge");
+    assert!(removed >= 7, "purge reports what it removed: {removed}");
+    assert!(
+        journal
+            .conflicts(&conn, None)
+            .await
+            .expect("conflicts")
+            .is_empty()
+    );
+    assert!(journal.health(&conn).await.expect("health").is_none());
+    assert!(
+        journal
+            .logs_of_run("conformance-run")
+            .await
+            .expect("logs")
+            .is_empty()
+    );
+    assert_eq!(
+        journal
+            .due_inbox(t0() + Duration::minutes(5), 10)
+            .await
+            .expect("due")
+            .len(),
+        1,
+        "other connections stay"
+    );
+    journal.purge_connection(&other).await.expect("cleanup");
+}
