@@ -357,6 +357,23 @@ impl<'a> Ctx<'a> {
             .await
     }
 
+    pub(crate) async fn item_of_external(
+        &self,
+        t: &Target,
+        id: &ExternalId,
+    ) -> Result<Option<ItemId>> {
+        if self.dry_run {
+            let key = (t.connection.clone(), t.object.clone(), id.clone());
+            if let Some(link) = self.planned_links.get(&key) {
+                return Ok(Some(link.item.clone()));
+            }
+        }
+        self.e
+            .mappings
+            .item_of_external(&t.connection, &t.object, id)
+            .await
+    }
+
     pub(crate) async fn insert_link(&mut self, t: &Target, link: &Link) -> Result<()> {
         if self.dry_run {
             self.planned.push(PlannedWrite::Link {

@@ -77,8 +77,8 @@ impl RemoteParent {
 async fn remote_parent(ctx: &Ctx<'_>, t: &Target, remote: &RemoteRecord) -> Result<RemoteParent> {
     Ok(match &remote.record.parent {
         None => RemoteParent::None,
-        Some(ext) => match ctx.link_by_external(t, ext).await? {
-            Some(link) => RemoteParent::Item(link.item),
+        Some(ext) => match ctx.item_of_external(t, ext).await? {
+            Some(item) => RemoteParent::Item(item),
             None => RemoteParent::Unknown(ext.clone()),
         },
     })

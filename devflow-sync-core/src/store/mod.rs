@@ -72,6 +72,15 @@ pub trait MappingStore: Send + Sync + fmt::Debug {
         id: &ExternalId,
     ) -> Result<Option<Link>>;
 
+    /// The host item linked to a provider record: [`MappingStore::link_by_external`]
+    /// without the base, for lookups that need only the id (parents).
+    async fn item_of_external(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        id: &ExternalId,
+    ) -> Result<Option<ItemId>>;
+
     /// Replaces a link's base snapshot. [`Error::NotFound`](crate::Error::NotFound)
     /// without a link.
     async fn update_base(

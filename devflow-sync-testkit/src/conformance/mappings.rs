@@ -43,6 +43,20 @@ pub async fn mapping_store(store: &dyn MappingStore) {
         .await
         .expect("by external");
     assert_eq!(by_ext.as_ref(), Some(&a));
+    assert_eq!(
+        store
+            .item_of_external(&conn, &object, &a.remote.id)
+            .await
+            .expect("item of external"),
+        Some(a.item.clone())
+    );
+    assert!(
+        store
+            .item_of_external(&conn, &object, &ExternalId::new("nope"))
+            .await
+            .expect("item of external")
+            .is_none()
+    );
 
     for dup in [
         link(&conn, &object, "item-a", "101"),

@@ -4,7 +4,7 @@
 
 mod faults;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -67,11 +67,30 @@ struct Stored {
     visible_at: DateTime<Utc>,
 }
 
+/// A position in the change feed: object, change time, then id (shorter ids first, so
+/// numeric ids sort as numbers).
+type FeedKey = (ObjectType, i64, usize, String);
+
+fn feed_key(record: &RemoteRecord) -> FeedKey {
+    (
+        record.record.object.clone(),
+        record
+            .record
+            .updated_at
+            .timestamp_nanos_opt()
+            .unwrap_or(i64::MAX),
+        record.id.as_str().len(),
+        record.id.as_str().to_owned(),
+    )
+}
+
 #[derive(Debug)]
 struct State {
     next_id: u64,
     next_delivery: u64,
     records: BTreeMap<(ObjectType, ExternalId), Stored>,
+    /// The change feed, ordered by change time.
+    feed: BTreeSet<FeedKey>,
     outbox: Vec<OutgoingWebhook>,
     faults: Faults,
     rng: SimRng,
@@ -152,6 +171,7 @@ impl MemoryProvider {
                 next_id: 0,
                 next_delivery: 0,
                 records: BTreeMap::new(),
+                feed: BTreeSet::new(),
                 outbox: Vec::new(),
                 faults: Faults::default(),
                 rng: SimRng::new(0x5eed),
@@ -312,6 +332,7 @@ impl MemoryProvider {
             deleted: false,
         };
         let visible_at = now + lag(&state.faults);
+        state.feed.insert(feed_key(&record));
         state.records.insert(
             (object.clone(), id),
             Stored {
@@ -337,6 +358,7 @@ impl MemoryProvider {
             .get_mut(&(object.clone(), id.clone()))
             .filter(|s| !s.record.deleted)
             .ok_or_else(|| Error::not_found(format!("{object} {id}")))?;
+        let old_key = feed_key(&stored.record);
         edit(&mut stored.record);
         let n: u64 = stored
             .record
@@ -351,6 +373,8 @@ impl MemoryProvider {
             now.max(stored.record.record.updated_at + chrono::Duration::microseconds(1));
         stored.visible_at = now + lag;
         let record = stored.record.clone();
+        state.feed.remove(&old_key);
+        state.feed.insert(feed_key(&record));
         let action = if record.deleted {
             WebhookAction::Deleted
         } else {
@@ -492,31 +516,41 @@ impl Provider for MemoryProvider {
             }
             None => None,
         };
-        let mut visible: Vec<&RemoteRecord> = state
-            .records
-            .iter()
-            .filter(|((o, _), s)| o == object && s.visible_at <= now)
-            .map(|(_, s)| &s.record)
-            .filter(|r| query.since.is_none_or(|since| r.record.updated_at >= since))
-            .collect();
-        let key = |r: &RemoteRecord| {
-            (
-                r.record
-                    .updated_at
-                    .timestamp_nanos_opt()
-                    .unwrap_or(i64::MAX),
-                id_order(&r.id).0,
-                r.id.as_str().to_owned(),
-            )
+        let since = query
+            .since
+            .map_or(i64::MIN, |t| t.timestamp_nanos_opt().unwrap_or(i64::MAX));
+        let start: FeedKey = match &after {
+            // Strictly after the last record of the previous page.
+            Some((nanos, id)) => (
+                object.clone(),
+                *nanos,
+                id.as_str().len(),
+                format!("{}\u{0}", id.as_str()),
+            ),
+            None => (object.clone(), since, 0, String::new()),
         };
-        visible.sort_by_key(|r| key(r));
-        if let Some((nanos, id)) = &after {
-            let bound = (*nanos, id_order(id).0, id.as_str().to_owned());
-            visible.retain(|r| key(r) > bound);
-        }
         let limit = query.limit.max(1);
-        let more = visible.len() > limit;
-        let records: Vec<RemoteRecord> = visible.into_iter().take(limit).cloned().collect();
+        let mut records = Vec::with_capacity(limit);
+        let mut more = false;
+        for key in state.feed.range(start..) {
+            if &key.0 != object {
+                break;
+            }
+            let Some(stored) = state
+                .records
+                .get(&(object.clone(), ExternalId::new(key.3.as_str())))
+            else {
+                continue;
+            };
+            if stored.visible_at > now || key.1 < since {
+                continue;
+            }
+            if records.len() == limit {
+                more = true;
+                break;
+            }
+            records.push(stored.record.clone());
+        }
         let next_page_token = if more {
             records.last().map(token_of)
         } else {

@@ -9,23 +9,33 @@ use crate::error::{Error, Result};
 use crate::model::{ConnectionId, ExternalId, ItemId, ObjectType};
 use crate::store::{Exclusion, Link, MappingStore, Snapshot, SyncCursor};
 
-type Scope = (ConnectionId, ObjectType);
-
+/// Everything of one connection and object.
 #[derive(Debug, Default)]
-struct State {
-    /// Links by scope, then item.
-    links: HashMap<Scope, BTreeMap<ItemId, Link>>,
+struct Scope {
+    links: BTreeMap<ItemId, Link>,
     /// The unique index the other way.
-    by_external: HashMap<Scope, HashMap<ExternalId, ItemId>>,
-    cursors: HashMap<Scope, SyncCursor>,
-    exclusions: HashMap<Scope, HashSet<Exclusion>>,
-    intents: HashMap<Scope, HashMap<ItemId, DateTime<Utc>>>,
+    by_external: HashMap<ExternalId, ItemId>,
+    cursor: Option<SyncCursor>,
+    exclusions: HashSet<Exclusion>,
+    intents: HashMap<ItemId, DateTime<Utc>>,
 }
+
+impl Scope {
+    fn rows(&self) -> usize {
+        self.links.len()
+            + usize::from(self.cursor.is_some())
+            + self.exclusions.len()
+            + self.intents.len()
+    }
+}
+
+/// Scopes by connection, then object; looked up by reference, without copying keys.
+type Scopes = HashMap<ConnectionId, HashMap<ObjectType, Scope>>;
 
 /// [`MappingStore`] in memory.
 #[derive(Debug, Default)]
 pub struct MemoryMappings {
-    state: Mutex<State>,
+    state: Mutex<Scopes>,
 }
 
 impl MemoryMappings {
@@ -35,45 +45,49 @@ impl MemoryMappings {
     }
 }
 
-fn scope(connection: &ConnectionId, object: &ObjectType) -> Scope {
-    (connection.clone(), object.clone())
+fn scope<'a>(
+    scopes: &'a Scopes,
+    connection: &ConnectionId,
+    object: &ObjectType,
+) -> Option<&'a Scope> {
+    scopes
+        .get(connection.as_str())
+        .and_then(|m| m.get(object.as_str()))
+}
+
+fn scope_mut<'a>(
+    scopes: &'a mut Scopes,
+    connection: &ConnectionId,
+    object: &ObjectType,
+) -> &'a mut Scope {
+    scopes
+        .entry(connection.clone())
+        .or_default()
+        .entry(object.clone())
+        .or_default()
 }
 
 #[async_trait]
 impl MappingStore for MemoryMappings {
     async fn insert_link(&self, link: &Link) -> Result<()> {
-        let key = scope(&link.remote.connection, &link.remote.object);
+        let (connection, object) = (&link.remote.connection, &link.remote.object);
         let mut state = lock(&self.state);
-        if state
-            .links
-            .get(&key)
-            .is_some_and(|l| l.contains_key(&link.item))
-        {
+        let s = scope_mut(&mut state, connection, object);
+        if s.links.contains_key(&link.item) {
             return Err(Error::already_exists(format!(
-                "item {} is already linked in {}/{}",
-                link.item, key.0, key.1
+                "item {} is already linked in {connection}/{object}",
+                link.item
             )));
         }
-        if let Some(other) = state
-            .by_external
-            .get(&key)
-            .and_then(|m| m.get(&link.remote.id))
-        {
+        if let Some(other) = s.by_external.get(&link.remote.id) {
             return Err(Error::already_exists(format!(
-                "record {} is already linked to item {other} in {}/{}",
-                link.remote.id, key.0, key.1
+                "record {} is already linked to item {other} in {connection}/{object}",
+                link.remote.id
             )));
         }
-        state
-            .by_external
-            .entry(key.clone())
-            .or_default()
+        s.by_external
             .insert(link.remote.id.clone(), link.item.clone());
-        state
-            .links
-            .entry(key)
-            .or_default()
-            .insert(link.item.clone(), link.clone());
+        s.links.insert(link.item.clone(), link.clone());
         Ok(())
     }
 
@@ -84,11 +98,7 @@ impl MappingStore for MemoryMappings {
         item: &ItemId,
     ) -> Result<Option<Link>> {
         let state = lock(&self.state);
-        Ok(state
-            .links
-            .get(&scope(connection, object))
-            .and_then(|l| l.get(item))
-            .cloned())
+        Ok(scope(&state, connection, object).and_then(|s| s.links.get(item).cloned()))
     }
 
     async fn link_by_external(
@@ -97,14 +107,23 @@ impl MappingStore for MemoryMappings {
         object: &ObjectType,
         id: &ExternalId,
     ) -> Result<Option<Link>> {
-        let key = scope(connection, object);
         let state = lock(&self.state);
-        Ok(state
-            .by_external
-            .get(&key)
-            .and_then(|m| m.get(id))
-            .and_then(|item| state.links.get(&key).and_then(|l| l.get(item)))
-            .cloned())
+        Ok(scope(&state, connection, object).and_then(|s| {
+            s.by_external
+                .get(id)
+                .and_then(|item| s.links.get(item))
+                .cloned()
+        }))
+    }
+
+    async fn item_of_external(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        id: &ExternalId,
+    ) -> Result<Option<ItemId>> {
+        let state = lock(&self.state);
+        Ok(scope(&state, connection, object).and_then(|s| s.by_external.get(id).cloned()))
     }
 
     async fn update_base(
@@ -116,9 +135,9 @@ impl MappingStore for MemoryMappings {
     ) -> Result<()> {
         let mut state = lock(&self.state);
         let link = state
-            .links
-            .get_mut(&scope(connection, object))
-            .and_then(|l| l.get_mut(item))
+            .get_mut(connection.as_str())
+            .and_then(|m| m.get_mut(object.as_str()))
+            .and_then(|s| s.links.get_mut(item))
             .ok_or_else(|| {
                 Error::not_found(format!("link of item {item} in {connection}/{object}"))
             })?;
@@ -132,11 +151,13 @@ impl MappingStore for MemoryMappings {
         object: &ObjectType,
         item: &ItemId,
     ) -> Result<()> {
-        let key = scope(connection, object);
         let mut state = lock(&self.state);
-        if let Some(link) = state.links.get_mut(&key).and_then(|l| l.remove(item)) {
-            if let Some(m) = state.by_external.get_mut(&key) {
-                m.remove(&link.remote.id);
+        if let Some(s) = state
+            .get_mut(connection.as_str())
+            .and_then(|m| m.get_mut(object.as_str()))
+        {
+            if let Some(link) = s.links.remove(item) {
+                s.by_external.remove(&link.remote.id);
             }
         }
         Ok(())
@@ -144,19 +165,17 @@ impl MappingStore for MemoryMappings {
 
     async fn links(&self, connection: &ConnectionId, object: &ObjectType) -> Result<Vec<Link>> {
         let state = lock(&self.state);
-        Ok(state
-            .links
-            .get(&scope(connection, object))
-            .map(|l| l.values().cloned().collect())
+        Ok(scope(&state, connection, object)
+            .map(|s| s.links.values().cloned().collect())
             .unwrap_or_default())
     }
 
     async fn links_of_item(&self, item: &ItemId) -> Result<Vec<Link>> {
         let state = lock(&self.state);
         let mut out: Vec<Link> = state
-            .links
             .values()
-            .filter_map(|l| l.get(item).cloned())
+            .flat_map(HashMap::values)
+            .filter_map(|s| s.links.get(item).cloned())
             .collect();
         out.sort_by(|a, b| {
             (&a.remote.connection, &a.remote.object).cmp(&(&b.remote.connection, &b.remote.object))
@@ -169,10 +188,8 @@ impl MappingStore for MemoryMappings {
         connection: &ConnectionId,
         object: &ObjectType,
     ) -> Result<Option<SyncCursor>> {
-        Ok(lock(&self.state)
-            .cursors
-            .get(&scope(connection, object))
-            .cloned())
+        let state = lock(&self.state);
+        Ok(scope(&state, connection, object).and_then(|s| s.cursor.clone()))
     }
 
     async fn put_cursor(
@@ -181,9 +198,7 @@ impl MappingStore for MemoryMappings {
         object: &ObjectType,
         cursor: &SyncCursor,
     ) -> Result<()> {
-        lock(&self.state)
-            .cursors
-            .insert(scope(connection, object), cursor.clone());
+        scope_mut(&mut lock(&self.state), connection, object).cursor = Some(cursor.clone());
         Ok(())
     }
 
@@ -193,10 +208,8 @@ impl MappingStore for MemoryMappings {
         object: &ObjectType,
         exclusion: &Exclusion,
     ) -> Result<()> {
-        lock(&self.state)
+        scope_mut(&mut lock(&self.state), connection, object)
             .exclusions
-            .entry(scope(connection, object))
-            .or_default()
             .insert(exclusion.clone());
         Ok(())
     }
@@ -207,10 +220,8 @@ impl MappingStore for MemoryMappings {
         object: &ObjectType,
         exclusion: &Exclusion,
     ) -> Result<bool> {
-        Ok(lock(&self.state)
-            .exclusions
-            .get(&scope(connection, object))
-            .is_some_and(|e| e.contains(exclusion)))
+        let state = lock(&self.state);
+        Ok(scope(&state, connection, object).is_some_and(|s| s.exclusions.contains(exclusion)))
     }
 
     async fn put_intent(
@@ -220,10 +231,8 @@ impl MappingStore for MemoryMappings {
         item: &ItemId,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        lock(&self.state)
+        scope_mut(&mut lock(&self.state), connection, object)
             .intents
-            .entry(scope(connection, object))
-            .or_default()
             .insert(item.clone(), at);
         Ok(())
     }
@@ -234,11 +243,8 @@ impl MappingStore for MemoryMappings {
         object: &ObjectType,
         item: &ItemId,
     ) -> Result<Option<DateTime<Utc>>> {
-        Ok(lock(&self.state)
-            .intents
-            .get(&scope(connection, object))
-            .and_then(|m| m.get(item))
-            .copied())
+        let state = lock(&self.state);
+        Ok(scope(&state, connection, object).and_then(|s| s.intents.get(item).copied()))
     }
 
     async fn clear_intent(
@@ -247,52 +253,17 @@ impl MappingStore for MemoryMappings {
         object: &ObjectType,
         item: &ItemId,
     ) -> Result<()> {
-        if let Some(m) = lock(&self.state)
-            .intents
-            .get_mut(&scope(connection, object))
+        if let Some(s) = lock(&self.state)
+            .get_mut(connection.as_str())
+            .and_then(|m| m.get_mut(object.as_str()))
         {
-            m.remove(item);
+            s.intents.remove(item);
         }
         Ok(())
     }
 
     async fn purge_connection(&self, connection: &ConnectionId) -> Result<usize> {
-        let mut state = lock(&self.state);
-        let mut removed = 0;
-        let State {
-            links,
-            by_external,
-            cursors,
-            exclusions,
-            intents,
-        } = &mut *state;
-        links.retain(|k, v| {
-            let keep = &k.0 != connection;
-            if !keep {
-                removed += v.len();
-            }
-            keep
-        });
-        by_external.retain(|k, _| &k.0 != connection);
-        cursors.retain(|k, _| {
-            let keep = &k.0 != connection;
-            removed += usize::from(!keep);
-            keep
-        });
-        exclusions.retain(|k, v| {
-            let keep = &k.0 != connection;
-            if !keep {
-                removed += v.len();
-            }
-            keep
-        });
-        intents.retain(|k, v| {
-            let keep = &k.0 != connection;
-            if !keep {
-                removed += v.len();
-            }
-            keep
-        });
-        Ok(removed)
+        let removed = lock(&self.state).remove(connection.as_str());
+        Ok(removed.map_or(0, |m| m.values().map(Scope::rows).sum()))
     }
 }
