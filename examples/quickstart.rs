@@ -1,10 +1,12 @@
 //! The first thing to run: `cargo run --example quickstart`.
 //!
-//! Offline and in memory, it walks through what devflow-sync's core decides on every
-//! sync: where an item may sit in the PRD -> Epic -> Story -> Task -> Subtask hierarchy,
-//! which order a tree is pushed in, how the host's and a provider's edits of one record
-//! merge, and how a conflict is recorded and then settled. Every step checks what it
-//! prints; the example exits non-zero if one does not hold.
+//! Offline and in memory, it walks through what devflow-sync decides on every sync:
+//! where an item may sit in the PRD -> Epic -> Story -> Task -> Subtask hierarchy, which
+//! order a tree is pushed in, how the host's and a provider's edits of one record merge,
+//! and how a conflict is recorded and then settled — first with the core alone, then
+//! with the sync engine against the in-memory provider (webhooks, echo suppression, an
+//! orphan created in the provider). Every step checks what it prints; the example exits
+//! non-zero if one does not hold.
 #![allow(clippy::print_stdout)]
 
 use std::process::ExitCode;
@@ -34,10 +36,11 @@ impl Steps {
     }
 }
 
-fn main() -> ExitCode {
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
     let mut steps = Steps { failed: 0, n: 0 };
     let rules = HierarchyRules::devflow();
-    println!("devflow-sync quickstart (core only: model, hierarchy, merge)\n");
+    println!("devflow-sync quickstart\n\nThe core: model, hierarchy, merge:");
 
     // 1. A tree, listed children first, is ordered parents first for a push.
     let tree: Vec<BatchItem<ItemId>> = vec![
@@ -148,12 +151,148 @@ fn main() -> ExitCode {
         out.conflicts.len() == 1,
     );
 
+    if let Err(e) = engine_steps(&mut steps).await {
+        println!("engine steps stopped: {e}");
+        steps.failed += 1;
+    }
+
     println!("\n{} of {} steps hold.", steps.n - steps.failed, steps.n);
     if steps.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The sync engine against the in-memory provider.
+async fn engine_steps(steps: &mut Steps) -> devflow_sync::Result<()> {
+    use devflow_sync::engine::{PullBudget, Resolution};
+    use devflow_sync::store::{
+        ConflictStatus, ItemUpdate, MappingStore, SyncJournal, WorkItemStore,
+    };
+    use devflow_sync_testkit::harness::Harness;
+
+    println!("\nThe sync engine, against an in-memory provider:");
+    let h = Harness::new(Manual);
+    let (c, o) = (h.connection.clone(), h.object.clone());
+
+    // 7. Push a whole tree.
+    let prd = h.create_item(ItemKind::Prd, None, "Checkout").await?;
+    let epic = h
+        .create_item(ItemKind::Epic, Some(&prd), "Saved cards")
+        .await?;
+    let story = h
+        .create_item(ItemKind::Story, Some(&epic), "Pay with a saved card")
+        .await?;
+    let task = h
+        .create_item(ItemKind::Task, Some(&story), "Card vault API")
+        .await?;
+    h.create_item(ItemKind::Subtask, Some(&task), "Contract tests")
+        .await?;
+    let report = h.engine.push_tree(&c, &o, &prd).await?;
+    let ids: Vec<String> = h
+        .remote
+        .records(&o)
+        .iter()
+        .map(|r| format!("#{}", r.id))
+        .collect();
+    println!("    pushed: {} ({})", ids.join(", "), report.summary());
+    steps.check(
+        "push_tree creates five provider records, parents first, each linked",
+        report.created == 5 && h.mappings.links(&c, &o).await?.len() == 5,
+    );
+
+    // 8. A provider-side edit arrives by webhook and merges into the host.
+    let story_ext = h
+        .mappings
+        .link_by_item(&c, &o, &story)
+        .await?
+        .map(|l| l.remote.id);
+    let Some(story_ext) = story_ext else {
+        steps.check("the story is linked", false);
+        return Ok(());
+    };
+    h.remote.take_webhooks();
+    h.tick(Duration::from_secs(30));
+    h.remote.remote_edit(
+        &o,
+        &story_ext,
+        Fields::new().with("status", FieldValue::enumeration("in_review")),
+    )?;
+    h.deliver_webhooks().await?;
+    let host_story = h.items.get(&story).await?;
+    steps.check(
+        "a provider edit delivered by webhook reaches the host item",
+        host_story.is_some_and(|s| s.record.fields.get("status").as_str() == Some("in_review")),
+    );
+
+    // 9. The engine's own write comes back as a webhook and changes nothing.
+    let item = h
+        .items
+        .get(&story)
+        .await?
+        .ok_or_else(|| devflow_sync::Error::not_found("story"))?;
+    let update = ItemUpdate {
+        changes: vec![devflow_sync::model::FieldChange::new(
+            "points",
+            FieldValue::Null,
+            5,
+        )],
+        ..ItemUpdate::default()
+    };
+    h.items.update(&story, &update, None).await?;
+    h.engine.push(&c, &o, &story).await?;
+    let writes = h.remote.calls().update;
+    let version = h.items.get(&story).await?.and_then(|i| i.record.version);
+    h.deliver_webhooks().await?;
+    steps.check(
+        "the echo of the engine's own write is a no-op (no loop)",
+        h.remote.calls().update == writes
+            && h.items.get(&story).await?.and_then(|i| i.record.version) == version
+            && item.record.version != version,
+    );
+
+    // 10. A story created in the provider without a parent is refused, then linked.
+    let orphan = h.remote.remote_create(
+        &o,
+        Some(ItemKind::Story),
+        None,
+        Fields::new().with("title", "Made in the provider"),
+    );
+    h.tick(Duration::from_secs(1));
+    h.engine.pull(&c, &o, PullBudget::UNLIMITED).await?;
+    let pending = h
+        .journal
+        .conflicts(&c, Some(ConflictStatus::Pending))
+        .await?;
+    if let Some(conflict) = pending.first() {
+        println!(
+            "    conflict: {} / {}",
+            conflict.message, conflict.suggested_action
+        );
+        h.engine
+            .resolve_conflict(
+                &conflict.id,
+                Resolution::LinkToParent {
+                    parent: epic.clone(),
+                },
+            )
+            .await?;
+    }
+    let epic_ext = h
+        .mappings
+        .link_by_item(&c, &o, &epic)
+        .await?
+        .map(|l| l.remote.id);
+    steps.check(
+        "an orphan story from the provider is a conflict \"Story requires a parent\" / \"Link to an epic\", resolved under the epic on both sides",
+        pending.len() == 1
+            && pending[0].message == "Story requires a parent"
+            && pending[0].suggested_action == "Link to an epic"
+            && h.remote.record(&o, &orphan.id).and_then(|r| r.record.parent) == epic_ext
+            && h.mappings.link_by_external(&c, &o, &orphan.id).await?.is_some(),
+    );
+    Ok(())
 }
 
 fn names(changes: &[devflow_sync::model::FieldChange]) -> Vec<&str> {

@@ -969,3 +969,174 @@ async fn a_reparent_on_either_side_travels_and_an_illegal_one_is_a_conflict() {
         Some(s.clone())
     );
 }
+
+#[tokio::test]
+async fn field_conflicts_settle_with_the_remote_value_a_given_value_or_not_at_all() {
+    for resolution in [
+        Resolution::UseRemote,
+        Resolution::UseValue {
+            value: FieldValue::text("Agreed"),
+        },
+        Resolution::Ignore,
+    ] {
+        let h = Harness::new(Manual);
+        let epic = h.create_item(ItemKind::Epic, None, "Base").await.unwrap();
+        h.engine
+            .push(&h.connection, &h.object, &epic)
+            .await
+            .unwrap();
+        let ext = h
+            .mappings
+            .link_by_item(&h.connection, &h.object, &epic)
+            .await
+            .unwrap()
+            .unwrap()
+            .remote
+            .id;
+        set_title(&h, &epic, "Host").await;
+        h.tick(Duration::from_secs(1));
+        h.remote
+            .remote_edit(&h.object, &ext, title("Remote"))
+            .unwrap();
+        pull(&h).await;
+        let c = h.journal.all_conflicts().remove(0);
+        h.engine
+            .resolve_conflict(&c.id, resolution.clone())
+            .await
+            .unwrap();
+        let host = h.items.get(&epic).await.unwrap().unwrap();
+        let remote = h.remote.record(&h.object, &ext).unwrap();
+        let settled = h.journal.conflict(&c.id).await.unwrap().unwrap();
+        match resolution {
+            Resolution::Ignore => {
+                assert_eq!(settled.status, ConflictStatus::Ignored);
+                assert_eq!(host.record.fields.get("title").as_str(), Some("Host"));
+                assert_eq!(remote.record.fields.get("title").as_str(), Some("Remote"));
+            }
+            Resolution::UseRemote => {
+                assert_eq!(settled.status, ConflictStatus::Resolved);
+                assert_eq!(host.record.fields.get("title").as_str(), Some("Remote"));
+                assert_eq!(remote.record.fields.get("title").as_str(), Some("Remote"));
+            }
+            _ => {
+                assert_eq!(host.record.fields.get("title").as_str(), Some("Agreed"));
+                assert_eq!(remote.record.fields.get("title").as_str(), Some("Agreed"));
+            }
+        }
+        // A settled conflict cannot be settled again.
+        let err = h
+            .engine
+            .resolve_conflict(&c.id, Resolution::UseHost)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Precondition(_)), "{err:?}");
+    }
+}
+
+#[tokio::test]
+async fn create_parent_makes_and_pushes_the_parent_then_links_the_orphan() {
+    let h = Harness::new(Manual);
+    let task = h.remote.remote_create(
+        &h.object,
+        Some(ItemKind::Story),
+        None,
+        title("Lonely story"),
+    );
+    pull(&h).await;
+    let c = h.journal.all_conflicts().remove(0);
+    // A parent of the wrong kind is refused with the rule.
+    let err = h
+        .engine
+        .resolve_conflict(
+            &c.id,
+            Resolution::CreateParent {
+                kind: ItemKind::Prd,
+                title: "P".into(),
+                parent: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    let Error::Hierarchy(v) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        v.message,
+        "Story cannot have PRD as parent. Valid parents: epic"
+    );
+    assert!(
+        h.items.is_empty(),
+        "nothing was created for a refused resolution: {:?}",
+        h.items.all()
+    );
+    assert!(h.remote.records(&h.object).len() == 1);
+    let c = h
+        .journal
+        .conflicts(&h.connection, Some(ConflictStatus::Pending))
+        .await
+        .unwrap()
+        .remove(0);
+    h.engine
+        .resolve_conflict(
+            &c.id,
+            Resolution::CreateParent {
+                kind: ItemKind::Epic,
+                title: "New epic".into(),
+                parent: None,
+            },
+        )
+        .await
+        .unwrap();
+    let link = h
+        .mappings
+        .link_by_external(&h.connection, &h.object, &task.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let story = h.items.get(&link.item).await.unwrap().unwrap();
+    let epic = h
+        .items
+        .get(story.record.parent.as_ref().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(epic.record.kind, Some(ItemKind::Epic));
+    assert_eq!(epic.record.fields.get("title").as_str(), Some("New epic"));
+    let epic_ext = h
+        .mappings
+        .link_by_item(&h.connection, &h.object, &epic.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .remote
+        .id;
+    assert_eq!(
+        h.remote.record(&h.object, &task.id).unwrap().record.parent,
+        Some(epic_ext)
+    );
+}
+
+#[tokio::test]
+async fn a_second_worker_cannot_pull_the_same_connection_at_once() {
+    let h = Harness::new(Manual);
+    use devflow_sync_core::store::LeaseManager;
+    let leases = devflow_sync_core::store::memory::MemoryLeases::with_clock(h.clock.clone());
+    let held = leases
+        .acquire(&h.connection, &h.object, "other", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    let engine = devflow_sync_core::engine::SyncEngine::builder()
+        .provider(h.remote.clone())
+        .bind("conn-1", PROVIDER, "issue")
+        .leases(std::sync::Arc::new(leases))
+        .clock(h.clock.clone())
+        .build()
+        .unwrap();
+    let err = engine
+        .pull(&h.connection, &h.object, PullBudget::UNLIMITED)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Precondition(_)), "{err:?}");
+    let _ = held;
+}

@@ -31,6 +31,13 @@ pub(crate) struct Target {
 }
 
 impl Target {
+    /// Names the provider and object on the current run's span.
+    pub(crate) fn trace(&self) {
+        let span = tracing::Span::current();
+        span.record("provider", self.key.as_str());
+        span.record("object", self.object.as_str());
+    }
+
     pub(crate) fn external_ref(&self, remote: &RemoteRecord) -> ExternalRef {
         ExternalRef {
             provider: self.key.clone(),

@@ -241,6 +241,8 @@ impl SyncEngine {
             operation,
             run_id = %run_id,
             connection = connection.map(ConnectionId::as_str).unwrap_or(""),
+            provider = tracing::field::Empty,
+            object = tracing::field::Empty,
         );
         let mut run = RunRecord {
             id: run_id.clone(),

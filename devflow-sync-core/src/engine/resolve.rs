@@ -138,6 +138,28 @@ async fn link_record(
             title,
             parent,
         } => {
+            // Check both new links before creating anything.
+            if let Some(child) = remote.record.kind {
+                let placeholder = ItemId::new("new parent");
+                let lookup = crate::hierarchy::FnLookup(|_: &ItemId| Some(*kind));
+                ctx.e
+                    .rules
+                    .validate(&Candidate::new(child).parent(Some(&placeholder)), &lookup)?;
+            }
+            let mut known = std::collections::HashMap::new();
+            if let Some(p) = parent {
+                if let Some(item) = ctx.e.items.get(p).await? {
+                    if let Some(k) = item.record.kind {
+                        known.insert(
+                            p.clone(),
+                            crate::hierarchy::Placement::new(k, item.record.parent),
+                        );
+                    }
+                }
+            }
+            ctx.e
+                .rules
+                .validate(&Candidate::new(*kind).parent(parent.as_ref()), &known)?;
             let record = Record::new(ctx.e.config.host_object.clone(), ctx.now())
                 .with_kind(*kind)
                 .with_field("title", title.as_str());

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
+use tracing::Instrument;
+
 use super::config::{DeletionPolicy, ImportMode};
 use super::ctx::{Ctx, Target};
 use super::report::Outcome;
@@ -383,7 +385,14 @@ pub(crate) async fn remote_deleted(
 
 /// Takes in one provider record (from a pull page or a webhook) and records its outcome.
 pub(crate) async fn sync_remote(ctx: &mut Ctx<'_>, t: &Target, remote: RemoteRecord) -> Result<()> {
-    let (item, outcome, detail) = sync_remote_inner(ctx, t, &remote).await?;
+    t.trace();
+    let span = tracing::debug_span!("entity", external = %remote.id, item = tracing::field::Empty);
+    let (item, outcome, detail) = sync_remote_inner(ctx, t, &remote)
+        .instrument(span.clone())
+        .await?;
+    if let Some(item) = &item {
+        span.record("item", item.as_str());
+    }
     tracing::debug!(external = %remote.id, outcome = ?outcome, "provider record synced");
     ctx.report
         .record(item.as_ref(), Some(&remote.id), outcome, detail);
@@ -633,7 +642,9 @@ where
                 "the parent chain is too deep or loops",
             ));
         }
-        let result = push_inner(ctx, t, id, depth).await;
+        t.trace();
+        let span = tracing::debug_span!("entity", item = %id);
+        let result = push_inner(ctx, t, id, depth).instrument(span).await;
         match &result {
             Ok((external, outcome)) => {
                 ctx.report
