@@ -11,8 +11,8 @@ use super::Inner;
 use super::report::{PlannedWrite, SyncReport};
 use crate::error::{Error, Result};
 use crate::model::{
-    ConnectionId, ExternalId, ExternalRef, FieldChange, ItemId, ObjectType, ProviderKey, Record,
-    Version,
+    ConnectionId, ExternalId, ExternalRef, FieldChange, ItemId, ItemKind, ObjectType, ProviderKey,
+    Record, Version,
 };
 use crate::provider::{Capabilities, NewRemote, Provider, RemoteRecord, RemoteUpdate};
 use crate::store::{
@@ -64,6 +64,9 @@ pub(crate) struct Ctx<'a> {
     planned_by_item: HashMap<Scoped<ItemId>, ExternalId>,
     /// Host items as a dry run would have left them.
     planned_items: HashMap<ItemId, WorkItem>,
+    /// Kinds of host items seen in this run; the engine never changes a kind, so they
+    /// stay true for the run.
+    pub(crate) kinds: HashMap<ItemId, ItemKind>,
     synthetic: u64,
 }
 
@@ -83,6 +86,7 @@ impl<'a> Ctx<'a> {
             planned_links: HashMap::new(),
             planned_by_item: HashMap::new(),
             planned_items: HashMap::new(),
+            kinds: HashMap::new(),
             synthetic: 0,
         }
     }

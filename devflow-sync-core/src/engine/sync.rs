@@ -89,13 +89,31 @@ async fn remote_parent(ctx: &Ctx<'_>, t: &Target, remote: &RemoteRecord) -> Resu
 /// The kinds and parents the rules need to judge a link to `parent`: the parent, and
 /// its ancestors when the rules let kinds nest (only then can a loop form).
 async fn placements(
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
     parent: Option<&ItemId>,
 ) -> Result<HashMap<ItemId, Placement<ItemId>>> {
     let mut out = HashMap::new();
+    if !ctx.e.rules.may_nest() {
+        // Only the parent's kind matters, and kinds do not change within a run.
+        if let Some(id) = parent {
+            let kind = match ctx.kinds.get(id) {
+                Some(kind) => Some(*kind),
+                None => {
+                    let kind = ctx.item(id).await?.and_then(|i| i.record.kind);
+                    if let Some(kind) = kind {
+                        ctx.kinds.insert(id.clone(), kind);
+                    }
+                    kind
+                }
+            };
+            if let Some(kind) = kind {
+                out.insert(id.clone(), Placement::new(kind, None));
+            }
+        }
+        return Ok(out);
+    }
     let mut next = parent.cloned();
-    let depth = if ctx.e.rules.may_nest() { 64 } else { 1 };
-    for _ in 0..depth {
+    for _ in 0..64 {
         let Some(id) = next.take() else { break };
         if out.contains_key(&id) {
             break;
@@ -588,7 +606,7 @@ pub(crate) async fn import_as(
 
 /// Checks a host item's place in the hierarchy before it goes out.
 async fn check_local(
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
     local: &WorkItem,
     previous_kind: Option<ItemKind>,
 ) -> Result<()> {
