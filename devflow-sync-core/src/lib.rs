@@ -27,6 +27,7 @@
 //! assert_eq!(out.remote_changes[0].new, FieldValue::enumeration("in_progress"));
 //! ```
 
+pub mod auth;
 pub mod clock;
 pub mod engine;
 mod error;
@@ -35,6 +36,7 @@ pub mod merge;
 pub mod model;
 pub mod provider;
 pub mod store;
+pub mod webhook;
 
 pub use error::{Error, Result};
 

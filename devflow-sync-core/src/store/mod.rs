@@ -47,6 +47,30 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     async fn delete(&self, connection: &ConnectionId) -> Result<()>;
 }
 
+/// A shared store is a store.
+#[async_trait]
+impl<T: TokenStore + ?Sized> TokenStore for std::sync::Arc<T> {
+    async fn get(&self, connection: &ConnectionId) -> Result<Option<StoredToken>> {
+        (**self).get(connection).await
+    }
+
+    async fn put(
+        &self,
+        connection: &ConnectionId,
+        provider: &ProviderKey,
+        credentials: &crate::store::Credentials,
+        expected: Option<u64>,
+    ) -> Result<u64> {
+        (**self)
+            .put(connection, provider, credentials, expected)
+            .await
+    }
+
+    async fn delete(&self, connection: &ConnectionId) -> Result<()> {
+        (**self).delete(connection).await
+    }
+}
+
 /// Links between host items and provider records (unique both ways per connection and
 /// object), their base snapshots, the pull cursors, the exclusions and the intents of
 /// creates in flight.

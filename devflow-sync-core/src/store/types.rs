@@ -108,6 +108,12 @@ impl Credentials {
         }
     }
 
+    /// Whether the access token is a key-ring ciphertext (as stored by an
+    /// [`EncryptedTokenStore`](crate::auth::EncryptedTokenStore)).
+    pub fn access_token_is_sealed(&self) -> bool {
+        crate::auth::KeyRing::key_id_of(self.access_token.expose_secret()).is_some()
+    }
+
     /// Whether two credentials hold the same secrets (compared by value, never shown).
     pub fn same_secrets(&self, other: &Credentials) -> bool {
         self.access_token.expose_secret() == other.access_token.expose_secret()

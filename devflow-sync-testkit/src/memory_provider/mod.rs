@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use devflow_sync_core::auth::WebhookSecret;
 use devflow_sync_core::clock::Clock;
 use devflow_sync_core::model::{
     ConnectionId, ExternalId, Fields, ItemId, ItemKind, ObjectType, ProviderKey, Record, Version,
@@ -17,14 +18,15 @@ use devflow_sync_core::provider::{
     Capabilities, ChangeQuery, Headers, NewRemote, Page, Provider, RemoteRecord, RemoteUpdate,
     WebhookAction, WebhookDelivery, WebhookEvent,
 };
+use devflow_sync_core::webhook::{SignatureScheme, WebhookVerifier, sign_hmac_sha256};
 use devflow_sync_core::{Error, Result};
 pub use faults::{FaultKind, Faults, Op};
 use serde::{Deserialize, Serialize};
 
 use crate::rng::SimRng;
 
-/// The header carrying a delivery's shared token.
-pub const TOKEN_HEADER: &str = "x-memory-token";
+/// The header carrying a delivery's signature: `sha256=<hex HMAC-SHA256(secret, body)>`.
+pub const SIGNATURE_HEADER: &str = "x-memory-signature";
 /// The header carrying a delivery's id.
 pub const DELIVERY_HEADER: &str = "x-memory-delivery";
 
@@ -151,17 +153,9 @@ fn id_order(id: &ExternalId) -> (usize, &str) {
     (id.as_str().len(), id.as_str())
 }
 
-/// Compares two strings in time independent of where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 impl MemoryProvider {
     /// A provider registered under `key`, stamping changes with `clock`'s time, whose
-    /// webhooks carry the shared token `memory-secret`.
+    /// webhooks are signed (HMAC-SHA256) with the secret `memory-secret`.
     pub fn new(key: impl Into<ProviderKey>, clock: Arc<dyn Clock>) -> Self {
         Self {
             key: key.into(),
@@ -182,11 +176,20 @@ impl MemoryProvider {
         }
     }
 
-    /// Sets the shared token webhooks carry and verification expects.
+    /// Sets the secret webhooks are signed with and verified against.
     #[must_use]
-    pub fn with_webhook_token(mut self, token: impl Into<String>) -> Self {
-        self.secret = token.into();
+    pub fn with_webhook_secret(mut self, secret: impl Into<String>) -> Self {
+        self.secret = secret.into();
         self
+    }
+
+    fn verifier(&self) -> WebhookVerifier {
+        WebhookVerifier::new(SignatureScheme::HmacSha256 {
+            header: SIGNATURE_HEADER.into(),
+            prefix: "sha256=".into(),
+        })
+        .secret(WebhookSecret::new(self.secret.as_str()))
+        .delivery_id_header(DELIVERY_HEADER)
     }
 
     /// Replaces the fault knobs; `seed` makes random faults reproducible.
@@ -402,7 +405,10 @@ impl MemoryProvider {
         .unwrap_or_default();
         state.outbox.push(OutgoingWebhook {
             headers: Headers::new()
-                .with(TOKEN_HEADER, self.secret.as_str())
+                .with(
+                    SIGNATURE_HEADER,
+                    sign_hmac_sha256(&WebhookSecret::new(self.secret.as_str()), &body),
+                )
                 .with(DELIVERY_HEADER, delivery_id)
                 .with("content-type", "application/json"),
             body,
@@ -696,14 +702,7 @@ impl Provider for MemoryProvider {
         headers: &Headers,
         body: &[u8],
     ) -> Result<WebhookDelivery> {
-        let token = headers.get(TOKEN_HEADER).ok_or_else(|| {
-            Error::Unauthenticated(format!("webhook without the {TOKEN_HEADER} header"))
-        })?;
-        if !constant_time_eq(token.as_bytes(), self.secret.as_bytes()) {
-            return Err(Error::Unauthenticated(
-                "webhook token does not match".into(),
-            ));
-        }
+        self.verifier().verify(headers, body)?;
         let parsed: Body = serde_json::from_slice(body).map_err(|e| Error::InvalidInput {
             pointer: Some(format!("body (line {}, column {})", e.line(), e.column())),
             message: format!("webhook body is not a delivery: {e}"),

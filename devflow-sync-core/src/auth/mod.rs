@@ -1,0 +1,27 @@
+//! Credentials and their protection: secret newtypes, the AES-256-GCM key ring that
+//! encrypts tokens at rest, signed OAuth `state` and PKCE.
+
+mod crypto;
+mod pkce;
+mod secrets;
+mod state;
+
+pub use crypto::{EncryptedTokenStore, KEYS_ENV, KeyRing};
+pub use pkce::{PkceChallenge, PkceVerifier};
+pub use secrets::{AccessToken, ApiToken, ClientSecret, RefreshToken, WebhookSecret};
+pub use state::{OAuthState, StateSigner};
+
+use subtle::ConstantTimeEq;
+
+/// Compares two byte strings in time that does not depend on where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// `n` random bytes from the operating system.
+pub(crate) fn random_bytes<const N: usize>() -> crate::Result<[u8; N]> {
+    let mut out = [0u8; N];
+    getrandom::getrandom(&mut out)
+        .map_err(|e| crate::Error::transient(format!("the system random source failed: {e}")))?;
+    Ok(out)
+}
