@@ -32,6 +32,7 @@ pub mod clock;
 pub mod engine;
 mod error;
 pub mod hierarchy;
+pub mod http;
 pub mod merge;
 pub mod model;
 pub mod provider;

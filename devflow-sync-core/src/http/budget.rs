@@ -1,0 +1,74 @@
+//! A request budget per provider: a token bucket of requests per minute with a burst.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// A token bucket: holds up to `burst` requests and refills at `per_minute` a minute.
+/// Pure state, driven by the caller's clock.
+///
+/// ```
+/// use std::time::Duration;
+/// use chrono::{TimeZone, Utc};
+/// use devflow_sync_core::http::RequestBudget;
+/// let t0 = Utc.timestamp_opt(1_780_000_000, 0).unwrap();
+/// let mut budget = RequestBudget::new(60, 2, t0);
+/// assert_eq!(budget.take(t0), Duration::ZERO);
+/// assert_eq!(budget.take(t0), Duration::ZERO);
+/// // The burst is spent: the third request waits one refill (1 s at 60/min).
+/// assert_eq!(budget.take(t0), Duration::from_secs(1));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestBudget {
+    per_minute: u32,
+    burst: u32,
+    tokens: f64,
+    at: DateTime<Utc>,
+}
+
+impl RequestBudget {
+    /// A full bucket at `now`.
+    pub fn new(per_minute: u32, burst: u32, now: DateTime<Utc>) -> Self {
+        let burst = burst.max(1);
+        Self {
+            per_minute: per_minute.max(1),
+            burst,
+            tokens: f64::from(burst),
+            at: now,
+        }
+    }
+
+    fn refill(&mut self, now: DateTime<Utc>) {
+        let elapsed = (now - self.at)
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .as_secs_f64();
+        self.tokens =
+            (self.tokens + elapsed * f64::from(self.per_minute) / 60.0).min(f64::from(self.burst));
+        if now > self.at {
+            self.at = now;
+        }
+    }
+
+    /// Takes one request's token and returns how long to wait before sending it
+    /// (zero when a token was there). The token is taken either way, so waiters queue.
+    pub fn take(&mut self, now: DateTime<Utc>) -> Duration {
+        self.refill(now);
+        self.tokens -= 1.0;
+        if self.tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.tokens * 60.0 / f64::from(self.per_minute))
+        }
+    }
+
+    /// Empties the bucket until `until` (a provider said its limit is spent).
+    pub fn exhaust_until(&mut self, until: DateTime<Utc>, now: DateTime<Utc>) {
+        self.refill(now);
+        let wait = (until - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .as_secs_f64();
+        self.tokens = self.tokens.min(-wait * f64::from(self.per_minute) / 60.0);
+    }
+}

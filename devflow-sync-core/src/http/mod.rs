@@ -1,0 +1,21 @@
+//! The HTTP layer's decisions: how long to back off, what a response means (rate
+//! limits of GitHub and Atlassian included), how much of an error body may be shown,
+//! and how many requests a provider may take.
+//!
+//! Every decision is a pure function or a small state machine over an injectable
+//! clock and random source, so it is tested without a network.
+
+mod budget;
+mod classify;
+mod redact;
+mod retry;
+
+pub use budget::RequestBudget;
+pub use classify::{
+    Disposition, RetryReason, SECONDARY_LIMIT_WAIT, classify, parse_reset, parse_retry_after,
+};
+pub use redact::{MAX_ERROR_BODY, redact_body};
+pub use retry::{Backoff, BackoffConfig, JitterSource, RetryConfig, SeededJitter};
+
+#[cfg(test)]
+mod tests;
