@@ -62,13 +62,16 @@ impl RequestBudget {
         }
     }
 
-    /// Empties the bucket until `until` (a provider said its limit is spent).
+    /// Empties the bucket so that the next token comes at `until` (a provider said
+    /// its limit is spent until then).
     pub fn exhaust_until(&mut self, until: DateTime<Utc>, now: DateTime<Utc>) {
         self.refill(now);
         let wait = (until - now)
             .to_std()
             .unwrap_or(Duration::ZERO)
             .as_secs_f64();
-        self.tokens = self.tokens.min(-wait * f64::from(self.per_minute) / 60.0);
+        self.tokens = self
+            .tokens
+            .min(1.0 - wait * f64::from(self.per_minute) / 60.0);
     }
 }

@@ -1,4 +1,4 @@
-//! The HTTP layer's decisions: how long to back off, what a response means (rate
+//! The HTTP layer: one shared [`HttpClient`], and the decisions it makes: how long to back off, what a response means (rate
 //! limits of GitHub and Atlassian included), how much of an error body may be shown,
 //! and how many requests a provider may take.
 //!
@@ -7,12 +7,17 @@
 
 mod budget;
 mod classify;
+mod client;
 mod redact;
 mod retry;
 
 pub use budget::RequestBudget;
 pub use classify::{
     Disposition, RetryReason, SECONDARY_LIMIT_WAIT, classify, parse_reset, parse_retry_after,
+};
+pub use client::{
+    HttpClient, HttpClientBuilder, HttpConfig, HttpObserver, HttpRequest, HttpResponse,
+    REQUEST_ID_HEADER, RateLimitConfig, Sleeper, TokioSleeper,
 };
 pub use redact::{MAX_ERROR_BODY, redact_body};
 pub use retry::{Backoff, BackoffConfig, JitterSource, RetryConfig, SeededJitter};

@@ -250,3 +250,19 @@ fn budget_refills_and_can_be_exhausted_by_the_provider() {
     budget.exhaust_until(later + chrono::Duration::seconds(30), later);
     assert!(budget.take(later) >= Duration::from_secs(30));
 }
+
+#[test]
+fn a_provider_reset_leaves_one_token_at_the_reset_time() {
+    let t0 = now();
+    let mut budget = RequestBudget::new(600, 50, t0);
+    assert_eq!(budget.take(t0), Duration::ZERO);
+    budget.exhaust_until(t0 + chrono::Duration::seconds(7), t0);
+    assert!(budget.take(t0 + chrono::Duration::milliseconds(6900)) > Duration::ZERO);
+    let mut budget = RequestBudget::new(600, 50, t0);
+    budget.take(t0);
+    budget.exhaust_until(t0 + chrono::Duration::seconds(7), t0);
+    assert_eq!(
+        budget.take(t0 + chrono::Duration::seconds(7)),
+        Duration::ZERO
+    );
+}

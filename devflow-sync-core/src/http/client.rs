@@ -1,0 +1,564 @@
+//! The one HTTP client every provider talks through.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::Semaphore;
+
+use super::budget::RequestBudget;
+use super::classify::{Disposition, RetryReason, classify};
+use super::retry::{Backoff, JitterSource, RetryConfig, SeededJitter};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::model::{ConnectionId, ProviderKey};
+use crate::provider::Headers;
+
+/// The header carrying a request's id.
+pub const REQUEST_ID_HEADER: &str = "X-Request-ID";
+
+/// Waits; injectable so retry tests take no time.
+#[async_trait]
+pub trait Sleeper: Send + Sync + fmt::Debug {
+    /// Waits for `duration`.
+    async fn sleep(&self, duration: Duration);
+}
+
+/// Waits on the tokio timer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TokioSleeper;
+
+#[async_trait]
+impl Sleeper for TokioSleeper {
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// What the client reports as it works, for metrics.
+pub trait HttpObserver: Send + Sync + fmt::Debug {
+    /// A response arrived.
+    fn status(&self, request: &HttpRequest, status: u16, attempt: u32) {
+        let _ = (request, status, attempt);
+    }
+    /// A retry is about to wait `delay`.
+    fn retry(&self, request: &HttpRequest, attempt: u32, delay: Duration, reason: &str) {
+        let _ = (request, attempt, delay, reason);
+    }
+    /// The request budget made the request wait.
+    fn budget_wait(&self, request: &HttpRequest, delay: Duration) {
+        let _ = (request, delay);
+    }
+}
+
+/// A provider's request limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// Requests per minute, shared by every connection of the provider.
+    pub requests_per_minute: u32,
+    /// Requests that may go at once before the rate applies.
+    pub burst: u32,
+    /// Requests in flight at once per connection.
+    pub max_concurrent_per_connection: usize,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            requests_per_minute: 600,
+            burst: 50,
+            max_concurrent_per_connection: 4,
+        }
+    }
+}
+
+/// The client's settings.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// Time to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time between bytes of a response.
+    pub read_timeout: Duration,
+    /// Retries and the total deadline.
+    pub retry: RetryConfig,
+    /// Limits per provider; others use `default_rate_limit`.
+    pub rate_limits: HashMap<ProviderKey, RateLimitConfig>,
+    /// Limits of providers not listed.
+    pub default_rate_limit: RateLimitConfig,
+    /// The `User-Agent` sent (GitHub refuses requests without one).
+    pub user_agent: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            retry: RetryConfig::default(),
+            rate_limits: HashMap::new(),
+            default_rate_limit: RateLimitConfig::default(),
+            user_agent: concat!("devflow-sync/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+/// One request.
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    /// The method.
+    pub method: reqwest::Method,
+    /// The full URL.
+    pub url: String,
+    /// Headers; put credentials here, the client never logs header values.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Option<Vec<u8>>,
+    /// Whether sending it twice is harmless. A timeout, or a server error after a POST,
+    /// is retried only for idempotent requests.
+    pub idempotent: bool,
+    /// Whose budget it uses.
+    pub provider: ProviderKey,
+    /// Whose concurrency cap it counts against.
+    pub connection: ConnectionId,
+    /// The request id to send; one is made when `None`.
+    pub request_id: Option<String>,
+    /// Redirects are not followed (token endpoints).
+    pub no_redirects: bool,
+}
+
+impl HttpRequest {
+    /// A request; GET, HEAD, PUT, DELETE and OPTIONS count as idempotent.
+    pub fn new(
+        method: reqwest::Method,
+        url: impl Into<String>,
+        provider: impl Into<ProviderKey>,
+        connection: impl Into<ConnectionId>,
+    ) -> Self {
+        let idempotent = matches!(
+            method,
+            reqwest::Method::GET
+                | reqwest::Method::HEAD
+                | reqwest::Method::PUT
+                | reqwest::Method::DELETE
+                | reqwest::Method::OPTIONS
+        );
+        Self {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            idempotent,
+            provider: provider.into(),
+            connection: connection.into(),
+            request_id: None,
+            no_redirects: false,
+        }
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets the body.
+    #[must_use]
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Marks the request as safe (or not) to send twice.
+    #[must_use]
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
+    }
+
+    /// Sets the request id (propagated from the caller).
+    #[must_use]
+    pub fn request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
+        self
+    }
+
+    /// Does not follow redirects (for token endpoints).
+    #[must_use]
+    pub fn without_redirects(mut self) -> Self {
+        self.no_redirects = true;
+        self
+    }
+}
+
+/// A response.
+#[derive(Clone, Debug)]
+pub struct HttpResponse {
+    /// The status.
+    pub status: u16,
+    /// The headers.
+    pub headers: Headers,
+    /// The body.
+    pub body: Vec<u8>,
+    /// The request id sent.
+    pub request_id: String,
+    /// How many attempts it took.
+    pub attempts: u32,
+}
+
+/// The shared client: timeouts, retries with jittered backoff within a deadline, the
+/// providers' rate-limit headers, a request budget per provider, a concurrency cap per
+/// connection, request ids and an observer. Cheap to clone.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    follow: reqwest::Client,
+    no_follow: reqwest::Client,
+    config: HttpConfig,
+    clock: Arc<dyn Clock>,
+    sleeper: Arc<dyn Sleeper>,
+    jitter_seed: Mutex<Option<u64>>,
+    budgets: Mutex<HashMap<ProviderKey, RequestBudget>>,
+    caps: Mutex<HashMap<ConnectionId, Arc<Semaphore>>>,
+    observer: Option<Arc<dyn HttpObserver>>,
+    ids: AtomicU64,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`HttpClient`].
+#[derive(Debug, Default)]
+pub struct HttpClientBuilder {
+    config: HttpConfig,
+    clock: Option<Arc<dyn Clock>>,
+    sleeper: Option<Arc<dyn Sleeper>>,
+    jitter_seed: Option<u64>,
+    observer: Option<Arc<dyn HttpObserver>>,
+}
+
+impl HttpClientBuilder {
+    /// The settings.
+    #[must_use]
+    pub fn config(mut self, config: HttpConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The clock (deadlines, budgets, `Retry-After` dates).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// How waits are taken.
+    #[must_use]
+    pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
+        self.sleeper = Some(sleeper);
+        self
+    }
+
+    /// A fixed jitter seed, for reproducible retry delays.
+    #[must_use]
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.jitter_seed = Some(seed);
+        self
+    }
+
+    /// The observer.
+    #[must_use]
+    pub fn observer(mut self, observer: Arc<dyn HttpObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<HttpClient> {
+        let base = || {
+            reqwest::Client::builder()
+                .connect_timeout(self.config.connect_timeout)
+                .read_timeout(self.config.read_timeout)
+                .user_agent(self.config.user_agent.clone())
+        };
+        let follow = base().build().map_err(|e| Error::InvalidConfig {
+            pointer: "http".into(),
+            message: e.to_string(),
+        })?;
+        let no_follow = base()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::InvalidConfig {
+                pointer: "http".into(),
+                message: e.to_string(),
+            })?;
+        Ok(HttpClient {
+            inner: Arc::new(ClientInner {
+                follow,
+                no_follow,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                sleeper: self.sleeper.unwrap_or_else(|| Arc::new(TokioSleeper)),
+                jitter_seed: Mutex::new(self.jitter_seed),
+                budgets: Mutex::new(HashMap::new()),
+                caps: Mutex::new(HashMap::new()),
+                observer: self.observer,
+                ids: AtomicU64::new(0),
+                config: self.config,
+            }),
+        })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl HttpClient {
+    /// A builder with the default settings.
+    pub fn builder() -> HttpClientBuilder {
+        HttpClientBuilder::default()
+    }
+
+    fn limits(&self, provider: &ProviderKey) -> RateLimitConfig {
+        self.inner
+            .config
+            .rate_limits
+            .get(provider)
+            .copied()
+            .unwrap_or(self.inner.config.default_rate_limit)
+    }
+
+    fn jitter(&self) -> Box<dyn JitterSource> {
+        let mut seed = lock(&self.inner.jitter_seed);
+        match seed.as_mut() {
+            Some(s) => {
+                *s = s.wrapping_add(1);
+                Box::new(SeededJitter::new(*s))
+            }
+            None => Box::new(SeededJitter::from_entropy()),
+        }
+    }
+
+    fn semaphore(&self, request: &HttpRequest) -> Arc<Semaphore> {
+        let cap = self
+            .limits(&request.provider)
+            .max_concurrent_per_connection
+            .max(1);
+        lock(&self.inner.caps)
+            .entry(request.connection.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(cap)))
+            .clone()
+    }
+
+    fn budget_wait(&self, request: &HttpRequest) -> Duration {
+        let now = self.inner.clock.now();
+        let limits = self.limits(&request.provider);
+        lock(&self.inner.budgets)
+            .entry(request.provider.clone())
+            .or_insert_with(|| RequestBudget::new(limits.requests_per_minute, limits.burst, now))
+            .take(now)
+    }
+
+    fn exhaust(&self, provider: &ProviderKey, wait: Duration) {
+        let now = self.inner.clock.now();
+        let until = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
+        if let Some(budget) = lock(&self.inner.budgets).get_mut(provider) {
+            budget.exhaust_until(until, now);
+        }
+    }
+
+    /// Sends a request with retries. Returns the response for a success (2xx, 3xx
+    /// including 304) and a classified error otherwise.
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let inner = &self.inner;
+        let request_id = request.request_id.clone().unwrap_or_else(|| {
+            format!(
+                "dfs-{}-{}",
+                inner.clock.now().timestamp_millis(),
+                inner.ids.fetch_add(1, Ordering::Relaxed) + 1
+            )
+        });
+        let semaphore = self.semaphore(&request);
+        let _permit = semaphore
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::transient("the connection's request slots were closed"))?;
+        let retry = inner.config.retry;
+        let started = inner.clock.now();
+        let deadline = started
+            + chrono::Duration::from_std(retry.retry_timeout).unwrap_or(chrono::Duration::MAX);
+        let mut backoff = Backoff::new(retry.backoff, self.jitter());
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let wait = self.budget_wait(&request);
+            if !wait.is_zero() {
+                if inner.clock.now()
+                    + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)
+                    > deadline
+                {
+                    return Err(Error::RateLimited {
+                        retry_after: Some(wait),
+                        message: format!(
+                            "the request budget of {} is spent past the deadline",
+                            request.provider
+                        ),
+                    });
+                }
+                if let Some(o) = &inner.observer {
+                    o.budget_wait(&request, wait);
+                }
+                inner.sleeper.sleep(wait).await;
+            }
+            let outcome = self.attempt(&request, &request_id).await;
+            let (error, delay, why) = match outcome {
+                Ok(response) => {
+                    if let Some(o) = &inner.observer {
+                        o.status(&request, response.status, attempt);
+                    }
+                    match classify(
+                        response.status,
+                        &response.headers,
+                        &response.body,
+                        inner.clock.now(),
+                    ) {
+                        Disposition::Success => {
+                            return Ok(HttpResponse {
+                                attempts: attempt,
+                                ..response
+                            });
+                        }
+                        Disposition::Fail(e) => return Err(e),
+                        Disposition::Retry {
+                            reason,
+                            wait,
+                            error,
+                        } => {
+                            // A POST the server may have acted on is not sent again; a
+                            // rate limit means it was not acted on.
+                            if !request.idempotent && reason != RetryReason::RateLimited {
+                                return Err(error);
+                            }
+                            if reason == RetryReason::RateLimited {
+                                if let Some(w) = wait {
+                                    self.exhaust(&request.provider, w);
+                                }
+                            }
+                            let delay = wait
+                                .map_or_else(|| backoff.next_delay(), |w| w.max(Duration::ZERO));
+                            (
+                                error,
+                                delay,
+                                format!("{reason:?} (HTTP {})", response.status),
+                            )
+                        }
+                    }
+                }
+                Err(Failure::Connect(e)) => {
+                    (e, backoff.next_delay(), "connection error".to_owned())
+                }
+                Err(Failure::Timeout(e)) => {
+                    if !request.idempotent {
+                        return Err(e);
+                    }
+                    (e, backoff.next_delay(), "timeout".to_owned())
+                }
+                Err(Failure::Other(e)) => return Err(e),
+            };
+            let resume = inner.clock.now()
+                + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+            if attempt > retry.max_retries || resume > deadline {
+                return Err(error);
+            }
+            tracing::debug!(request_id = %request_id, attempt, delay_ms = delay.as_millis() as u64, reason = %why, "retrying");
+            if let Some(o) = &inner.observer {
+                o.retry(&request, attempt, delay, &why);
+            }
+            inner.sleeper.sleep(delay).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        request: &HttpRequest,
+        request_id: &str,
+    ) -> std::result::Result<HttpResponse, Failure> {
+        let client = if request.no_redirects {
+            &self.inner.no_follow
+        } else {
+            &self.inner.follow
+        };
+        let mut builder = client
+            .request(request.method.clone(), &request.url)
+            .header(REQUEST_ID_HEADER, request_id);
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let response = builder.send().await.map_err(Failure::from_reqwest)?;
+        let status = response.status().as_u16();
+        let headers: Headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let body = response
+            .bytes()
+            .await
+            .map_err(Failure::from_reqwest)?
+            .to_vec();
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+            request_id: request_id.to_owned(),
+            attempts: 0,
+        })
+    }
+}
+
+/// Why an attempt got no response.
+enum Failure {
+    Connect(Error),
+    Timeout(Error),
+    Other(Error),
+}
+
+impl Failure {
+    fn from_reqwest(e: reqwest::Error) -> Self {
+        // The URL may carry a query with credentials: never show it.
+        let e = e.without_url();
+        if e.is_timeout() {
+            Failure::Timeout(Error::transient(format!("timed out: {e}")))
+        } else if e.is_connect() {
+            Failure::Connect(Error::transient(format!("could not connect: {e}")))
+        } else if e.is_request() || e.is_body() || e.is_decode() {
+            Failure::Timeout(Error::transient(format!(
+                "the connection failed mid-request: {e}"
+            )))
+        } else {
+            Failure::Other(Error::Other {
+                provider: "http".into(),
+                source: Box::new(e),
+            })
+        }
+    }
+}
