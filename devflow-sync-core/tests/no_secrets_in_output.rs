@@ -78,6 +78,51 @@ async fn no_type_that_holds_a_secret_shows_it() {
         assert_clean("webhook error", &format!("{err:?} {err}"));
     }
 
+    // HTTP requests and responses that carry credentials.
+    let request = devflow_sync_core::http::HttpRequest::new(
+        reqwest::Method::POST,
+        format!("https://x.test/t?client_secret={SECRET}"),
+        "github",
+        "c",
+    )
+    .header("Authorization", format!("Bearer {SECRET}"))
+    .header("X-Hub-Signature-256", SECRET)
+    .body(format!("refresh_token={SECRET}"));
+    assert_clean("HttpRequest", &format!("{request:?}"));
+    let response = devflow_sync_core::http::HttpResponse {
+        status: 200,
+        headers: Headers::new().with("set-cookie", SECRET),
+        body: format!(r#"{{"access_token":"{SECRET}","token_type":"bearer"}}"#).into_bytes(),
+        request_id: "r".into(),
+        attempts: 1,
+    };
+    assert_clean("HttpResponse", &format!("{response:?}"));
+    // OAuth configuration and the token manager.
+    let mut config = devflow_sync_core::auth::OAuthConfig::new(
+        "jira",
+        "client",
+        "https://auth.atlassian.com/oauth/token",
+    );
+    config.client_secret = Some(ClientSecret::new(SECRET));
+    assert_clean("OAuthConfig", &format!("{config:?}"));
+    let http = devflow_sync_core::http::HttpClient::builder()
+        .build()
+        .unwrap();
+    let flow = devflow_sync_core::auth::OAuthFlow::new(
+        config,
+        http,
+        Arc::new(StateSigner::new(ClientSecret::new(SECRET))),
+    )
+    .unwrap();
+    assert_clean("OAuthFlow", &format!("{flow:?}"));
+    let start = flow.authorize(&ConnectionId::new("c"), "actor");
+    assert!(start.is_err(), "no authorization URL configured");
+    let manager = devflow_sync_core::auth::TokenManager::new(
+        Arc::new(MemoryTokens::new()),
+        Arc::new(devflow_sync_core::store::memory::MemoryJournal::new()),
+    );
+    assert_clean("TokenManager", &format!("{manager:?}"));
+
     let inner = Arc::new(MemoryTokens::new());
     let store = EncryptedTokenStore::new(inner.clone(), ring, "tenant");
     assert_clean("EncryptedTokenStore", &format!("{store:?}"));

@@ -1,15 +1,22 @@
 //! Credentials and their protection: secret newtypes, the AES-256-GCM key ring that
-//! encrypts tokens at rest, signed OAuth `state` and PKCE.
+//! encrypts tokens at rest, signed OAuth `state`, PKCE, the OAuth flows on the `oauth2`
+//! crate driven through [`HttpClient`](crate::http::HttpClient), and the token
+//! lifecycle ([`TokenManager`]).
 
+pub mod atlassian;
 mod crypto;
+mod oauth;
 mod pkce;
 mod secrets;
 mod state;
+mod tokens;
 
 pub use crypto::{EncryptedTokenStore, KEYS_ENV, KeyRing};
+pub use oauth::{AuthorizationStart, OAuthConfig, OAuthFlow, ProviderTokenFields, TokenGrant};
 pub use pkce::{PkceChallenge, PkceVerifier};
 pub use secrets::{AccessToken, ApiToken, ClientSecret, RefreshToken, WebhookSecret};
 pub use state::{OAuthState, StateSigner};
+pub use tokens::{TokenManager, TokenRefresher};
 
 use subtle::ConstantTimeEq;
 

@@ -105,8 +105,8 @@ impl Default for HttpConfig {
     }
 }
 
-/// One request.
-#[derive(Clone, Debug)]
+/// One request. Its `Debug` hides the values of credential headers and the body.
+#[derive(Clone)]
 pub struct HttpRequest {
     /// The method.
     pub method: reqwest::Method,
@@ -127,6 +127,10 @@ pub struct HttpRequest {
     pub request_id: Option<String>,
     /// Redirects are not followed (token endpoints).
     pub no_redirects: bool,
+    /// Client errors (4xx but 408 and 429) come back as responses instead of errors,
+    /// for callers that parse error bodies themselves (OAuth). Retries and server
+    /// errors behave as usual.
+    pub error_responses: bool,
 }
 
 impl HttpRequest {
@@ -155,6 +159,7 @@ impl HttpRequest {
             connection: connection.into(),
             request_id: None,
             no_redirects: false,
+            error_responses: false,
         }
     }
 
@@ -194,8 +199,45 @@ impl HttpRequest {
     }
 }
 
-/// A response.
-#[derive(Clone, Debug)]
+/// Headers whose values are credentials.
+fn is_secret_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie" | "x-api-key"
+    ) || name.contains("token")
+        || name.contains("secret")
+        || name.contains("signature")
+}
+
+fn redacted_headers<'a>(
+    headers: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Vec<(&'a str, &'a str)> {
+    headers
+        .map(|(n, v)| (n, if is_secret_header(n) { "[redacted]" } else { v }))
+        .collect()
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.split('?').next().unwrap_or_default())
+            .field(
+                "headers",
+                &redacted_headers(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
+            )
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .field("idempotent", &self.idempotent)
+            .field("provider", &self.provider)
+            .field("connection", &self.connection)
+            .field("request_id", &self.request_id)
+            .finish()
+    }
+}
+
+/// A response. Its `Debug` hides credential headers and shows the body redacted.
+#[derive(Clone)]
 pub struct HttpResponse {
     /// The status.
     pub status: u16,
@@ -207,6 +249,21 @@ pub struct HttpResponse {
     pub request_id: String,
     /// How many attempts it took.
     pub attempts: u32,
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("headers", &redacted_headers(self.headers.iter()))
+            .field(
+                "body",
+                &super::redact_body(&String::from_utf8_lossy(&self.body)),
+            )
+            .field("request_id", &self.request_id)
+            .field("attempts", &self.attempts)
+            .finish()
+    }
 }
 
 /// The shared client: timeouts, retries with jittered backoff within a deadline, the
@@ -427,12 +484,20 @@ impl HttpClient {
                     if let Some(o) = &inner.observer {
                         o.status(&request, response.status, attempt);
                     }
-                    match classify(
+                    let disposition = classify(
                         response.status,
                         &response.headers,
                         &response.body,
                         inner.clock.now(),
-                    ) {
+                    );
+                    if request.error_responses && matches!(disposition, Disposition::Fail(_)) {
+                        // A 4xx the caller parses itself (an OAuth error body).
+                        return Ok(HttpResponse {
+                            attempts: attempt,
+                            ..response
+                        });
+                    }
+                    match disposition {
                         Disposition::Success => {
                             return Ok(HttpResponse {
                                 attempts: attempt,

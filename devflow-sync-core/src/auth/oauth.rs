@@ -1,0 +1,445 @@
+//! OAuth 2.0 on the `oauth2` crate, driven through [`HttpClient`]: authorization code
+//! with PKCE S256, client credentials and refresh, plus the providers' quirks.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use oauth2::basic::{
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
+    BasicTokenIntrospectionResponse, BasicTokenType,
+};
+use oauth2::{
+    AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse,
+    TokenResponse, TokenUrl,
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use super::{ClientSecret, PkceVerifier, RefreshToken, StateSigner};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::http::{HttpClient, HttpRequest};
+use crate::model::{ConnectionId, ProviderKey};
+use crate::store::Credentials;
+
+/// Fields some providers add to their token response.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderTokenFields {
+    /// BQE CORE: the API base URL this grant must call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+impl ExtraTokenFields for ProviderTokenFields {}
+
+type TokenResponseOf = StandardTokenResponse<ProviderTokenFields, BasicTokenType>;
+type Client = oauth2::Client<
+    BasicErrorResponse,
+    TokenResponseOf,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointMaybeSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// One provider's OAuth settings.
+#[derive(Clone)]
+pub struct OAuthConfig {
+    /// The provider.
+    pub provider: ProviderKey,
+    /// The client id.
+    pub client_id: String,
+    /// The client secret (public clients have none).
+    pub client_secret: Option<ClientSecret>,
+    /// The authorization endpoint (not needed for client credentials).
+    pub auth_url: Option<String>,
+    /// The token endpoint.
+    pub token_url: String,
+    /// Where the provider sends the person back.
+    pub redirect_url: Option<String>,
+    /// The scopes asked for.
+    pub scopes: Vec<String>,
+    /// Whether the authorization code flow uses PKCE (S256).
+    pub pkce: bool,
+    /// Extra authorization-request parameters (Atlassian: `audience`, `prompt`).
+    pub auth_params: Vec<(String, String)>,
+    /// Send the client credentials in the body instead of HTTP basic auth.
+    pub credentials_in_body: bool,
+    /// The provider answers token errors with HTTP 200 and an `error` field (GitHub).
+    pub errors_as_200: bool,
+}
+
+impl fmt::Debug for OAuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthConfig")
+            .field("provider", &self.provider)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("auth_url", &self.auth_url)
+            .field("token_url", &self.token_url)
+            .field("scopes", &self.scopes)
+            .field("pkce", &self.pkce)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuthConfig {
+    /// Settings for `provider` with a token endpoint; everything else off.
+    pub fn new(
+        provider: impl Into<ProviderKey>,
+        client_id: impl Into<String>,
+        token_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            provider: provider.into(),
+            client_id: client_id.into(),
+            client_secret: None,
+            auth_url: None,
+            token_url: token_url.into(),
+            redirect_url: None,
+            scopes: Vec::new(),
+            pkce: true,
+            auth_params: Vec::new(),
+            credentials_in_body: false,
+            errors_as_200: false,
+        }
+    }
+}
+
+/// Where to send the person, and what to keep until they come back.
+#[derive(Debug)]
+pub struct AuthorizationStart {
+    /// The provider's authorization URL with every parameter.
+    pub url: String,
+    /// The signed state in the URL.
+    pub state: String,
+    /// The PKCE verifier to keep for the callback (single use).
+    pub pkce_verifier: Option<PkceVerifier>,
+}
+
+/// Tokens from a grant.
+#[derive(Debug)]
+pub struct TokenGrant {
+    /// The tokens, ready for a [`TokenStore`](crate::store::TokenStore).
+    pub credentials: Credentials,
+    /// The provider's extra fields (BQE's `endpoint`).
+    pub fields: ProviderTokenFields,
+}
+
+/// Runs OAuth flows for one provider through the shared [`HttpClient`].
+pub struct OAuthFlow {
+    config: OAuthConfig,
+    client: Client,
+    http: HttpClient,
+    signer: Arc<StateSigner>,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for OAuthFlow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthFlow")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn config_error(pointer: &str, e: impl fmt::Display) -> Error {
+    Error::InvalidConfig {
+        pointer: pointer.into(),
+        message: e.to_string(),
+    }
+}
+
+impl OAuthFlow {
+    /// A flow; `signer` signs and checks `state`.
+    pub fn new(config: OAuthConfig, http: HttpClient, signer: Arc<StateSigner>) -> Result<Self> {
+        let auth_url = config
+            .auth_url
+            .as_ref()
+            .map(|u| AuthUrl::new(u.clone()).map_err(|e| config_error("oauth.authUrl", e)))
+            .transpose()?;
+        let token_url = TokenUrl::new(config.token_url.clone())
+            .map_err(|e| config_error("oauth.tokenUrl", e))?;
+        let mut client = oauth2::Client::new(ClientId::new(config.client_id.clone()))
+            .set_auth_uri_option(auth_url)
+            .set_token_uri(token_url);
+        if let Some(secret) = &config.client_secret {
+            client =
+                client.set_client_secret(oauth2::ClientSecret::new(secret.secret().to_owned()));
+        }
+        if let Some(redirect) = &config.redirect_url {
+            client = client.set_redirect_uri(
+                RedirectUrl::new(redirect.clone())
+                    .map_err(|e| config_error("oauth.redirectUrl", e))?,
+            );
+        }
+        if config.credentials_in_body {
+            client = client.set_auth_type(AuthType::RequestBody);
+        }
+        Ok(Self {
+            config,
+            client,
+            http,
+            signer,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Sets the clock (token expiry times).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &OAuthConfig {
+        &self.config
+    }
+
+    /// Starts the authorization code flow for `connection`, on behalf of `actor`.
+    pub fn authorize(&self, connection: &ConnectionId, actor: &str) -> Result<AuthorizationStart> {
+        let state = self.signer.sign(connection, actor)?;
+        let signed = state.clone();
+        let mut request = self
+            .client
+            .authorize_url(move || CsrfToken::new(signed))
+            .map_err(|e| config_error("oauth.authUrl", e))?
+            .add_scopes(self.config.scopes.iter().cloned().map(Scope::new));
+        for (k, v) in &self.config.auth_params {
+            request = request.add_extra_param(k.clone(), v.clone());
+        }
+        let pkce_verifier = if self.config.pkce {
+            let (verifier, _) = PkceVerifier::generate()?;
+            let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
+                verifier.secret().to_owned(),
+            ));
+            request = request.set_pkce_challenge(challenge);
+            Some(verifier)
+        } else {
+            None
+        };
+        let (url, _) = request.url();
+        Ok(AuthorizationStart {
+            url: url.to_string(),
+            state,
+            pkce_verifier,
+        })
+    }
+
+    /// Finishes the flow: checks `state` (signature, expiry, single use, connection) and
+    /// exchanges the code, using up the PKCE verifier.
+    pub async fn exchange_code(
+        &self,
+        connection: &ConnectionId,
+        code: &str,
+        state: &str,
+        pkce_verifier: Option<PkceVerifier>,
+    ) -> Result<TokenGrant> {
+        let checked = self.signer.verify(state)?;
+        if &checked.connection != connection {
+            return Err(Error::Unauthenticated(format!(
+                "OAuth state rejected: it was issued for connection {}, not {connection}",
+                checked.connection
+            )));
+        }
+        let mut request = self
+            .client
+            .exchange_code(AuthorizationCode::new(code.to_owned()));
+        if let Some(verifier) = pkce_verifier {
+            request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.into_secret()));
+        }
+        let http = self.adapter(connection);
+        let response = request.request_async(&http).await;
+        self.grant(connection, response)
+    }
+
+    /// Exchanges a refresh token for new tokens.
+    pub async fn refresh(
+        &self,
+        connection: &ConnectionId,
+        refresh_token: &RefreshToken,
+    ) -> Result<TokenGrant> {
+        let token = oauth2::RefreshToken::new(refresh_token.secret().to_owned());
+        let http = self.adapter(connection);
+        let response = self
+            .client
+            .exchange_refresh_token(&token)
+            .request_async(&http)
+            .await;
+        let mut grant = self.grant(connection, response)?;
+        // Providers that do not rotate answer without a refresh token: keep the old one.
+        if grant.credentials.refresh_token.is_none() {
+            grant.credentials.refresh_token =
+                Some(SecretString::from(refresh_token.secret().to_owned()));
+        }
+        Ok(grant)
+    }
+
+    /// The client credentials grant.
+    pub async fn client_credentials(&self, connection: &ConnectionId) -> Result<TokenGrant> {
+        let http = self.adapter(connection);
+        let response = self
+            .client
+            .exchange_client_credentials()
+            .add_scopes(self.config.scopes.iter().cloned().map(Scope::new))
+            .request_async(&http)
+            .await;
+        self.grant(connection, response)
+    }
+
+    fn adapter(&self, connection: &ConnectionId) -> OAuthHttp {
+        OAuthHttp {
+            http: self.http.clone(),
+            provider: self.config.provider.clone(),
+            connection: connection.clone(),
+            errors_as_200: self.config.errors_as_200,
+        }
+    }
+
+    fn grant(
+        &self,
+        connection: &ConnectionId,
+        response: std::result::Result<
+            TokenResponseOf,
+            RequestTokenError<Error, BasicErrorResponse>,
+        >,
+    ) -> Result<TokenGrant> {
+        let token = response.map_err(|e| token_error(connection, e))?;
+        let expires_at: Option<DateTime<Utc>> = token
+            .expires_in()
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .map(|d| self.clock.now() + d);
+        Ok(TokenGrant {
+            credentials: Credentials {
+                access_token: SecretString::from(token.access_token().secret().to_owned()),
+                refresh_token: token
+                    .refresh_token()
+                    .map(|t| SecretString::from(t.secret().to_owned())),
+                expires_at,
+                scopes: token
+                    .scopes()
+                    .map(|s| s.iter().map(|s| s.to_string()).collect())
+                    .unwrap_or_else(|| self.config.scopes.clone()),
+            },
+            fields: token.extra_fields().clone(),
+        })
+    }
+}
+
+/// An OAuth error as a core error: a refused grant means a person must authorize
+/// again; transport failures keep their kind. No token appears in the message.
+fn token_error(
+    connection: &ConnectionId,
+    e: RequestTokenError<Error, BasicErrorResponse>,
+) -> Error {
+    match e {
+        RequestTokenError::ServerResponse(r) => {
+            let kind = r.error();
+            let description = r
+                .error_description()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            let message = format!(
+                "{}{}",
+                kind.as_ref(),
+                crate::http::redact_body(&description)
+            );
+            match kind {
+                BasicErrorResponseType::InvalidGrant
+                | BasicErrorResponseType::UnauthorizedClient => Error::NeedsReauth {
+                    connection: connection.to_string(),
+                    message,
+                },
+                // GitHub's codes for a used or expired code or refresh token.
+                BasicErrorResponseType::Extension(code)
+                    if matches!(
+                        code.as_str(),
+                        "bad_refresh_token" | "bad_verification_code" | "expired_token"
+                    ) =>
+                {
+                    Error::NeedsReauth {
+                        connection: connection.to_string(),
+                        message,
+                    }
+                }
+                BasicErrorResponseType::InvalidClient => Error::Unauthenticated(message),
+                _ => Error::InvalidInput {
+                    pointer: Some("oauth".into()),
+                    message,
+                },
+            }
+        }
+        RequestTokenError::Request(e) => e,
+        RequestTokenError::Parse(e, body) => Error::InvalidInput {
+            pointer: Some(format!("token response {}", e.path())),
+            message: format!(
+                "the token response does not parse: {}",
+                crate::http::redact_body(&String::from_utf8_lossy(&body))
+            ),
+        },
+        RequestTokenError::Other(m) => Error::transient(m),
+    }
+}
+
+/// Drives `oauth2`'s requests through [`HttpClient`].
+struct OAuthHttp {
+    http: HttpClient,
+    provider: ProviderKey,
+    connection: ConnectionId,
+    errors_as_200: bool,
+}
+
+impl<'c> AsyncHttpClient<'c> for OAuthHttp {
+    type Error = Error;
+    type Future =
+        Pin<Box<dyn Future<Output = std::result::Result<oauth2::HttpResponse, Error>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes())
+                .map_err(|e| Error::invalid_input("method", e.to_string()))?;
+            let mut req = HttpRequest::new(
+                method,
+                request.uri().to_string(),
+                self.provider.clone(),
+                self.connection.clone(),
+            )
+            // A code or a rotating refresh token works once: never send it twice.
+            .idempotent(false)
+            .without_redirects()
+            .body(request.body().clone());
+            req.error_responses = true;
+            for (name, value) in request.headers() {
+                req = req.header(name.as_str(), value.to_str().unwrap_or_default());
+            }
+            let response = self.http.send(req).await?;
+            let mut status = response.status;
+            if self.errors_as_200 && status == 200 {
+                // GitHub answers token errors with 200 and an `error` field.
+                let has_error = serde_json::from_slice::<serde_json::Value>(&response.body)
+                    .ok()
+                    .is_some_and(|v| v.get("error").is_some());
+                if has_error {
+                    status = 400;
+                }
+            }
+            let mut builder = http::Response::builder().status(status);
+            for (name, value) in response.headers.iter() {
+                builder = builder.header(name, value);
+            }
+            builder
+                .body(response.body)
+                .map_err(|e| Error::transient(format!("bad token response: {e}")))
+        })
+    }
+}

@@ -1,0 +1,241 @@
+//! The token lifecycle: refresh before expiry and once after a 401, one refresh per
+//! connection at a time, compare-and-swap writes of rotated tokens, and care before
+//! declaring a connection in need of a new authorization.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::ExposeSecret;
+
+use super::{AccessToken, OAuthFlow, RefreshToken};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::model::{ConnectionId, ProviderKey};
+use crate::store::{
+    ConnectionHealth, ConnectionStatus, Credentials, StoredToken, SyncJournal, TokenStore,
+};
+
+/// Exchanges a refresh token for new credentials.
+#[async_trait]
+pub trait TokenRefresher: Send + Sync + fmt::Debug {
+    /// New credentials for `connection`; [`Error::NeedsReauth`] when the grant is gone
+    /// (`invalid_grant`).
+    async fn refresh(
+        &self,
+        connection: &ConnectionId,
+        refresh_token: &RefreshToken,
+    ) -> Result<Credentials>;
+}
+
+#[async_trait]
+impl TokenRefresher for OAuthFlow {
+    async fn refresh(
+        &self,
+        connection: &ConnectionId,
+        refresh_token: &RefreshToken,
+    ) -> Result<Credentials> {
+        OAuthFlow::refresh(self, connection, refresh_token)
+            .await
+            .map(|grant| grant.credentials)
+    }
+}
+
+/// Hands out valid access tokens.
+///
+/// - A token expiring within the margin (default 5 minutes) is refreshed first.
+/// - After a 401, [`TokenManager::after_unauthorized`] refreshes once.
+/// - Callers of one connection share a single refresh call.
+/// - The new tokens are written with compare-and-swap before the new access token is
+///   handed out; losing the race means another worker rotated, and its tokens are used.
+/// - On `invalid_grant` the store is read again: another worker may have rotated the
+///   refresh token in between. Only when nobody did is the connection marked
+///   `needs_reauth`.
+/// - A transient failure never changes the connection's state.
+pub struct TokenManager {
+    store: Arc<dyn TokenStore>,
+    journal: Arc<dyn SyncJournal>,
+    refreshers: HashMap<ProviderKey, Arc<dyn TokenRefresher>>,
+    clock: Arc<dyn Clock>,
+    margin: Duration,
+    locks: Mutex<HashMap<ConnectionId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("providers", &self.refreshers.keys().collect::<Vec<_>>())
+            .field("margin", &self.margin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenManager {
+    /// The default refresh margin.
+    pub const DEFAULT_MARGIN: Duration = Duration::from_secs(300);
+
+    /// A manager over `store`, recording health in `journal`.
+    pub fn new(store: Arc<dyn TokenStore>, journal: Arc<dyn SyncJournal>) -> Self {
+        Self {
+            store,
+            journal,
+            refreshers: HashMap::new(),
+            clock: Arc::new(SystemClock),
+            margin: Self::DEFAULT_MARGIN,
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The refresher of `provider`.
+    #[must_use]
+    pub fn refresher(
+        mut self,
+        provider: impl Into<ProviderKey>,
+        refresher: Arc<dyn TokenRefresher>,
+    ) -> Self {
+        self.refreshers.insert(provider.into(), refresher);
+        self
+    }
+
+    /// How long before expiry a token is refreshed.
+    #[must_use]
+    pub fn margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// The clock.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn expiring(&self, stored: &StoredToken) -> bool {
+        let margin = chrono::Duration::from_std(self.margin).unwrap_or(chrono::Duration::zero());
+        stored
+            .credentials
+            .expires_at
+            .is_some_and(|at| at <= self.clock.now() + margin)
+    }
+
+    async fn load(&self, connection: &ConnectionId) -> Result<StoredToken> {
+        self.store
+            .get(connection)
+            .await?
+            .ok_or_else(|| Error::NeedsReauth {
+                connection: connection.to_string(),
+                message: "no credentials are stored".into(),
+            })
+    }
+
+    fn access(stored: &StoredToken) -> AccessToken {
+        AccessToken::new(stored.credentials.access_token.expose_secret().to_owned())
+    }
+
+    /// A valid access token for `connection`, refreshing first when it expires within
+    /// the margin.
+    pub async fn access_token(&self, connection: &ConnectionId) -> Result<AccessToken> {
+        let stored = self.load(connection).await?;
+        if !self.expiring(&stored) {
+            return Ok(Self::access(&stored));
+        }
+        self.refresh(connection, stored.version).await
+    }
+
+    /// After the provider refused `rejected` with a 401: a fresh token (refreshed once,
+    /// or the one another caller already got).
+    pub async fn after_unauthorized(
+        &self,
+        connection: &ConnectionId,
+        rejected: &AccessToken,
+    ) -> Result<AccessToken> {
+        let stored = self.load(connection).await?;
+        if Self::access(&stored) != *rejected {
+            return Ok(Self::access(&stored));
+        }
+        self.refresh(connection, stored.version).await
+    }
+
+    fn lock_for(&self, connection: &ConnectionId) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(connection.clone())
+            .or_default()
+            .clone()
+    }
+
+    async fn refresh(&self, connection: &ConnectionId, seen_version: u64) -> Result<AccessToken> {
+        let lock = self.lock_for(connection);
+        let _guard = lock.lock().await;
+        let stored = self.load(connection).await?;
+        if stored.version != seen_version && !self.expiring(&stored) {
+            // Refreshed by another caller while this one waited.
+            return Ok(Self::access(&stored));
+        }
+        let refresh_token = stored
+            .credentials
+            .refresh_token
+            .as_ref()
+            .map(|t| RefreshToken::new(t.expose_secret().to_owned()))
+            .ok_or_else(|| Error::NeedsReauth {
+                connection: connection.to_string(),
+                message: "the token expired and there is no refresh token".into(),
+            })?;
+        let refresher = self.refreshers.get(&stored.provider).ok_or_else(|| {
+            Error::not_supported(format!("refreshing tokens of {}", stored.provider))
+        })?;
+        tracing::debug!(connection = %connection, "refreshing the access token");
+        match refresher.refresh(connection, &refresh_token).await {
+            Ok(credentials) => {
+                match self
+                    .store
+                    .put(
+                        connection,
+                        &stored.provider,
+                        &credentials,
+                        Some(stored.version),
+                    )
+                    .await
+                {
+                    Ok(_) => Ok(AccessToken::new(
+                        credentials.access_token.expose_secret().to_owned(),
+                    )),
+                    // Another worker wrote first: its tokens are the valid ones.
+                    Err(Error::Precondition(_) | Error::AlreadyExists(_)) => {
+                        Ok(Self::access(&self.load(connection).await?))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Err(Error::NeedsReauth {
+                connection: c,
+                message,
+            }) => {
+                let current = self.load(connection).await?;
+                if current.version != stored.version {
+                    // The refresh token was rotated by another worker meanwhile.
+                    tracing::debug!(connection = %connection, "invalid_grant after a concurrent rotation; using the new tokens");
+                    return Ok(Self::access(&current));
+                }
+                let mut health = self
+                    .journal
+                    .health(connection)
+                    .await?
+                    .unwrap_or_else(|| ConnectionHealth::new(connection.clone()));
+                health.status = ConnectionStatus::NeedsReauth;
+                health.last_error = Some(message.clone());
+                health.error_count += 1;
+                self.journal.put_health(&health).await?;
+                Err(Error::NeedsReauth {
+                    connection: c,
+                    message,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
