@@ -1140,3 +1140,43 @@ async fn a_second_worker_cannot_pull_the_same_connection_at_once() {
     assert!(matches!(err, Error::Precondition(_)), "{err:?}");
     let _ = held;
 }
+
+#[tokio::test]
+async fn delivery_ids_are_remembered_for_the_ttl_then_forgotten() {
+    let h = Harness::new(Manual);
+    h.remote
+        .remote_create(&h.object, Some(ItemKind::Epic), None, title("x"));
+    let hook = h.remote.take_webhooks().remove(0);
+    let first = h
+        .engine
+        .accept_webhook(&PROVIDER.into(), &h.connection, &hook.headers, &hook.body)
+        .await
+        .unwrap();
+    assert!(!first.duplicate);
+    h.engine.process_inbox(10).await.unwrap();
+    let again = h
+        .engine
+        .accept_webhook(&PROVIDER.into(), &h.connection, &hook.headers, &hook.body)
+        .await
+        .unwrap();
+    assert!(
+        again.duplicate,
+        "a replayed delivery id is reported as a duplicate"
+    );
+    assert_eq!(
+        h.engine.prune_inbox().await.unwrap(),
+        0,
+        "inside the TTL nothing goes"
+    );
+    h.tick(Duration::from_secs(8 * 24 * 3600));
+    assert_eq!(h.engine.prune_inbox().await.unwrap(), 1);
+    let later = h
+        .engine
+        .accept_webhook(&PROVIDER.into(), &h.connection, &hook.headers, &hook.body)
+        .await
+        .unwrap();
+    assert!(!later.duplicate, "past the TTL the id is forgotten");
+    // Applying it again changes nothing: the record's version is already agreed.
+    let report = h.engine.process_inbox(10).await.unwrap();
+    assert_eq!(report.updated + report.created, 0, "{report:?}");
+}

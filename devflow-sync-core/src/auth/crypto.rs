@@ -141,12 +141,20 @@ impl KeyRing {
     /// The key ring from [`KEYS_ENV`]; a clear error when encryption is required and no
     /// key is set.
     pub fn require_from_env() -> Result<Self> {
-        Self::from_env()?.ok_or_else(|| Error::InvalidConfig {
-            pointer: KEYS_ENV.into(),
-            message: format!(
-                "token encryption is required but {KEYS_ENV} is not set; set it to `id:<32 bytes in base64>`"
-            ),
-        })
+        Self::required(std::env::var(KEYS_ENV).ok().as_deref())
+    }
+
+    /// The key ring from the value of [`KEYS_ENV`], which must be set.
+    pub fn required(value: Option<&str>) -> Result<Self> {
+        match value {
+            Some(value) => Self::parse(value),
+            None => Err(Error::InvalidConfig {
+                pointer: KEYS_ENV.into(),
+                message: format!(
+                    "token encryption is required but {KEYS_ENV} is not set; set it to `id:<32 bytes in base64>`"
+                ),
+            }),
+        }
     }
 
     /// The id of the key that encrypts.
@@ -486,6 +494,17 @@ mod tests {
         assert!(KeyRing::parse("nokey").is_err());
         assert!(KeyRing::parse(&format!("a:{k1},a:{k2}")).is_err());
         assert!(KeyRing::parse("").is_err());
+        let err = KeyRing::required(None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid config at DEVFLOW_SYNC_TOKEN_KEYS: token encryption is required but DEVFLOW_SYNC_TOKEN_KEYS is not set; set it to `id:<32 bytes in base64>`"
+        );
+        assert_eq!(
+            KeyRing::required(Some(&format!("a:{k1}")))
+                .unwrap()
+                .current_key_id(),
+            Some("a")
+        );
         let err = KeyRing::parse("a:***").unwrap_err();
         assert!(err.to_string().contains("not valid base64"));
     }

@@ -76,6 +76,9 @@ pub struct EngineConfig {
     pub inbox_backoff: Duration,
     /// The largest webhook body accepted (default: 1 MiB).
     pub max_webhook_bytes: usize,
+    /// How long a delivery id is remembered to drop repeats (default: 7 days); see
+    /// [`SyncEngine::prune_inbox`](super::SyncEngine::prune_inbox).
+    pub delivery_ttl: Duration,
     /// How long a pull's lease lasts (default: 5 minutes).
     pub lease_ttl: Duration,
     /// Attempts to re-read and merge after a version mismatch (default: 3).
@@ -95,6 +98,7 @@ impl Default for EngineConfig {
             max_inbox_attempts: 5,
             inbox_backoff: Duration::from_secs(30),
             max_webhook_bytes: 1 << 20,
+            delivery_ttl: Duration::from_secs(7 * 24 * 3600),
             lease_ttl: Duration::from_secs(300),
             max_merge_attempts: 3,
             worker_id: "worker".to_owned(),

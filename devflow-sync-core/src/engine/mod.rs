@@ -489,6 +489,16 @@ impl SyncEngine {
         .map(|(report, _)| report)
     }
 
+    /// Forgets applied and dead-lettered deliveries older than the delivery TTL; their
+    /// ids stop being recognised as repeats. Returns how many went. Hosts call it from
+    /// their scheduler.
+    pub async fn prune_inbox(&self) -> Result<usize> {
+        let e = &*self.inner;
+        let ttl =
+            chrono::Duration::from_std(e.config.delivery_ttl).unwrap_or(chrono::Duration::MAX);
+        e.journal.prune_inbox(e.clock.now() - ttl).await
+    }
+
     /// Settles a pending conflict and syncs its entity again.
     pub async fn resolve_conflict(&self, id: &str, resolution: Resolution) -> Result<SyncReport> {
         let connection = self.inner.journal.conflict(id).await?.map(|c| c.connection);

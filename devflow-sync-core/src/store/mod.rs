@@ -241,6 +241,11 @@ pub trait SyncJournal: Send + Sync + fmt::Debug {
     /// Replaces an inbox entry (its status, attempts, error, next attempt).
     async fn update_inbox(&self, entry: &InboxEntry) -> Result<()>;
 
+    /// Forgets processed and failed deliveries received before `received_before`, and
+    /// with them their delivery ids: the deduplication window is the time kept.
+    /// Pending deliveries are kept. Returns how many went.
+    async fn prune_inbox(&self, received_before: DateTime<Utc>) -> Result<usize>;
+
     /// An inbox entry by id.
     async fn inbox_entry(&self, id: &str) -> Result<Option<InboxEntry>>;
 

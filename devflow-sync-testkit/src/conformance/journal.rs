@@ -214,6 +214,38 @@ pub async fn sync_journal(journal: &dyn SyncJournal) {
     );
     assert_eq!(journal.inbox_entry(&id0).await.expect("get"), Some(retry));
 
+    // Pruning forgets old finished deliveries and their ids, never pending ones.
+    let old = journal
+        .insert_inbox(&inbox(&conn, "d-old", -100))
+        .await
+        .expect("inbox");
+    let mut finished = journal
+        .inbox_entry(&old)
+        .await
+        .expect("get")
+        .expect("exists");
+    finished.status = InboxStatus::Processed;
+    journal.update_inbox(&finished).await.expect("update");
+    journal
+        .insert_inbox(&inbox(&conn, "d-pending-old", -90))
+        .await
+        .expect("inbox");
+    let pruned = journal
+        .prune_inbox(t0() - Duration::minutes(10))
+        .await
+        .expect("prune");
+    assert_eq!(pruned, 1, "only the finished old delivery goes");
+    assert!(journal.inbox_entry(&old).await.expect("get").is_none());
+    journal
+        .insert_inbox(&inbox(&conn, "d-old", 5))
+        .await
+        .expect("a pruned delivery id is new again");
+    let err = journal
+        .insert_inbox(&inbox(&conn, "d-pending-old", 6))
+        .await
+        .expect_err("pending ids stay");
+    assert!(matches!(err, Error::AlreadyExists(_)), "{err:?}");
+
     let mut health = ConnectionHealth::new(conn.clone());
     health.status = ConnectionStatus::NeedsReauth;
     health.error_count = 2;

@@ -208,6 +208,22 @@ impl SyncJournal for MemoryJournal {
         Ok(())
     }
 
+    async fn prune_inbox(&self, received_before: DateTime<Utc>) -> Result<usize> {
+        let mut state = lock(&self.state);
+        let before = state.inbox.len();
+        let gone: Vec<u64> = state
+            .inbox
+            .iter()
+            .filter(|(_, e)| e.status != InboxStatus::Pending && e.received_at < received_before)
+            .map(|(n, _)| *n)
+            .collect();
+        for n in &gone {
+            state.inbox.remove(n);
+        }
+        state.deliveries.retain(|_, n| !gone.contains(n));
+        Ok(before - state.inbox.len())
+    }
+
     async fn inbox_entry(&self, id: &str) -> Result<Option<InboxEntry>> {
         Ok(parse_id(id).and_then(|n| lock(&self.state).inbox.get(&n).cloned()))
     }
