@@ -8,7 +8,9 @@ use devflow_sync_core::clock::ManualClock;
 use devflow_sync_core::engine::{ImportMode, SyncEngine, SyncEngineBuilder};
 use devflow_sync_core::hierarchy::HierarchyRules;
 use devflow_sync_core::merge::ConflictPolicy;
-use devflow_sync_core::model::{ConnectionId, FieldValue, ItemId, ItemKind, ObjectType, Record};
+use devflow_sync_core::model::{
+    ConnectionId, ExternalId, FieldValue, ItemId, ItemKind, ObjectType, Record,
+};
 use devflow_sync_core::store::WorkItemStore;
 use devflow_sync_core::store::memory::{MemoryJournal, MemoryMappings, MemoryWorkItems};
 
@@ -110,6 +112,32 @@ impl Harness {
             .with_field("title", FieldValue::text(title));
         record.parent = parent.cloned();
         Ok(self.items.create(None, record).await?.id)
+    }
+
+    /// The provider id linked to a host item.
+    ///
+    /// # Panics
+    /// When the item is not linked: for tests that just pushed it.
+    pub async fn external_id(&self, item: &ItemId) -> ExternalId {
+        use devflow_sync_core::store::MappingStore;
+        self.mappings
+            .link_by_item(&self.connection, &self.object, item)
+            .await
+            .ok()
+            .flatten()
+            .map(|l| l.remote.id)
+            .unwrap_or_else(|| panic!("item {item} is not linked"))
+    }
+
+    /// Pulls everything from the bound connection.
+    pub async fn pull(&self) -> Result<devflow_sync_core::engine::SyncReport> {
+        self.engine
+            .pull(
+                &self.connection,
+                &self.object,
+                devflow_sync_core::engine::PullBudget::UNLIMITED,
+            )
+            .await
     }
 
     /// Moves the clock forward.

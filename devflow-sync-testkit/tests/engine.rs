@@ -19,10 +19,7 @@ fn title(t: &str) -> Fields {
 }
 
 async fn pull(h: &Harness) -> devflow_sync_core::engine::SyncReport {
-    h.engine
-        .pull(&h.connection, &h.object, PullBudget::UNLIMITED)
-        .await
-        .unwrap()
+    h.pull().await.unwrap()
 }
 
 async fn set_title(h: &Harness, id: &ItemId, value: &str) {
@@ -194,14 +191,7 @@ async fn orphan_story_created_remotely_is_a_conflict_until_linked_to_a_parent() 
     assert_eq!(settled.status, ConflictStatus::Resolved);
     assert_eq!(settled.resolution.as_deref(), Some("link_to_parent"));
     // The provider record now sits under the epic's record; the host has the story.
-    let epic_ext = h
-        .mappings
-        .link_by_item(&h.connection, &h.object, &epic)
-        .await
-        .unwrap()
-        .unwrap()
-        .remote
-        .id;
+    let epic_ext = h.external_id(&epic).await;
     assert_eq!(
         h.remote
             .record(&h.object, &orphan.id)
@@ -286,14 +276,7 @@ async fn concurrent_edit_is_a_conflict_under_manual_and_settled_under_last_write
             .push(&h.connection, &h.object, &epic)
             .await
             .unwrap();
-        let ext = h
-            .mappings
-            .link_by_item(&h.connection, &h.object, &epic)
-            .await
-            .unwrap()
-            .unwrap()
-            .remote
-            .id;
+        let ext = h.external_id(&epic).await;
         h.tick(Duration::from_secs(10));
         set_title(&h, &epic, "Host title").await;
         h.tick(Duration::from_secs(60));
@@ -380,14 +363,7 @@ async fn a_version_mismatch_on_update_rereads_and_merges() {
         .push(&h.connection, &h.object, &epic)
         .await
         .unwrap();
-    let ext = h
-        .mappings
-        .link_by_item(&h.connection, &h.object, &epic)
-        .await
-        .unwrap()
-        .unwrap()
-        .remote
-        .id;
+    let ext = h.external_id(&epic).await;
     set_title(&h, &epic, "New title").await;
     h.remote.edit_before_next_update(
         &h.object,
@@ -418,14 +394,7 @@ async fn duplicate_and_out_of_order_webhooks_change_nothing() {
         .push(&h.connection, &h.object, &epic)
         .await
         .unwrap();
-    let ext = h
-        .mappings
-        .link_by_item(&h.connection, &h.object, &epic)
-        .await
-        .unwrap()
-        .unwrap()
-        .remote
-        .id;
+    let ext = h.external_id(&epic).await;
     h.remote.take_webhooks();
     h.tick(Duration::from_secs(1));
     h.remote.remote_edit(&h.object, &ext, title("v1")).unwrap();
@@ -496,14 +465,7 @@ async fn a_remote_delete_marks_the_host_item_inactive_and_keeps_the_link() {
         .push(&h.connection, &h.object, &epic)
         .await
         .unwrap();
-    let ext = h
-        .mappings
-        .link_by_item(&h.connection, &h.object, &epic)
-        .await
-        .unwrap()
-        .unwrap()
-        .remote
-        .id;
+    let ext = h.external_id(&epic).await;
     h.tick(Duration::from_secs(1));
     h.remote.remote_delete(&h.object, &ext).unwrap();
     let report = pull(&h).await;
@@ -527,14 +489,7 @@ async fn a_remote_delete_marks_the_host_item_inactive_and_keeps_the_link() {
         .push(&h.connection, &h.object, &epic)
         .await
         .unwrap();
-    let ext = h
-        .mappings
-        .link_by_item(&h.connection, &h.object, &epic)
-        .await
-        .unwrap()
-        .unwrap()
-        .remote
-        .id;
+    let ext = h.external_id(&epic).await;
     h.remote.remote_delete(&h.object, &ext).unwrap();
     h.deliver_webhooks().await.unwrap();
     assert!(h.items.get(&epic).await.unwrap().is_none());
@@ -985,14 +940,7 @@ async fn field_conflicts_settle_with_the_remote_value_a_given_value_or_not_at_al
             .push(&h.connection, &h.object, &epic)
             .await
             .unwrap();
-        let ext = h
-            .mappings
-            .link_by_item(&h.connection, &h.object, &epic)
-            .await
-            .unwrap()
-            .unwrap()
-            .remote
-            .id;
+        let ext = h.external_id(&epic).await;
         set_title(&h, &epic, "Host").await;
         h.tick(Duration::from_secs(1));
         h.remote
