@@ -36,6 +36,7 @@ pub mod http;
 pub mod merge;
 pub mod model;
 pub mod provider;
+pub mod registry;
 pub mod store;
 pub mod webhook;
 
