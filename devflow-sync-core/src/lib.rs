@@ -33,6 +33,7 @@ pub mod engine;
 mod error;
 pub mod hierarchy;
 pub mod http;
+pub mod mapping;
 pub mod merge;
 pub mod model;
 pub mod provider;
