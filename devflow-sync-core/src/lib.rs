@@ -38,6 +38,7 @@ pub mod merge;
 pub mod model;
 pub mod provider;
 pub mod registry;
+pub mod rules;
 pub mod store;
 pub mod webhook;
 
