@@ -64,6 +64,90 @@ impl Capabilities {
     };
 }
 
+/// Which records a sync covers. The engine applies it to every record it reads, and
+/// passes it to [`Provider::list_changed`] so providers can push what they support
+/// into their own query.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordFilter {
+    /// Records must carry all of these labels (field `labels`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    /// Records must be assigned to one of these (field `assignees` or `assignee`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assignees: Vec<String>,
+    /// Records must be in one of these milestones (field `milestone`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub milestones: Vec<String>,
+    /// A JQL fragment; only a Jira provider can apply it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jql: Option<String>,
+    /// Only records without a parent (BQE parent projects).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parent_only: bool,
+}
+
+impl RecordFilter {
+    /// Whether the filter lets everything through.
+    pub fn is_empty(&self) -> bool {
+        self == &RecordFilter::default()
+    }
+
+    /// Whether a provider record (in the provider's own field names) passes. Deleted
+    /// records always pass, so deletions of synced records are seen.
+    ///
+    /// ```
+    /// use devflow_sync_core::model::{FieldValue, Record};
+    /// use devflow_sync_core::provider::{RecordFilter, RemoteRecord};
+    /// let filter = RecordFilter { labels: vec!["sync".into()], ..Default::default() };
+    /// let record = |labels: &[&str]| RemoteRecord {
+    ///     id: "1".into(), url: None, marker: None, deleted: false,
+    ///     record: Record::new("issue", chrono::Utc::now()).with_field("labels", FieldValue::set(labels.iter().copied())),
+    /// };
+    /// assert!(filter.matches(&record(&["sync", "bug"])));
+    /// assert!(!filter.matches(&record(&["bug"])));
+    /// ```
+    pub fn matches(&self, remote: &RemoteRecord) -> bool {
+        if remote.deleted {
+            return true;
+        }
+        let fields = &remote.record.fields;
+        let texts = |name: &str| -> Vec<String> {
+            match fields.get(name) {
+                crate::model::FieldValue::Set(s) => s.iter().cloned().collect(),
+                crate::model::FieldValue::User(u) => vec![u.id.clone()],
+                crate::model::FieldValue::Number(n) => vec![n.to_string()],
+                crate::model::FieldValue::Null => Vec::new(),
+                other => other
+                    .as_str()
+                    .map(|s| vec![s.to_owned()])
+                    .unwrap_or_default(),
+            }
+        };
+        if !self.labels.is_empty() {
+            let labels = texts("labels");
+            if !self.labels.iter().all(|l| labels.contains(l)) {
+                return false;
+            }
+        }
+        if !self.assignees.is_empty() {
+            let mut people = texts("assignees");
+            people.extend(texts("assignee"));
+            if !people.iter().any(|p| self.assignees.contains(p)) {
+                return false;
+            }
+        }
+        if !self.milestones.is_empty()
+            && !texts("milestone")
+                .iter()
+                .any(|m| self.milestones.contains(m))
+        {
+            return false;
+        }
+        !(self.parent_only && remote.record.parent.is_some())
+    }
+}
+
 /// One request for a page of changed records.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChangeQuery {
@@ -73,6 +157,8 @@ pub struct ChangeQuery {
     pub page_token: Option<String>,
     /// The most records to return.
     pub limit: usize,
+    /// Which records the sync covers; push into the query what the provider can.
+    pub filter: RecordFilter,
 }
 
 /// One page of changed records, oldest change first.
@@ -316,6 +402,7 @@ pub trait ProviderExt: Provider {
             since,
             page_token: None,
             limit: page_size.max(1),
+            filter: RecordFilter::default(),
         };
         loop {
             let page = self.list_changed(connection, object, &query).await?;

@@ -11,9 +11,10 @@ use super::{Inner, SyncEngine};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::hierarchy::HierarchyRules;
+use crate::mapping::ObjectMapping;
 use crate::merge::{ConflictPolicy, Manual};
 use crate::model::{ConnectionId, ObjectType, ProviderKey};
-use crate::provider::Provider;
+use crate::provider::{Provider, RecordFilter};
 use crate::store::memory::{
     MemoryJournal, MemoryLeases, MemoryMappings, MemoryTokens, MemoryWorkItems,
 };
@@ -44,8 +45,42 @@ pub enum DeletionPolicy {
     Ignore,
 }
 
-/// Which provider and object a connection syncs.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+impl From<crate::rules::RuleDeletionPolicy> for DeletionPolicy {
+    fn from(policy: crate::rules::RuleDeletionPolicy) -> Self {
+        use crate::rules::RuleDeletionPolicy as R;
+        match policy {
+            R::MarkInactiveKeepLink | R::SoftDelete => DeletionPolicy::MarkInactiveKeepLink,
+            R::Ignore => DeletionPolicy::Ignore,
+            R::Propagate => DeletionPolicy::Propagate,
+        }
+    }
+}
+
+/// How a binding maps and selects records.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BindingOptions {
+    /// Host fields <-> provider fields. Without one, fields pass through by name.
+    pub mapping: Option<ObjectMapping>,
+    /// Run a stale mapping with its valid entries (the run is marked partial) instead
+    /// of refusing to run.
+    pub allow_partial_mapping: bool,
+    /// Which records sync.
+    pub filter: RecordFilter,
+}
+
+impl BindingOptions {
+    /// Options from an integration rule and its mapping.
+    pub fn from_rule(rule: &crate::rules::IntegrationRule, mapping: Option<ObjectMapping>) -> Self {
+        Self {
+            mapping,
+            allow_partial_mapping: rule.allow_partial_mapping,
+            filter: rule.filters.clone(),
+        }
+    }
+}
+
+/// Which provider and object a connection syncs, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Binding {
     /// The connection.
     pub connection: ConnectionId,
@@ -53,6 +88,8 @@ pub struct Binding {
     pub provider: ProviderKey,
     /// The provider object type synced with host items.
     pub object: ObjectType,
+    /// Mapping and selection.
+    pub options: BindingOptions,
 }
 
 /// The engine's settings, all with defaults.
@@ -135,16 +172,34 @@ impl SyncEngineBuilder {
     /// Syncs `connection` of `provider` for the provider object `object`.
     #[must_use]
     pub fn bind(
-        mut self,
+        self,
         connection: impl Into<ConnectionId>,
         provider: impl Into<ProviderKey>,
         object: impl Into<ObjectType>,
     ) -> Self {
-        self.bindings.push(Binding {
+        self.bind_with(connection, provider, object, BindingOptions::default())
+    }
+
+    /// Syncs `connection` of `provider` for `object` with a mapping and a filter. A
+    /// later binding of the same connection and object replaces an earlier one.
+    #[must_use]
+    pub fn bind_with(
+        mut self,
+        connection: impl Into<ConnectionId>,
+        provider: impl Into<ProviderKey>,
+        object: impl Into<ObjectType>,
+        options: BindingOptions,
+    ) -> Self {
+        let binding = Binding {
             connection: connection.into(),
             provider: provider.into(),
             object: object.into(),
-        });
+            options,
+        };
+        // A later binding of the same connection and object replaces the earlier one.
+        self.bindings
+            .retain(|b| !(b.connection == binding.connection && b.object == binding.object));
+        self.bindings.push(binding);
         self
     }
 

@@ -10,11 +10,14 @@ use chrono::{DateTime, Utc};
 use super::Inner;
 use super::report::{PlannedWrite, SyncReport};
 use crate::error::{Error, Result};
+use crate::mapping::ObjectMapping;
 use crate::model::{
-    ConnectionId, ExternalId, ExternalRef, FieldChange, ItemId, ItemKind, ObjectType, ProviderKey,
-    Record, Version,
+    ConnectionId, ExternalId, ExternalRef, FieldChange, Fields, ItemId, ItemKind, ObjectType,
+    ProviderKey, Record, Version,
 };
-use crate::provider::{Capabilities, NewRemote, Provider, RemoteRecord, RemoteUpdate};
+use crate::provider::{
+    Capabilities, NewRemote, Provider, RecordFilter, RemoteRecord, RemoteUpdate,
+};
 use crate::store::{
     ConflictRecord, Direction, Exclusion, ItemUpdate, Link, LogStatus, Snapshot, SyncCursor,
     SyncLogEntry, Trigger, WorkItem,
@@ -28,6 +31,10 @@ pub(crate) struct Target {
     pub(crate) key: ProviderKey,
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) caps: Capabilities,
+    /// Host fields <-> provider fields; `None` passes fields through.
+    pub(crate) mapping: Option<Arc<ObjectMapping>>,
+    /// Which records the binding covers.
+    pub(crate) filter: RecordFilter,
 }
 
 impl Target {
@@ -67,6 +74,11 @@ pub(crate) struct Ctx<'a> {
     /// Kinds of host items seen in this run; the engine never changes a kind, so they
     /// stay true for the run.
     pub(crate) kinds: HashMap<ItemId, ItemKind>,
+    /// Provider records' own fields, by id, as last read in this run (what a mapping
+    /// composes its writes onto).
+    raw: HashMap<ExternalId, Fields>,
+    /// Whether the run used a stale mapping's valid subset.
+    pub(crate) partial: bool,
     synthetic: u64,
 }
 
@@ -87,6 +99,8 @@ impl<'a> Ctx<'a> {
             planned_by_item: HashMap::new(),
             planned_items: HashMap::new(),
             kinds: HashMap::new(),
+            raw: HashMap::new(),
+            partial: false,
             synthetic: 0,
         }
     }
@@ -243,11 +257,85 @@ impl<'a> Ctx<'a> {
         result
     }
 
+    /// A provider record as the engine works with it: in host field names when the
+    /// binding has a mapping (its own fields are kept for later writes).
+    pub(crate) fn host_view(&mut self, t: &Target, mut remote: RemoteRecord) -> RemoteRecord {
+        if let Some(mapping) = &t.mapping {
+            let host = mapping.to_host(&remote.record.fields);
+            let raw = std::mem::replace(&mut remote.record.fields, host);
+            self.raw.insert(remote.id.clone(), raw);
+        }
+        remote
+    }
+
+    /// Reads a provider record, in the host's view.
+    pub(crate) async fn get_remote(&mut self, t: &Target, id: &ExternalId) -> Result<RemoteRecord> {
+        let remote = t.provider.get(&t.connection, &t.object, id).await?;
+        Ok(self.host_view(t, remote))
+    }
+
+    /// Reads a provider record, `None` when it does not exist.
+    pub(crate) async fn get_remote_opt(
+        &mut self,
+        t: &Target,
+        id: &ExternalId,
+    ) -> Result<Option<RemoteRecord>> {
+        match self.get_remote(t, id).await {
+            Ok(remote) => Ok(Some(remote)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Finds the record a create for `marker` made, in the host's view.
+    pub(crate) async fn find_by_marker(
+        &mut self,
+        t: &Target,
+        marker: &ItemId,
+    ) -> Result<Option<RemoteRecord>> {
+        let found = t
+            .provider
+            .find_by_marker(&t.connection, &t.object, marker)
+            .await?;
+        Ok(found.map(|r| self.host_view(t, r)))
+    }
+
+    /// Provider field changes for host field changes of `current`.
+    fn provider_changes(
+        &self,
+        t: &Target,
+        current: &RemoteRecord,
+        changes: &[FieldChange],
+    ) -> Vec<FieldChange> {
+        let Some(mapping) = &t.mapping else {
+            return changes.to_vec();
+        };
+        let mut host = current.record.fields.clone();
+        host.apply(changes);
+        let before = match self.raw.get(&current.id) {
+            Some(raw) => raw.clone(),
+            None => mapping.to_provider(&current.record.fields, &Fields::new()),
+        };
+        let after = mapping.to_provider(&host, &before);
+        crate::merge::diff(&before, &after)
+    }
+
     pub(crate) async fn remote_create(
         &mut self,
         t: &Target,
         new: &NewRemote,
     ) -> Result<RemoteRecord> {
+        let converted;
+        let new = match &t.mapping {
+            Some(mapping) => {
+                converted = NewRemote {
+                    fields: mapping.to_provider(&new.fields, &Fields::new()),
+                    ..new.clone()
+                };
+                &converted
+            }
+            None => new,
+        };
         if self.dry_run {
             self.planned.push(PlannedWrite::CreateRemote {
                 object: t.object.clone(),
@@ -270,7 +358,11 @@ impl<'a> Ctx<'a> {
             });
         }
         let started = Instant::now();
-        let result = t.provider.create(&t.connection, &t.object, new).await;
+        let result = t
+            .provider
+            .create(&t.connection, &t.object, new)
+            .await
+            .map(|r| self.host_view(t, r));
         let external = result.as_ref().ok().map(|r| r.id.clone());
         self.log(
             t,
@@ -309,10 +401,21 @@ impl<'a> Ctx<'a> {
             return Ok(next);
         }
         let started = Instant::now();
+        let converted;
+        let update = if t.mapping.is_some() {
+            converted = RemoteUpdate {
+                changes: self.provider_changes(t, current, &update.changes),
+                parent: update.parent.clone(),
+            };
+            &converted
+        } else {
+            update
+        };
         let result = t
             .provider
             .update(&t.connection, &t.object, &current.id, update, expected)
-            .await;
+            .await
+            .map(|r| self.host_view(t, r));
         self.log(
             t,
             item,

@@ -37,7 +37,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
-pub use config::{Binding, DeletionPolicy, EngineConfig, ImportMode, SyncEngineBuilder};
+pub use config::{
+    Binding, BindingOptions, DeletionPolicy, EngineConfig, ImportMode, SyncEngineBuilder,
+};
 use ctx::{Ctx, Target};
 pub use pull::PullBudget;
 pub use report::{EntityOutcome, Outcome, Plan, PlannedWrite, SyncReport};
@@ -90,7 +92,30 @@ impl Inner {
             key: binding.provider.clone(),
             caps: provider.capabilities(object),
             provider,
+            mapping: binding.options.mapping.clone().map(Arc::new),
+            filter: binding.options.filter.clone(),
         })
+    }
+
+    /// Whether a run may use the binding's mapping: an error for a stale one unless
+    /// the binding allows the valid subset (then `true`: the run is partial).
+    fn mapping_check(&self, connection: &ConnectionId, object: &ObjectType) -> Result<bool> {
+        let binding = self
+            .bindings
+            .iter()
+            .find(|b| &b.connection == connection && &b.object == object);
+        match binding.and_then(|b| {
+            b.options
+                .mapping
+                .as_ref()
+                .map(|m| (m, b.options.allow_partial_mapping))
+        }) {
+            Some((mapping, allow)) => Ok(matches!(
+                mapping.usable(allow)?,
+                crate::mapping::MappingUse::Partial { .. }
+            )),
+            None => Ok(false),
+        }
     }
 }
 
@@ -264,10 +289,14 @@ impl SyncEngine {
         run.finished_at = Some(e.clock.now());
         run.status = match (&result, ctx.report.errors) {
             (Err(_), _) => RunStatus::Failed,
-            (Ok(()), 0) => RunStatus::Succeeded,
+            (Ok(()), 0) if !ctx.partial => RunStatus::Succeeded,
             (Ok(()), _) => RunStatus::Partial,
         };
         run.summary = match &result {
+            Ok(()) if ctx.partial => format!(
+                "{} (partial: a stale mapping ran with its valid fields)",
+                ctx.report.summary()
+            ),
             Ok(()) => ctx.report.summary(),
             Err(err) => err.to_string(),
         };
@@ -347,12 +376,14 @@ impl SyncEngine {
         dry_run: bool,
     ) -> Result<(SyncReport, Ctx<'_>)> {
         let t = self.inner.target(connection, object)?;
+        let partial = self.inner.mapping_check(connection, object)?;
         self.run(
             "push",
             Some(connection),
             trigger,
             dry_run,
             |mut ctx| async move {
+                ctx.partial = partial;
                 let result = sync::push_one(&mut ctx, &t, item, 0).await.map(|_| ());
                 (ctx, result)
             },
@@ -400,7 +431,9 @@ impl SyncEngine {
             }
         }
         let plan = e.rules.plan_batch(&batch, &outside);
+        let partial = e.mapping_check(connection, object)?;
         self.run("push_tree", Some(connection), Trigger::User, false, |mut ctx| async move {
+            ctx.partial = partial;
             for (i, v) in &plan.violations {
                 ctx.report
                     .record(Some(&batch[*i].id), None, Outcome::Failed, Some(v.to_string()));
@@ -435,6 +468,7 @@ impl SyncEngine {
     ) -> Result<SyncReport> {
         let e = &*self.inner;
         let t = e.target(connection, object)?;
+        let partial = e.mapping_check(connection, object)?;
         let lease = e
             .leases
             .acquire(connection, object, &e.config.worker_id, e.config.lease_ttl)
@@ -449,6 +483,7 @@ impl SyncEngine {
                 Trigger::Poll,
                 false,
                 |mut ctx| async move {
+                    ctx.partial = partial;
                     let result = pull::pull(&mut ctx, &t, budget).await;
                     (ctx, result)
                 },
@@ -530,12 +565,14 @@ impl SyncEngine {
             }
             PlanRequest::Pull { connection, object } => {
                 let t = self.inner.target(connection, object)?;
+                let partial = self.inner.mapping_check(connection, object)?;
                 self.run(
                     "pull",
                     Some(connection),
                     Trigger::User,
                     true,
                     |mut ctx| async move {
+                        ctx.partial = partial;
                         let result = pull::pull(&mut ctx, &t, PullBudget::UNLIMITED).await;
                         (ctx, result)
                     },

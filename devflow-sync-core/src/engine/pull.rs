@@ -83,6 +83,7 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
             since,
             page_token: token.clone(),
             limit: ctx.e.config.page_size,
+            filter: t.filter.clone(),
         };
         let page = t
             .provider
@@ -93,6 +94,16 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
         let next = advance(&cursor, &page.records);
         let mut retry_later = false;
         for remote in parents_first(page.records) {
+            if !t.filter.matches(&remote) {
+                ctx.report.record(
+                    None,
+                    Some(&remote.id),
+                    Outcome::Skipped,
+                    Some("outside the binding's filter".into()),
+                );
+                continue;
+            }
+            let remote = ctx.host_view(t, remote);
             if is_boundary_repeat(ctx, t, &cursor, &remote).await? {
                 ctx.report
                     .record(None, Some(&remote.id), Outcome::Unchanged, None);

@@ -130,7 +130,7 @@ async fn link_record(
             link.item
         )));
     }
-    let mut remote = t.provider.get(&t.connection, &t.object, &ext).await?;
+    let mut remote = ctx.get_remote(t, &ext).await?;
     let parent = match resolution {
         Resolution::LinkToParent { parent } => Some(parent.clone()),
         Resolution::CreateParent {
@@ -251,10 +251,7 @@ async fn settle_field(
         .get(&item)
         .await?
         .ok_or_else(|| Error::not_found(format!("work item {item}")))?;
-    let mut remote = t
-        .provider
-        .get(&t.connection, &t.object, &link.remote.id)
-        .await?;
+    let mut remote = ctx.get_remote(t, &link.remote.id).await?;
     if field == PARENT_FIELD {
         return Err(Error::not_supported(
             "settling a parent conflict by value; use link_to_parent or move the item",

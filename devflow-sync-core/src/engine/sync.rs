@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::hierarchy::{Candidate, Placement, Violation, ViolationKind};
 use crate::merge::{FieldConflict, MergeSide, diff, three_way};
 use crate::model::{ExternalId, FieldChange, FieldValue, Fields, ItemId, ItemKind, Record};
-use crate::provider::{NewRemote, ProviderExt, RemoteRecord, RemoteUpdate};
+use crate::provider::{NewRemote, RemoteRecord, RemoteUpdate};
 use crate::store::{
     ConflictRecord, ConflictStatus, ConflictType, Exclusion, ItemUpdate, Link, Snapshot, WorkItem,
 };
@@ -333,7 +333,7 @@ pub(crate) async fn reconcile(
             {
                 Ok(updated) => remote = updated,
                 Err(Error::Precondition(_)) => {
-                    remote = t.provider.get(&t.connection, &t.object, &remote.id).await?;
+                    remote = ctx.get_remote(t, &remote.id).await?;
                     local = reload_local(ctx, &local.id).await?;
                     continue;
                 }
@@ -705,7 +705,7 @@ async fn push_inner(
         if let Some(outcome) = push_against_base(ctx, t, &link, &local).await? {
             return Ok((Some(ext), outcome));
         }
-        let outcome = match t.provider.get_opt(&t.connection, &t.object, &ext).await? {
+        let outcome = match ctx.get_remote_opt(t, &ext).await? {
             Some(remote) => reconcile(ctx, t, link, local, remote).await?,
             None => remote_deleted(ctx, t, &link, Some(&local)).await?,
         };
@@ -734,9 +734,7 @@ async fn push_inner(
             .await?
             .is_some()
     {
-        t.provider
-            .find_by_marker(&t.connection, &t.object, id)
-            .await?
+        ctx.find_by_marker(t, id).await?
     } else {
         None
     };

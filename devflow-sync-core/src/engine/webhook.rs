@@ -132,7 +132,15 @@ pub(crate) async fn process(ctx: &mut Ctx<'_>, limit: usize) -> Result<()> {
                 );
                 continue;
             };
-            if let Err(err) = apply_event(ctx, &t, event.clone()).await {
+            let checked = ctx.e.mapping_check(&connection, &event.object);
+            if let Ok(true) = checked {
+                ctx.partial = true;
+            }
+            let applied = match checked {
+                Err(err) => Err(err),
+                Ok(_) => apply_event(ctx, &t, event.clone()).await,
+            };
+            if let Err(err) = applied {
                 ctx.report.record(
                     None,
                     Some(&event.id),
@@ -197,17 +205,37 @@ async fn apply_event(ctx: &mut Ctx<'_>, t: &Target, event: WebhookEvent) -> Resu
     let dead = tombstone(&event);
     let remote = match (event.action, event.record) {
         (WebhookAction::Deleted, _) => dead,
-        (WebhookAction::Upsert, Some(record)) => record,
+        (WebhookAction::Upsert, Some(record)) => {
+            if !t.filter.matches(&record) {
+                ctx.report.record(
+                    None,
+                    Some(&record.id),
+                    Outcome::Skipped,
+                    Some("outside the binding's filter".into()),
+                );
+                return Ok(());
+            }
+            ctx.host_view(t, record)
+        }
         (WebhookAction::Upsert, None) => {
             // A partial payload: fetch the record.
-            match t
+            let Some(record) = t
                 .provider
                 .get_opt(&t.connection, &t.object, &event.id)
                 .await?
-            {
-                Some(record) => record,
-                None => dead,
+            else {
+                return sync_remote(ctx, t, dead).await;
+            };
+            if !t.filter.matches(&record) {
+                ctx.report.record(
+                    None,
+                    Some(&record.id),
+                    Outcome::Skipped,
+                    Some("outside the binding's filter".into()),
+                );
+                return Ok(());
             }
+            ctx.host_view(t, record)
         }
     };
     sync_remote(ctx, t, remote).await

@@ -12,7 +12,6 @@ use chrono::{DateTime, Utc};
 pub use cron::Cron;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::DeletionPolicy;
 use crate::error::{Error, Result};
 use crate::http::JitterSource;
 use crate::merge::{
@@ -139,25 +138,7 @@ pub enum ClientSyncPolicy {
 }
 
 /// Record filters; pushed into the provider's query where it can take them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RuleFilters {
-    /// Records must carry all of these labels.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub labels: Vec<String>,
-    /// Records must be assigned to one of these.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub assignees: Vec<String>,
-    /// Records must be in one of these milestones.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub milestones: Vec<String>,
-    /// A JQL fragment (Jira).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jql: Option<String>,
-    /// Only records without a parent (BQE parent projects).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub parent_only: bool,
-}
+pub type RuleFilters = crate::provider::RecordFilter;
 
 /// One integration rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -297,17 +278,6 @@ impl IntegrationRule {
             per_field = per_field.field_shared(field.clone(), make(*name));
         }
         Arc::new(per_field)
-    }
-
-    /// The engine's deletion policy for this rule.
-    pub fn deletion_policy(&self) -> DeletionPolicy {
-        match self.deletion_policy {
-            RuleDeletionPolicy::MarkInactiveKeepLink | RuleDeletionPolicy::SoftDelete => {
-                DeletionPolicy::MarkInactiveKeepLink
-            }
-            RuleDeletionPolicy::Ignore => DeletionPolicy::Ignore,
-            RuleDeletionPolicy::Propagate => DeletionPolicy::Propagate,
-        }
     }
 
     /// The cursor a rule's first run starts from: everything (`full_once`), changes

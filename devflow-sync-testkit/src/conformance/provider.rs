@@ -181,6 +181,7 @@ pub async fn provider(p: &dyn Provider, setup: &ProviderSetup) {
                         since: Some(newest),
                         page_token: None,
                         limit: 100,
+                        ..ChangeQuery::default()
                     },
                 )
                 .await
@@ -198,6 +199,7 @@ pub async fn provider(p: &dyn Provider, setup: &ProviderSetup) {
                     since: None,
                     page_token: Some("\u{0}garbage".into()),
                     limit: 10,
+                    ..ChangeQuery::default()
                 },
             )
             .await;

@@ -551,6 +551,18 @@ impl Provider for MemoryProvider {
             if stored.visible_at > now || key.1 < since {
                 continue;
             }
+            // Label filters are pushed into the query, as GitHub's `labels=` is.
+            if !query.filter.labels.is_empty() && !stored.record.deleted {
+                let labels = stored.record.record.fields.get("labels").as_set();
+                if !query
+                    .filter
+                    .labels
+                    .iter()
+                    .all(|l| labels.is_some_and(|s| s.contains(l)))
+                {
+                    continue;
+                }
+            }
             if records.len() == limit {
                 more = true;
                 break;
