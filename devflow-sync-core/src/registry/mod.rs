@@ -275,3 +275,55 @@ impl RateLimits {
 
 #[cfg(test)]
 mod tests;
+
+/// Declares the items every provider crate has: `PROVIDER_KEY`, `provider_key()`,
+/// `PROVIDER_JSON` (the crate's `provider.json`, embedded at build time), `catalog()`
+/// (it, checked against the provider schema), and a test that the shipped catalog
+/// validates. Invoke it at the crate root:
+///
+/// ```ignore
+/// devflow_sync_core::provider_catalog!(devflow_provider_github, "github", "../provider.json");
+/// ```
+#[macro_export]
+macro_rules! provider_catalog {
+    ($krate:ident, $key:literal, $json:literal) => {
+        #[doc = concat!(
+            "The key this provider registers under in the catalog and in `ExternalRef::provider`.\n\n```\nassert_eq!(",
+            stringify!($krate), "::PROVIDER_KEY, \"", $key, "\");\n```"
+        )]
+        pub const PROVIDER_KEY: &str = $key;
+
+        #[doc = concat!(
+            "The provider key as a typed [`ProviderKey`](devflow_sync_core::ProviderKey).\n\n```\nassert_eq!(",
+            stringify!($krate), "::provider_key().as_str(), \"", $key, "\");\n```"
+        )]
+        pub fn provider_key() -> $crate::ProviderKey {
+            $crate::ProviderKey::new(PROVIDER_KEY)
+        }
+
+        /// The catalog file, embedded at build time.
+        pub const PROVIDER_JSON: &str = include_str!($json);
+
+        #[doc = concat!(
+            "The provider's catalog, checked against the provider schema.\n\n```\nlet catalog = ",
+            stringify!($krate), "::catalog().unwrap();\nassert_eq!(catalog.key.as_str(), \"", $key, "\");\n```"
+        )]
+        pub fn catalog() -> ::std::result::Result<$crate::registry::ProviderCatalog, $crate::registry::CatalogError> {
+            $crate::registry::load_catalog(concat!(stringify!($krate), "/provider.json"), PROVIDER_JSON)
+        }
+
+        #[cfg(test)]
+        mod provider_catalog_tests {
+            #[test]
+            fn the_shipped_catalog_validates_and_names_this_provider() {
+                let catalog = super::catalog().unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(catalog.key.as_str(), super::PROVIDER_KEY);
+                assert!(!catalog.objects.is_empty());
+                for object in &catalog.objects {
+                    assert_eq!(object.field_signature_hash().len(), 64);
+                    assert!(object.fields.iter().any(|f| f.identifier), "{} has an identifier", object.key);
+                }
+            }
+        }
+    };
+}
