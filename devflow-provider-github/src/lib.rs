@@ -1,3 +1,7 @@
 #![doc = include_str!("../docs.md")]
 
 devflow_sync_core::provider_catalog!(devflow_provider_github, "github", "../provider.json");
+
+pub mod metadata;
+pub mod webhook;
+pub mod wire;

@@ -1,0 +1,153 @@
+//! DevFlow metadata kept as hidden HTML comments at the top of an issue body.
+//!
+//! ```text
+//! <!-- devflow-id: item-42 -->
+//! <!-- devflow-type: story -->
+//! <!-- devflow-parent: octo-org/app#12 -->
+//! <!-- devflow-synced: 2026-11-22T10:00:00Z -->
+//! ```
+//!
+//! GitHub renders none of it. Reading removes every such line wherever a person's edit
+//! moved it, so the metadata never leaks into the host's text; writing puts it back on
+//! top.
+
+use devflow_sync_core::model::{ItemId, ItemKind};
+
+/// The metadata of one issue.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BodyMetadata {
+    /// The host item the issue belongs to.
+    pub id: Option<ItemId>,
+    /// Its level in the hierarchy.
+    pub kind: Option<ItemKind>,
+    /// The parent issue, as `owner/repo#number`.
+    pub parent: Option<String>,
+    /// When the engine last wrote it (RFC 3339).
+    pub synced: Option<String>,
+}
+
+fn metadata_line(line: &str) -> Option<(&str, &str)> {
+    let inner = line
+        .trim()
+        .strip_prefix("<!--")?
+        .strip_suffix("-->")?
+        .trim();
+    let (key, value) = inner.split_once(':')?;
+    let key = key.trim().strip_prefix("devflow-")?;
+    Some((key, value.trim()))
+}
+
+impl BodyMetadata {
+    /// Splits a body into its metadata and the person's text.
+    ///
+    /// ```
+    /// use devflow_provider_github::metadata::BodyMetadata;
+    /// let body = "<!-- devflow-id: item-7 -->\r\n<!-- devflow-type: story -->\r\nPay by card.\r\n";
+    /// let (meta, text) = BodyMetadata::split(body);
+    /// assert_eq!(meta.id.unwrap().as_str(), "item-7");
+    /// assert_eq!(text, "Pay by card.\r\n");
+    /// ```
+    pub fn split(body: &str) -> (BodyMetadata, String) {
+        let mut meta = BodyMetadata::default();
+        let mut text = String::with_capacity(body.len());
+        let mut at_top = true;
+        // The blank line written after the metadata block belongs to it.
+        let mut after_meta = false;
+        for line in body.split_inclusive('\n') {
+            let separator = after_meta && line.trim().is_empty();
+            after_meta = false;
+            match metadata_line(line) {
+                Some((key, value)) => {
+                    after_meta = true;
+                    match key {
+                        "id" if !value.is_empty() => meta.id = Some(ItemId::new(value)),
+                        "type" => meta.kind = value.parse().ok(),
+                        "parent" if !value.is_empty() => meta.parent = Some(value.to_owned()),
+                        "synced" if !value.is_empty() => meta.synced = Some(value.to_owned()),
+                        _ => {}
+                    }
+                }
+                None if separator || (at_top && line.trim().is_empty()) => {}
+                None => {
+                    at_top = false;
+                    text.push_str(line);
+                }
+            }
+        }
+        (meta, text)
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self == &BodyMetadata::default()
+    }
+
+    /// The body to send: the metadata lines, then the person's text.
+    pub fn join(&self, text: &str) -> String {
+        let mut out = String::new();
+        let mut line = |key: &str, value: &str| {
+            out.push_str("<!-- devflow-");
+            out.push_str(key);
+            out.push_str(": ");
+            // A value never closes the comment early.
+            out.push_str(&value.replace("--", "- -"));
+            out.push_str(" -->\n");
+        };
+        if let Some(id) = &self.id {
+            line("id", id.as_str());
+        }
+        if let Some(kind) = self.kind {
+            line("type", kind.as_str());
+        }
+        if let Some(parent) = &self.parent {
+            line("parent", parent);
+        }
+        if let Some(synced) = &self.synced {
+            line("synced", synced);
+        }
+        if !out.is_empty() && !text.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(text);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_survives_edits() {
+        let meta = BodyMetadata {
+            id: Some(ItemId::new("item-42")),
+            kind: Some(ItemKind::Story),
+            parent: Some("octo-org/app#12".into()),
+            synced: Some("2026-11-22T10:00:00Z".into()),
+        };
+        let body = meta.join("## Goal\nPay in one tap.\n");
+        assert!(body.starts_with("<!-- devflow-id: item-42 -->\n<!-- devflow-type: story -->\n"));
+        let (back, text) = BodyMetadata::split(&body);
+        assert_eq!(back, meta);
+        assert_eq!(text, "## Goal\nPay in one tap.\n");
+        // A person typed above the metadata and in between: it is still found and
+        // removed, and their text stays whole.
+        let edited = format!("Note first\n{body}Added below\n");
+        let (back, text) = BodyMetadata::split(&edited);
+        assert_eq!(back, meta);
+        assert_eq!(text, "Note first\n## Goal\nPay in one tap.\nAdded below\n");
+        assert!(!text.contains("devflow"));
+        // Ordinary comments are the person's.
+        let (meta, text) = BodyMetadata::split("<!-- a note -->\nText");
+        assert!(meta.is_empty());
+        assert_eq!(text, "<!-- a note -->\nText");
+        // Nothing to write: the text alone.
+        assert_eq!(BodyMetadata::default().join("x"), "x");
+        // A value cannot close the comment.
+        let tricky = BodyMetadata {
+            id: Some(ItemId::new("a-->b")),
+            ..Default::default()
+        };
+        assert!(!tricky.join("").contains("a-->b"));
+    }
+}
