@@ -482,7 +482,7 @@ async fn counting_server(pause: Duration) -> (String, Arc<AtomicUsize>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_concurrency_cap_per_connection_is_honoured() {
-    let (url, max) = counting_server(Duration::from_millis(100)).await;
+    let (url, max) = counting_server(Duration::from_millis(250)).await;
     let mut config = HttpConfig::default();
     config.rate_limits.insert(
         ProviderKey::new("github"),
