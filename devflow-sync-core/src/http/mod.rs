@@ -11,6 +11,9 @@ mod client;
 mod redact;
 mod retry;
 
+/// The HTTP method type requests are built with.
+pub use reqwest::Method;
+
 pub use budget::RequestBudget;
 pub use classify::{
     Disposition, RetryReason, SECONDARY_LIMIT_WAIT, classify, parse_reset, parse_retry_after,

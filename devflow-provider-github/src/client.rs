@@ -1,0 +1,517 @@
+//! The GitHub [`Provider`] over the shared [`HttpClient`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use devflow_sync_core::auth::{AccessToken, TokenManager, WebhookSecret};
+use devflow_sync_core::http::{HttpClient, HttpRequest, HttpResponse, Method};
+use devflow_sync_core::model::{
+    ConnectionId, ExternalId, ItemId, ObjectType, ProviderKey, Version,
+};
+use devflow_sync_core::provider::{
+    Capabilities, ChangeQuery, Headers, NewRemote, Page, Provider, RemoteRecord, RemoteUpdate,
+    WebhookDelivery,
+};
+use devflow_sync_core::webhook::{SignatureScheme, WebhookVerifier};
+use devflow_sync_core::{Error, Result};
+use serde_json::{Value, json};
+
+use crate::metadata::BodyMetadata;
+use crate::wire::{
+    CONFLICT_LABEL, KIND_LABELS, SYNCED_LABEL, issue_request, issue_to_record, next_link,
+    split_issue_id,
+};
+
+/// The REST API version sent with every request.
+pub const API_VERSION: &str = "2022-11-28";
+
+/// Where the provider's access tokens come from.
+#[derive(Clone, Debug)]
+pub enum TokenSource {
+    /// One token for every connection (a personal access token).
+    Static(AccessToken),
+    /// Per-connection tokens, refreshed as needed.
+    Manager(Arc<TokenManager>),
+}
+
+/// The provider's settings.
+#[derive(Clone, Debug)]
+pub struct GitHubConfig {
+    /// `https://api.github.com`, `https://HOST/api/v3`, or a compatible server (plain
+    /// `http` only on loopback).
+    pub base_url: String,
+    /// The repositories synced, as `owner/name`; issues are created in the first.
+    pub repositories: Vec<String>,
+    /// Where tokens come from.
+    pub tokens: TokenSource,
+    /// Active webhook secrets.
+    pub webhook_secrets: Vec<WebhookSecret>,
+    /// The API version header.
+    pub api_version: String,
+}
+
+impl GitHubConfig {
+    /// Settings for `repositories` at `base_url` with a token source.
+    pub fn new(
+        base_url: impl Into<String>,
+        repositories: Vec<String>,
+        tokens: TokenSource,
+    ) -> Self {
+        Self {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            repositories,
+            tokens,
+            webhook_secrets: Vec::new(),
+            api_version: API_VERSION.to_owned(),
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        let url = &self.base_url;
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| url.starts_with(p));
+        if !url.starts_with("https://") && !loopback {
+            return Err(Error::InvalidConfig {
+                pointer: "github.base_url".into(),
+                message: format!("{url} must be https (plain http is allowed on loopback only)"),
+            });
+        }
+        if self.repositories.is_empty()
+            || self.repositories.iter().any(|r| r.split('/').count() != 2)
+        {
+            return Err(Error::InvalidConfig {
+                pointer: "github.repositories".into(),
+                message: "give at least one repository as owner/name".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// GitHub issues as a [`Provider`].
+#[derive(Debug)]
+pub struct GitHubProvider {
+    config: GitHubConfig,
+    http: HttpClient,
+    verifier: WebhookVerifier,
+    /// ETags of list URLs, so an unchanged poll is a 304.
+    etags: Mutex<HashMap<String, String>>,
+    /// Repositories whose DevFlow labels exist.
+    labelled: tokio::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl GitHubProvider {
+    /// A provider; [`Error::InvalidConfig`] for a wrong base URL or repository list.
+    pub fn new(config: GitHubConfig, http: HttpClient) -> Result<Self> {
+        config.check()?;
+        let mut verifier = WebhookVerifier::new(SignatureScheme::github())
+            .delivery_id_header(crate::webhook::DELIVERY_HEADER);
+        for secret in &config.webhook_secrets {
+            verifier = verifier.secret(secret.clone());
+        }
+        Ok(Self {
+            config,
+            http,
+            verifier,
+            etags: Mutex::new(HashMap::new()),
+            labelled: tokio::sync::Mutex::new(Default::default()),
+        })
+    }
+
+    async fn token(&self, connection: &ConnectionId) -> Result<AccessToken> {
+        match &self.config.tokens {
+            TokenSource::Static(token) => Ok(token.clone()),
+            TokenSource::Manager(manager) => manager.access_token(connection).await,
+        }
+    }
+
+    async fn request(
+        &self,
+        connection: &ConnectionId,
+        method: Method,
+        url: String,
+    ) -> Result<HttpRequest> {
+        let token = self.token(connection).await?;
+        Ok(HttpRequest::new(method, url, "github", connection.clone())
+            .header("Authorization", format!("Bearer {}", token.secret()))
+            .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", self.config.api_version.as_str()))
+    }
+
+    async fn send_json(
+        &self,
+        connection: &ConnectionId,
+        method: Method,
+        url: String,
+        body: Option<Value>,
+    ) -> Result<HttpResponse> {
+        let mut request = self.request(connection, method, url).await?;
+        if let Some(body) = body {
+            request = request.header("Content-Type", "application/json").body(
+                serde_json::to_vec(&body)
+                    .map_err(|e| Error::invalid_input("body", e.to_string()))?,
+            );
+        }
+        self.http.send(request).await
+    }
+
+    fn json(response: &HttpResponse) -> Result<Value> {
+        serde_json::from_slice(&response.body).map_err(|e| Error::InvalidInput {
+            pointer: Some(format!(
+                "GitHub response (line {}, column {})",
+                e.line(),
+                e.column()
+            )),
+            message: format!("not JSON: {e}"),
+        })
+    }
+
+    fn issue_url(&self, repo: &str, number: u64) -> String {
+        format!("{}/repos/{repo}/issues/{number}", self.config.base_url)
+    }
+
+    /// Creates the DevFlow labels a repository lacks, with their colours.
+    async fn ensure_labels(&self, connection: &ConnectionId, repo: &str) -> Result<()> {
+        let mut done = self.labelled.lock().await;
+        if done.contains(repo) {
+            return Ok(());
+        }
+        let url = format!("{}/repos/{repo}/labels?per_page=100", self.config.base_url);
+        let existing = Self::json(&self.send_json(connection, Method::GET, url, None).await?)?;
+        let names: Vec<&str> = existing
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|l| l.get("name").and_then(Value::as_str))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let wanted = KIND_LABELS
+            .iter()
+            .map(|(_, name, colour)| (*name, *colour))
+            .chain([SYNCED_LABEL, CONFLICT_LABEL]);
+        for (name, colour) in wanted {
+            if names.contains(&name) {
+                continue;
+            }
+            let url = format!("{}/repos/{repo}/labels", self.config.base_url);
+            match self
+                .send_json(
+                    connection,
+                    Method::POST,
+                    url,
+                    Some(json!({"name": name, "color": colour})),
+                )
+                .await
+            {
+                // Created meanwhile by someone else: fine.
+                Ok(_) | Err(Error::InvalidInput { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        done.insert(repo.to_owned());
+        Ok(())
+    }
+
+    fn list_url(&self, repo: &str, query: &ChangeQuery) -> String {
+        let mut url = format!(
+            "{}/repos/{repo}/issues?state=all&sort=updated&direction=asc&per_page={}",
+            self.config.base_url,
+            query.limit.clamp(1, 100)
+        );
+        if let Some(since) = query.since {
+            url.push_str(&format!(
+                "&since={}",
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ));
+        }
+        if !query.filter.labels.is_empty() {
+            url.push_str(&format!("&labels={}", query.filter.labels.join(",")));
+        }
+        if let [one] = query.filter.assignees.as_slice() {
+            url.push_str(&format!("&assignee={one}"));
+        }
+        if let [one] = query.filter.milestones.as_slice() {
+            url.push_str(&format!("&milestone={one}"));
+        }
+        url
+    }
+
+    /// Adds `child` (by its REST id) under `parent` with the sub-issues API.
+    async fn link_parent(
+        &self,
+        connection: &ConnectionId,
+        parent: &ExternalId,
+        child_rest_id: u64,
+    ) -> Result<()> {
+        let (repo, number) = split_issue_id(parent)?;
+        let url = format!("{}/sub_issues", self.issue_url(&repo, number));
+        self.send_json(
+            connection,
+            Method::POST,
+            url,
+            Some(json!({"sub_issue_id": child_rest_id, "replace_parent": true})),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+/// A page token: which repository, and the URL to fetch (verbatim from `link`).
+fn encode_token(repo_index: usize, url: &str) -> String {
+    format!("{repo_index} {url}")
+}
+
+fn decode_token(token: &str) -> Result<(usize, String)> {
+    let (index, url) = token
+        .split_once(' ')
+        .ok_or_else(|| Error::invalid_input("page_token", "not a GitHub page token"))?;
+    let index = index
+        .parse()
+        .map_err(|_| Error::invalid_input("page_token", "not a GitHub page token"))?;
+    Ok((index, url.to_owned()))
+}
+
+#[async_trait]
+impl Provider for GitHubProvider {
+    fn key(&self) -> ProviderKey {
+        ProviderKey::new("github")
+    }
+
+    fn capabilities(&self, object: &ObjectType) -> Capabilities {
+        match object.as_str() {
+            "issue" => Capabilities {
+                list: true,
+                delta: true,
+                create: true,
+                update: true,
+                conditional_update: false,
+                delete: false,
+                webhook: true,
+                markers: true,
+                hierarchy: true,
+            },
+            _ => Capabilities::default(),
+        }
+    }
+
+    async fn list_changed(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        query: &ChangeQuery,
+    ) -> Result<Page> {
+        if object.as_str() != "issue" {
+            return Err(Error::not_supported(format!("listing GitHub {object}")));
+        }
+        let (index, url) = match &query.page_token {
+            Some(token) => decode_token(token)?,
+            None => (0, self.list_url(&self.config.repositories[0], query)),
+        };
+        let repo = self
+            .config
+            .repositories
+            .get(index)
+            .ok_or_else(|| Error::invalid_input("page_token", "names no configured repository"))?
+            .clone();
+        let mut request = self.request(connection, Method::GET, url.clone()).await?;
+        let etag = self
+            .etags
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&url)
+            .cloned();
+        if let Some(etag) = &etag {
+            request = request.header("If-None-Match", etag.as_str());
+        }
+        let response = self.http.send(request).await?;
+        let next_repo = |page: Vec<RemoteRecord>| -> Page {
+            let next = (index + 1 < self.config.repositories.len()).then(|| {
+                encode_token(
+                    index + 1,
+                    &self.list_url(&self.config.repositories[index + 1], query),
+                )
+            });
+            Page {
+                records: page,
+                next_page_token: next,
+            }
+        };
+        if response.status == 304 {
+            return Ok(next_repo(Vec::new()));
+        }
+        if let Some(tag) = response.headers.get("etag") {
+            self.etags
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(url, tag.to_owned());
+        }
+        let items = Self::json(&response)?;
+        let mut records = Vec::new();
+        for item in items.as_array().map(Vec::as_slice).unwrap_or_default() {
+            if let Some(record) = issue_to_record(&repo, item)? {
+                records.push(record);
+            }
+        }
+        match response.headers.get("link").and_then(next_link) {
+            Some(next) => Ok(Page {
+                records,
+                next_page_token: Some(encode_token(index, &next)),
+            }),
+            None => Ok(next_repo(records)),
+        }
+    }
+
+    async fn get(
+        &self,
+        connection: &ConnectionId,
+        _object: &ObjectType,
+        id: &ExternalId,
+    ) -> Result<RemoteRecord> {
+        let (repo, number) = split_issue_id(id)?;
+        let response = self
+            .send_json(connection, Method::GET, self.issue_url(&repo, number), None)
+            .await?;
+        issue_to_record(&repo, &Self::json(&response)?)?
+            .ok_or_else(|| Error::not_found(format!("{id} is a pull request")))
+    }
+
+    async fn create(
+        &self,
+        connection: &ConnectionId,
+        _object: &ObjectType,
+        new: &NewRemote,
+    ) -> Result<RemoteRecord> {
+        let repo = self.config.repositories[0].clone();
+        self.ensure_labels(connection, &repo).await?;
+        let meta = BodyMetadata {
+            id: Some(new.marker.clone()),
+            kind: new.kind,
+            parent: new.parent.as_ref().map(ToString::to_string),
+            synced: None,
+        };
+        let url = format!("{}/repos/{repo}/issues", self.config.base_url);
+        // Not idempotent: a retried create is recovered by its marker instead.
+        let body = issue_request(&new.fields, &meta, new.kind);
+        let created = Self::json(
+            &self
+                .send_json(connection, Method::POST, url, Some(body))
+                .await?,
+        )?;
+        if let (Some(parent), Some(rest_id)) =
+            (&new.parent, created.get("id").and_then(Value::as_u64))
+        {
+            self.link_parent(connection, parent, rest_id).await?;
+        }
+        issue_to_record(&repo, &created)?
+            .ok_or_else(|| Error::transient("GitHub answered a create with a pull request"))
+    }
+
+    async fn update(
+        &self,
+        connection: &ConnectionId,
+        _object: &ObjectType,
+        id: &ExternalId,
+        update: &RemoteUpdate,
+        _expected: Option<&Version>,
+    ) -> Result<RemoteRecord> {
+        let (repo, number) = split_issue_id(id)?;
+        // The body's metadata is kept: read it first.
+        let current = Self::json(
+            &self
+                .send_json(connection, Method::GET, self.issue_url(&repo, number), None)
+                .await?,
+        )?;
+        let (mut meta, _) =
+            BodyMetadata::split(current.get("body").and_then(Value::as_str).unwrap_or(""));
+        if let Some(parent) = &update.parent {
+            meta.parent = parent.as_ref().map(ToString::to_string);
+        }
+        let mut fields = devflow_sync_core::model::Fields::new();
+        fields.apply(&update.changes);
+        if update.parent.is_some() && !fields.contains("body") {
+            let (_, text) =
+                BodyMetadata::split(current.get("body").and_then(Value::as_str).unwrap_or(""));
+            fields.insert(
+                "body",
+                devflow_sync_core::model::FieldValue::long_text(text),
+            );
+        }
+        let kind = meta.kind.filter(|_| fields.contains("labels"));
+        let body = issue_request(&fields, &meta, kind);
+        let updated = Self::json(
+            &self
+                .send_json(
+                    connection,
+                    Method::PATCH,
+                    self.issue_url(&repo, number),
+                    Some(body),
+                )
+                .await?,
+        )?;
+        if let (Some(Some(parent)), Some(rest_id)) =
+            (&update.parent, updated.get("id").and_then(Value::as_u64))
+        {
+            self.link_parent(connection, parent, rest_id).await?;
+        }
+        issue_to_record(&repo, &updated)?
+            .ok_or_else(|| Error::not_found(format!("{id} is a pull request")))
+    }
+
+    async fn delete(
+        &self,
+        _connection: &ConnectionId,
+        _object: &ObjectType,
+        id: &ExternalId,
+    ) -> Result<()> {
+        Err(Error::not_supported(format!(
+            "deleting GitHub issue {id}: the REST API cannot; close it instead"
+        )))
+    }
+
+    async fn find_by_marker(
+        &self,
+        connection: &ConnectionId,
+        _object: &ObjectType,
+        marker: &ItemId,
+    ) -> Result<Option<RemoteRecord>> {
+        for repo in &self.config.repositories {
+            let url = format!(
+                "{}/search/issues?q=repo:{repo}+is:issue+in:body+%22devflow-id:+{}%22",
+                self.config.base_url,
+                marker.as_str()
+            );
+            let found = Self::json(&self.send_json(connection, Method::GET, url, None).await?)?;
+            for item in found
+                .get("items")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                if let Some(record) = issue_to_record(repo, item)? {
+                    if record.marker.as_ref() == Some(marker) {
+                        return Ok(Some(record));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn parse_webhook(
+        &self,
+        _connection: &ConnectionId,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<WebhookDelivery> {
+        crate::webhook::parse_delivery(&self.verifier, headers, body)
+    }
+
+    async fn revoke(&self, _connection: &ConnectionId) -> Result<()> {
+        Err(Error::not_supported(
+            "revoking GitHub grants needs the app's client credentials",
+        ))
+    }
+}
