@@ -160,11 +160,25 @@ pub fn issue_to_record(repo: &str, issue: &Value) -> Result<Option<RemoteRecord>
     {
         fields.insert("type", FieldValue::enumeration(t));
     }
+    let parent = meta.parent.map(ExternalId::new);
+    // GitHub's change times have one-second precision: the version adds a hash of what
+    // the engine syncs, so two changes within one second are still two versions.
+    let fingerprint = format!(
+        "{}|{:?}|{:?}",
+        serde_json::to_string(&fields).unwrap_or_default(),
+        kind,
+        parent
+    );
+    let version = format!(
+        "{}#{:016x}",
+        updated_at.to_rfc3339(),
+        fnv(fingerprint.as_bytes())
+    );
     let mut record = Record::new(ObjectType::new("issue"), updated_at)
         .with_fields(fields)
-        .with_version(Version::new(updated_at.to_rfc3339()));
+        .with_version(Version::new(version));
     record.kind = kind;
-    record.parent = meta.parent.map(ExternalId::new);
+    record.parent = parent;
     Ok(Some(RemoteRecord {
         id: issue_id(repo, number),
         url: issue
@@ -175,6 +189,12 @@ pub fn issue_to_record(repo: &str, issue: &Value) -> Result<Option<RemoteRecord>
         marker: meta.id,
         deleted: false,
     }))
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The JSON body to create or update an issue from record fields, with the metadata

@@ -55,10 +55,19 @@ fn listed_issues_become_records_and_pull_requests_are_left_out() {
         Some("https://github.com/viictoo/api-playground2/issues/12")
     );
     assert_eq!(r.record.kind, None);
-    assert_eq!(
-        r.record.version.as_ref().unwrap().as_str(),
-        r.record.updated_at.to_rfc3339()
+    let version = r.record.version.as_ref().unwrap().as_str();
+    assert!(
+        version.starts_with(&r.record.updated_at.to_rfc3339()),
+        "{version}"
     );
+    // The same issue with another title in the same second is another version.
+    let mut edited = items[2].clone();
+    edited["title"] = serde_json::json!("Renamed");
+    let other = issue_to_record("viictoo/api-playground2", &edited)
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.record.updated_at, r.record.updated_at);
+    assert_ne!(other.record.version, r.record.version);
 }
 
 #[test]

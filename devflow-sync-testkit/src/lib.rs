@@ -22,6 +22,7 @@
 //! ```
 
 pub mod conformance;
+pub mod github_sim;
 pub mod harness;
 pub mod items;
 pub mod memory_provider;

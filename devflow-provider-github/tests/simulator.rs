@@ -1,0 +1,233 @@
+//! The GitHub provider and the engine end to end against the in-process simulator.
+
+use std::sync::Arc;
+
+use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
+use devflow_sync_core::Error;
+use devflow_sync_core::auth::{
+    AccessToken, ClientSecret, OAuthConfig, OAuthFlow, StateSigner, WebhookSecret,
+};
+use devflow_sync_core::engine::{PullBudget, SyncEngine};
+use devflow_sync_core::http::HttpClient;
+use devflow_sync_core::model::{ConnectionId, ItemKind, ObjectType, ProviderKey, Record};
+use devflow_sync_core::store::memory::{MemoryJournal, MemoryMappings, MemoryWorkItems};
+use devflow_sync_core::store::{ConflictStatus, MappingStore, SyncJournal, WorkItemStore};
+use devflow_sync_testkit::github_sim::{GitHubSimulator, WEBHOOK_SECRET};
+use serde_json::json;
+
+const REPO: &str = "octo-org/app";
+
+async fn oauth_token(sim: &GitHubSimulator) -> AccessToken {
+    let mut config = OAuthConfig::new(
+        "github",
+        "Iv1.sim",
+        format!("{}/login/oauth/access_token", sim.url()),
+    );
+    config.client_secret = Some(ClientSecret::new("sim-secret"));
+    config.auth_url = Some("https://github.com/login/oauth/authorize".into());
+    config.redirect_url = Some("http://127.0.0.1/callback".into());
+    config.scopes = vec!["repo".into()];
+    config.errors_as_200 = true;
+    config.credentials_in_body = true;
+    let flow = OAuthFlow::new(
+        config,
+        HttpClient::builder().build().unwrap(),
+        Arc::new(StateSigner::new(ClientSecret::new("k"))),
+    )
+    .unwrap();
+    let conn = ConnectionId::new("gh");
+    let start = flow.authorize(&conn, "user-1").unwrap();
+    let url = reqwest::Url::parse(&start.url).unwrap();
+    let challenge = url
+        .query_pairs()
+        .find(|(k, _)| k == "code_challenge")
+        .unwrap()
+        .1
+        .into_owned();
+    let code = sim.authorize("Iv1.sim", &challenge);
+    let grant = flow
+        .exchange_code(&conn, &code, &start.state, start.pkce_verifier)
+        .await
+        .unwrap();
+    AccessToken::new(
+        secrecy::ExposeSecret::expose_secret(&grant.credentials.access_token).to_owned(),
+    )
+}
+
+struct Setup {
+    sim: GitHubSimulator,
+    engine: SyncEngine,
+    items: Arc<MemoryWorkItems>,
+    mappings: Arc<MemoryMappings>,
+    journal: Arc<MemoryJournal>,
+    conn: ConnectionId,
+    object: ObjectType,
+}
+
+async fn setup() -> Setup {
+    let sim = GitHubSimulator::start().await.unwrap();
+    sim.add_repo(REPO);
+    let token = oauth_token(&sim).await;
+    let mut config = GitHubConfig::new(sim.url(), vec![REPO.into()], TokenSource::Static(token));
+    config.webhook_secrets = vec![WebhookSecret::new(WEBHOOK_SECRET)];
+    let provider =
+        Arc::new(GitHubProvider::new(config, HttpClient::builder().build().unwrap()).unwrap());
+    let items = Arc::new(MemoryWorkItems::new());
+    let mappings = Arc::new(MemoryMappings::new());
+    let journal = Arc::new(MemoryJournal::new());
+    let engine = SyncEngine::builder()
+        .provider(provider)
+        .bind("gh", "github", "issue")
+        .work_items(items.clone())
+        .mappings(mappings.clone())
+        .journal(journal.clone())
+        .build()
+        .unwrap();
+    Setup {
+        sim,
+        engine,
+        items,
+        mappings,
+        journal,
+        conn: ConnectionId::new("gh"),
+        object: ObjectType::new("issue"),
+    }
+}
+
+async fn item(
+    s: &Setup,
+    kind: ItemKind,
+    parent: Option<&devflow_sync_core::model::ItemId>,
+    title: &str,
+) -> devflow_sync_core::model::ItemId {
+    let mut record = Record::new("work_item", chrono::Utc::now())
+        .with_kind(kind)
+        .with_field("title", title);
+    record.parent = parent.cloned();
+    s.items.create(None, record).await.unwrap().id
+}
+
+#[tokio::test]
+async fn a_tree_goes_out_edits_come_back_by_webhook_and_orphans_are_refused() {
+    let s = setup().await;
+    let prd = item(&s, ItemKind::Prd, None, "Checkout").await;
+    let epic = item(&s, ItemKind::Epic, Some(&prd), "Saved cards").await;
+    let story = item(&s, ItemKind::Story, Some(&epic), "Pay with a saved card").await;
+    let task = item(&s, ItemKind::Task, Some(&story), "Card vault API").await;
+    item(&s, ItemKind::Subtask, Some(&task), "Contract tests").await;
+    let report = s.engine.push_tree(&s.conn, &s.object, &prd).await.unwrap();
+    assert_eq!(report.created, 5, "{report:?}");
+    let issues = s.sim.issues(REPO);
+    assert_eq!(issues.len(), 5);
+    let labels = s.sim.labels(REPO);
+    assert_eq!(
+        labels.get("devflow-epic").map(String::as_str),
+        Some("FF6B6B")
+    );
+    assert_eq!(
+        labels.get("devflow-prd").map(String::as_str),
+        Some("7B68EE")
+    );
+    // The story's issue: its level label, its metadata, and its parent linked as a sub-issue.
+    let story_ext = s
+        .mappings
+        .link_by_item(&s.conn, &s.object, &story)
+        .await
+        .unwrap()
+        .unwrap()
+        .remote
+        .id;
+    let number: u64 = story_ext
+        .as_str()
+        .rsplit('#')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let gh = s.sim.issue(REPO, number).unwrap();
+    assert!(
+        gh["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["name"] == "devflow-story")
+    );
+    assert!(
+        gh["body"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("devflow-id: {story}"))
+    );
+    assert_eq!(
+        gh["parent_issue_url"],
+        json!(format!("/repos/{REPO}/issues/2"))
+    );
+
+    // A person renames the story in GitHub; the signed webhook brings it to the host.
+    s.sim.take_webhooks();
+    s.sim
+        .edit_issue(REPO, number, &json!({"title": "Pay with a stored card"}));
+    for (headers, body) in s.sim.take_webhooks() {
+        let accepted = s
+            .engine
+            .accept_webhook(&ProviderKey::new("github"), &s.conn, &headers, &body)
+            .await
+            .unwrap();
+        assert!(!accepted.duplicate);
+    }
+    let report = s.engine.process_inbox(10).await.unwrap();
+    assert_eq!(report.updated, 1, "{report:?}");
+    let host = s.items.get(&story).await.unwrap().unwrap();
+    assert_eq!(
+        host.record.fields.get("title").as_str(),
+        Some("Pay with a stored card")
+    );
+
+    // An orphan story opened in GitHub is a conflict, not an import.
+    s.sim.open_issue(
+        REPO,
+        &json!({"title": "Orphan", "labels": ["devflow-story"]}),
+    );
+    let report = s
+        .engine
+        .pull(&s.conn, &s.object, PullBudget::UNLIMITED)
+        .await
+        .unwrap();
+    assert_eq!(report.conflicts, 1, "{report:?}");
+    let c = s
+        .journal
+        .conflicts(&s.conn, Some(ConflictStatus::Pending))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (c.message.as_str(), c.suggested_action.as_str()),
+        ("Story requires a parent", "Link to an epic")
+    );
+
+    // An immediate second poll is answered 304 and changes nothing.
+    let before = s.sim.requests();
+    let again = s
+        .engine
+        .pull(&s.conn, &s.object, PullBudget::UNLIMITED)
+        .await
+        .unwrap();
+    assert_eq!(again.created + again.updated, 0);
+    assert!(
+        s.sim.requests() - before <= 2,
+        "{} requests",
+        s.sim.requests() - before
+    );
+}
+
+#[tokio::test]
+async fn a_spent_rate_limit_is_a_rate_limit_error() {
+    let s = setup().await;
+    s.sim.set_rate_limit(0);
+    let err = s
+        .engine
+        .pull(&s.conn, &s.object, PullBudget::UNLIMITED)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+}
