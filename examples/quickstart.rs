@@ -4,9 +4,10 @@
 //! where an item may sit in the PRD -> Epic -> Story -> Task -> Subtask hierarchy, which
 //! order a tree is pushed in, how the host's and a provider's edits of one record merge,
 //! and how a conflict is recorded and then settled — first with the core alone, then
-//! with the sync engine against the in-memory provider (webhooks, echo suppression, an
-//! orphan created in the provider). Every step checks what it prints; the example exits
-//! non-zero if one does not hold.
+//! with the sync engine and the GitHub provider against an in-process GitHub simulator
+//! (OAuth with PKCE, a tree pushed as issues, a GitHub edit by signed webhook, a conflict
+//! and its resolution, an orphan refused). Every step checks what it prints; the example
+//! exits non-zero if one does not hold.
 #![allow(clippy::print_stdout)]
 
 use std::process::ExitCode;
@@ -164,133 +165,232 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The sync engine against the in-memory provider.
+/// The sync engine with the GitHub provider, against the in-process GitHub simulator.
 async fn engine_steps(steps: &mut Steps) -> devflow_sync::Result<()> {
-    use devflow_sync::engine::{PullBudget, Resolution};
+    use std::sync::Arc;
+
+    use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
+    use devflow_sync::auth::{
+        AccessToken, ClientSecret, OAuthConfig, OAuthFlow, StateSigner, WebhookSecret,
+    };
+    use devflow_sync::engine::{PullBudget, Resolution, SyncEngine};
+    use devflow_sync::http::HttpClient;
+    use devflow_sync::model::{ConnectionId, ItemId, ObjectType, ProviderKey, Record};
+    use devflow_sync::store::memory::{MemoryJournal, MemoryMappings, MemoryWorkItems};
     use devflow_sync::store::{
         ConflictStatus, ItemUpdate, MappingStore, SyncJournal, WorkItemStore,
     };
-    use devflow_sync_testkit::harness::Harness;
+    use devflow_sync_testkit::github_sim::{GitHubSimulator, WEBHOOK_SECRET};
+    use serde_json::json;
 
-    println!("\nThe sync engine, against an in-memory provider:");
-    let h = Harness::new(Manual);
-    let (c, o) = (h.connection.clone(), h.object.clone());
+    const REPO: &str = "acme/checkout";
+    println!("\nThe sync engine and GitHub (an in-process simulator on 127.0.0.1):");
+    let sim = GitHubSimulator::start()
+        .await
+        .map_err(|e| devflow_sync::Error::transient(format!("the simulator did not start: {e}")))?;
+    sim.add_repo(REPO);
+    let http = HttpClient::builder().build()?;
 
-    // 7. Push a whole tree.
-    let prd = h.create_item(ItemKind::Prd, None, "Checkout").await?;
-    let epic = h
-        .create_item(ItemKind::Epic, Some(&prd), "Saved cards")
-        .await?;
-    let story = h
-        .create_item(ItemKind::Story, Some(&epic), "Pay with a saved card")
-        .await?;
-    let task = h
-        .create_item(ItemKind::Task, Some(&story), "Card vault API")
-        .await?;
-    h.create_item(ItemKind::Subtask, Some(&task), "Contract tests")
-        .await?;
-    let report = h.engine.push_tree(&c, &o, &prd).await?;
-    let ids: Vec<String> = h
-        .remote
-        .records(&o)
-        .iter()
-        .map(|r| format!("#{}", r.id))
-        .collect();
-    println!("    pushed: {} ({})", ids.join(", "), report.summary());
-    steps.check(
-        "push_tree creates five provider records, parents first, each linked",
-        report.created == 5 && h.mappings.links(&c, &o).await?.len() == 5,
+    // 7. Connect through the OAuth code flow with PKCE.
+    let mut oauth = OAuthConfig::new(
+        "github",
+        "Iv1.quickstart",
+        format!("{}/login/oauth/access_token", sim.url()),
     );
-
-    // 8. A provider-side edit arrives by webhook and merges into the host.
-    let story_ext = h
-        .mappings
-        .link_by_item(&c, &o, &story)
-        .await?
-        .map(|l| l.remote.id);
-    let Some(story_ext) = story_ext else {
-        steps.check("the story is linked", false);
-        return Ok(());
-    };
-    h.remote.take_webhooks();
-    h.tick(Duration::from_secs(30));
-    h.remote.remote_edit(
-        &o,
-        &story_ext,
-        Fields::new().with("status", FieldValue::enumeration("in_review")),
+    oauth.client_secret = Some(ClientSecret::new("quickstart-secret"));
+    oauth.auth_url = Some("https://github.com/login/oauth/authorize".into());
+    oauth.redirect_url = Some("http://127.0.0.1:8080/callback".into());
+    oauth.scopes = vec!["repo".into()];
+    oauth.errors_as_200 = true;
+    oauth.credentials_in_body = true;
+    let flow = OAuthFlow::new(
+        oauth,
+        http.clone(),
+        Arc::new(StateSigner::new(ClientSecret::new("state-key"))),
     )?;
-    h.deliver_webhooks().await?;
-    let host_story = h.items.get(&story).await?;
+    let conn = ConnectionId::new("github-acme");
+    let start = flow.authorize(&conn, "user-1")?;
+    let challenge = start
+        .url
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("code_challenge="))
+        .unwrap_or_default()
+        .to_owned();
+    let code = sim.authorize("Iv1.quickstart", &challenge);
+    let grant = flow
+        .exchange_code(&conn, &code, &start.state, start.pkce_verifier)
+        .await?;
+    let token = AccessToken::new(
+        secrecy::ExposeSecret::expose_secret(&grant.credentials.access_token).to_owned(),
+    );
     steps.check(
-        "a provider edit delivered by webhook reaches the host item",
-        host_story.is_some_and(|s| s.record.fields.get("status").as_str() == Some("in_review")),
+        "connected through the OAuth code flow with PKCE (the simulator checked the verifier)",
+        token.secret().starts_with("gho_"),
     );
 
-    // 9. The engine's own write comes back as a webhook and changes nothing.
-    let item = h
-        .items
+    let mut config = GitHubConfig::new(sim.url(), vec![REPO.into()], TokenSource::Static(token));
+    config.webhook_secrets = vec![WebhookSecret::new(WEBHOOK_SECRET)];
+    let provider = Arc::new(GitHubProvider::new(config, http)?);
+    let items = Arc::new(MemoryWorkItems::new());
+    let mappings = Arc::new(MemoryMappings::new());
+    let journal = Arc::new(MemoryJournal::new());
+    let engine = SyncEngine::builder()
+        .provider(provider)
+        .bind(conn.clone(), "github", "issue")
+        .work_items(items.clone())
+        .mappings(mappings.clone())
+        .journal(journal.clone())
+        .build()?;
+    let object = ObjectType::new("issue");
+    let create = |kind: ItemKind, parent: Option<&ItemId>, title: &str| {
+        let mut record = Record::new("work_item", chrono::Utc::now())
+            .with_kind(kind)
+            .with_field("title", title);
+        record.parent = parent.cloned();
+        let items = items.clone();
+        async move { items.create(None, record).await.map(|i| i.id) }
+    };
+    let number = |id: &ItemId| {
+        let (mappings, conn, object, id) =
+            (mappings.clone(), conn.clone(), object.clone(), id.clone());
+        async move {
+            mappings
+                .link_by_item(&conn, &object, &id)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|l| {
+                    l.remote
+                        .id
+                        .as_str()
+                        .rsplit('#')
+                        .next()
+                        .and_then(|n| n.parse::<u64>().ok())
+                })
+                .unwrap_or(0)
+        }
+    };
+
+    // 8. Push a PRD -> Epic -> Story -> Task -> Subtask tree.
+    let prd = create(ItemKind::Prd, None, "Checkout").await?;
+    let epic = create(ItemKind::Epic, Some(&prd), "Saved cards").await?;
+    let story = create(ItemKind::Story, Some(&epic), "Pay with a saved card").await?;
+    let task = create(ItemKind::Task, Some(&story), "Card vault API").await?;
+    let sub = create(ItemKind::Subtask, Some(&task), "Contract tests").await?;
+    let report = engine.push_tree(&conn, &object, &prd).await?;
+    let mut numbers = Vec::new();
+    for id in [&prd, &epic, &story, &task, &sub] {
+        numbers.push(number(id).await);
+    }
+    println!(
+        "    PRD #{}, epic #{}, story #{}, task #{}, subtask #{} in {REPO}",
+        numbers[0], numbers[1], numbers[2], numbers[3], numbers[4]
+    );
+    let story_issue = sim.issue(REPO, numbers[2]).unwrap_or_default();
+    steps.check(
+        "the tree is five GitHub issues, parents first, with level labels and sub-issue links",
+        report.created == 5
+            && numbers.windows(2).all(|w| w[0] < w[1])
+            && story_issue["labels"]
+                .as_array()
+                .is_some_and(|l| l.iter().any(|x| x["name"] == "devflow-story"))
+            && story_issue["parent_issue_url"]
+                == json!(format!("/repos/{REPO}/issues/{}", numbers[1])),
+    );
+
+    // 9. A GitHub-side edit arrives by signed webhook and merges into the host.
+    sim.take_webhooks();
+    sim.edit_issue(
+        REPO,
+        numbers[2],
+        &json!({"title": "Pay with a stored card"}),
+    );
+    for (headers, body) in sim.take_webhooks() {
+        engine
+            .accept_webhook(&ProviderKey::new("github"), &conn, &headers, &body)
+            .await?;
+    }
+    engine.process_inbox(100).await?;
+    let host_title = items
         .get(&story)
         .await?
-        .ok_or_else(|| devflow_sync::Error::not_found("story"))?;
+        .map(|i| i.record.fields.get("title").clone());
+    println!(
+        "    issue #{} renamed in GitHub; the host now says {:?}",
+        numbers[2],
+        host_title.as_ref().and_then(|t| t.as_str()).unwrap_or("?")
+    );
+    steps.check(
+        "a GitHub edit delivered by signed webhook is merged into the host item",
+        host_title.as_ref().and_then(|t| t.as_str()) == Some("Pay with a stored card"),
+    );
+
+    // 10. Both sides rename the task: a conflict, then settled with the host's value.
+    let current = items
+        .get(&task)
+        .await?
+        .map(|i| i.record.fields.get("title").clone())
+        .unwrap_or_default();
     let update = ItemUpdate {
         changes: vec![devflow_sync::model::FieldChange::new(
-            "points",
-            FieldValue::Null,
-            5,
+            "title",
+            current,
+            "Card vault service",
         )],
         ..ItemUpdate::default()
     };
-    h.items.update(&story, &update, None).await?;
-    h.engine.push(&c, &o, &story).await?;
-    let writes = h.remote.calls().update;
-    let version = h.items.get(&story).await?.and_then(|i| i.record.version);
-    h.deliver_webhooks().await?;
+    items.update(&task, &update, None).await?;
+    sim.edit_issue(
+        REPO,
+        numbers[3],
+        &json!({"title": "Card vault microservice"}),
+    );
+    engine.pull(&conn, &object, PullBudget::UNLIMITED).await?;
+    let pending = journal
+        .conflicts(&conn, Some(ConflictStatus::Pending))
+        .await?;
+    let conflict = pending.iter().find(|c| c.field.as_deref() == Some("title"));
+    if let Some(c) = conflict {
+        println!(
+            "    conflict on #{}: {} (host {:?}, GitHub {:?})",
+            numbers[3],
+            c.message,
+            c.local.as_str().unwrap_or("?"),
+            c.remote.as_str().unwrap_or("?")
+        );
+        engine.resolve_conflict(&c.id, Resolution::UseHost).await?;
+    }
+    let gh_title = sim
+        .issue(REPO, numbers[3])
+        .and_then(|i| i["title"].as_str().map(str::to_owned));
     steps.check(
-        "the echo of the engine's own write is a no-op (no loop)",
-        h.remote.calls().update == writes
-            && h.items.get(&story).await?.and_then(|i| i.record.version) == version
-            && item.record.version != version,
+        "both sides renamed the task: a recorded conflict, resolved with the host's title on both sides",
+        conflict.is_some() && gh_title.as_deref() == Some("Card vault service"),
     );
 
-    // 10. A story created in the provider without a parent is refused, then linked.
-    let orphan = h.remote.remote_create(
-        &o,
-        Some(ItemKind::Story),
-        None,
-        Fields::new().with("title", "Made in the provider"),
+    // 11. An orphan story opened in GitHub is refused with words a person can act on.
+    let orphan = sim.open_issue(
+        REPO,
+        &json!({"title": "Made in GitHub", "labels": ["devflow-story"]}),
     );
-    h.tick(Duration::from_secs(1));
-    h.engine.pull(&c, &o, PullBudget::UNLIMITED).await?;
-    let pending = h
-        .journal
-        .conflicts(&c, Some(ConflictStatus::Pending))
+    engine.pull(&conn, &object, PullBudget::UNLIMITED).await?;
+    let pending = journal
+        .conflicts(&conn, Some(ConflictStatus::Pending))
         .await?;
-    if let Some(conflict) = pending.first() {
+    let refused = pending.iter().find(|c| {
+        c.external
+            .as_ref()
+            .is_some_and(|e| e.as_str().ends_with(&format!("#{orphan}")))
+    });
+    if let Some(c) = refused {
         println!(
-            "    conflict: {} / {}",
-            conflict.message, conflict.suggested_action
+            "    issue #{orphan}: {} / {}",
+            c.message, c.suggested_action
         );
-        h.engine
-            .resolve_conflict(
-                &conflict.id,
-                Resolution::LinkToParent {
-                    parent: epic.clone(),
-                },
-            )
-            .await?;
     }
-    let epic_ext = h
-        .mappings
-        .link_by_item(&c, &o, &epic)
-        .await?
-        .map(|l| l.remote.id);
     steps.check(
-        "an orphan story from the provider is a conflict \"Story requires a parent\" / \"Link to an epic\", resolved under the epic on both sides",
-        pending.len() == 1
-            && pending[0].message == "Story requires a parent"
-            && pending[0].suggested_action == "Link to an epic"
-            && h.remote.record(&o, &orphan.id).and_then(|r| r.record.parent) == epic_ext
-            && h.mappings.link_by_external(&c, &o, &orphan.id).await?.is_some(),
+        "an orphan issue labelled devflow-story is a conflict \"Story requires a parent\" / \"Link to an epic\"",
+        refused.is_some_and(|c| c.message == "Story requires a parent" && c.suggested_action == "Link to an epic"),
     );
     Ok(())
 }
