@@ -96,8 +96,9 @@ pub struct GitHubProvider {
     config: GitHubConfig,
     http: HttpClient,
     verifier: WebhookVerifier,
-    /// ETags of list URLs, so an unchanged poll is a 304.
-    etags: Mutex<HashMap<String, String>>,
+    /// ETags and pages of list requests, keyed by the URL without `since`, so an
+    /// unchanged page is a 304 (which costs no rate limit) and is served from here.
+    etags: Mutex<HashMap<String, CachedPage>>,
     /// Repositories whose DevFlow labels exist.
     labelled: tokio::sync::Mutex<std::collections::HashSet<String>>,
 }
@@ -259,6 +260,30 @@ impl GitHubProvider {
     }
 }
 
+/// A listed page kept with its ETag.
+#[derive(Clone, Debug)]
+struct CachedPage {
+    etag: String,
+    records: Vec<RemoteRecord>,
+    next: Option<String>,
+}
+
+/// The ETag cache key of a list URL: the URL without its `since` parameter, so the
+/// same page asked for from a moved lookback window can still be answered 304 when
+/// its content did not change.
+fn etag_key(url: &str) -> String {
+    match url.split_once('?') {
+        Some((path, query)) => {
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|p| !p.starts_with("since="))
+                .collect();
+            format!("{path}?{}", kept.join("&"))
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// A page token: which repository, and the URL to fetch (verbatim from `link`).
 fn encode_token(repo_index: usize, url: &str) -> String {
     format!("{repo_index} {url}")
@@ -317,14 +342,15 @@ impl Provider for GitHubProvider {
             .ok_or_else(|| Error::invalid_input("page_token", "names no configured repository"))?
             .clone();
         let mut request = self.request(connection, Method::GET, url.clone()).await?;
-        let etag = self
+        let key = etag_key(&url);
+        let cached = self
             .etags
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&url)
+            .get(&key)
             .cloned();
-        if let Some(etag) = &etag {
-            request = request.header("If-None-Match", etag.as_str());
+        if let Some(page) = &cached {
+            request = request.header("If-None-Match", page.etag.as_str());
         }
         let response = self.http.send(request).await?;
         let next_repo = |page: Vec<RemoteRecord>| -> Page {
@@ -339,23 +365,33 @@ impl Provider for GitHubProvider {
                 next_page_token: next,
             }
         };
-        if response.status == 304 {
-            return Ok(next_repo(Vec::new()));
-        }
-        if let Some(tag) = response.headers.get("etag") {
-            self.etags
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(url, tag.to_owned());
-        }
-        let items = Self::json(&response)?;
-        let mut records = Vec::new();
-        for item in items.as_array().map(Vec::as_slice).unwrap_or_default() {
-            if let Some(record) = issue_to_record(&repo, item)? {
-                records.push(record);
+        let (records, next) = match (response.status, cached) {
+            // Unchanged: the page as it was, and where it led.
+            (304, Some(page)) => (page.records, page.next),
+            _ => {
+                let items = Self::json(&response)?;
+                let mut records = Vec::new();
+                for item in items.as_array().map(Vec::as_slice).unwrap_or_default() {
+                    if let Some(record) = issue_to_record(&repo, item)? {
+                        records.push(record);
+                    }
+                }
+                let next = response.headers.get("link").and_then(next_link);
+                if let Some(etag) = response.headers.get("etag") {
+                    let page = CachedPage {
+                        etag: etag.to_owned(),
+                        records: records.clone(),
+                        next: next.clone(),
+                    };
+                    self.etags
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(key, page);
+                }
+                (records, next)
             }
-        }
-        match response.headers.get("link").and_then(next_link) {
+        };
+        match next {
             Some(next) => Ok(Page {
                 records,
                 next_page_token: Some(encode_token(index, &next)),

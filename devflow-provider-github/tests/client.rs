@@ -94,17 +94,30 @@ async fn lists_follow_link_urls_verbatim_filter_pull_requests_and_use_etags() {
     first.assert_async().await;
     second.assert_async().await;
 
-    // The same first page again: sent with If-None-Match, answered 304, nothing new.
+    // The same first page again, even from a moved `since`: sent with If-None-Match,
+    // answered 304 (no rate limit spent), served from the cache with its next link.
     let unchanged = server
         .mock("GET", "/repos/viictoo/api-playground2/issues")
-        .match_query(Matcher::Any)
+        .match_query(Matcher::UrlEncoded(
+            "since".into(),
+            "2026-04-29T10:00:00Z".into(),
+        ))
         .match_header("if-none-match", "W/\"page-1\"")
         .with_status(304)
         .expect(1)
         .create_async()
         .await;
-    let page = p.list_changed(&conn(), &issue(), &query).await.unwrap();
-    assert!(page.records.is_empty() && page.next_page_token.is_none());
+    let moved = ChangeQuery {
+        since: Some(
+            chrono::DateTime::parse_from_rfc3339("2026-04-29T10:00:00Z")
+                .unwrap()
+                .into(),
+        ),
+        ..query.clone()
+    };
+    let page = p.list_changed(&conn(), &issue(), &moved).await.unwrap();
+    assert_eq!(page.records.len(), 2);
+    assert!(page.next_page_token.unwrap().ends_with(&next));
     unchanged.assert_async().await;
 }
 

@@ -418,12 +418,26 @@ fn list_issues(s: &State, repo: &str, req: &Request) -> Response {
             i["number"].as_u64().unwrap_or(0),
         )
     };
-    items.sort_by_key(|i| key(i));
-    if let Some(after) = &after {
-        items.retain(|i| key(i) > *after);
+    // Keys computed once, not per comparison.
+    let mut keyed: Vec<((&str, u64), &Value)> = items
+        .drain(..)
+        .map(|i| {
+            (
+                (
+                    i["updated_at"].as_str().unwrap_or(""),
+                    i["number"].as_u64().unwrap_or(0),
+                ),
+                i,
+            )
+        })
+        .collect();
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    if let Some((t, n)) = &after {
+        keyed.retain(|(k, _)| *k > (t.as_str(), *n));
     }
-    let more = items.len() > per_page;
-    items.truncate(per_page);
+    let more = keyed.len() > per_page;
+    keyed.truncate(per_page);
+    let items: Vec<&Value> = keyed.into_iter().map(|(_, i)| i).collect();
     let body = Value::Array(items.iter().map(|i| (*i).clone()).collect());
     let text = body.to_string();
     let etag = format!("W/\"{:016x}\"", fnv(text.as_bytes()));
