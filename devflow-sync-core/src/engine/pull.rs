@@ -1,5 +1,7 @@
 //! Pull: page through a provider's change feed from the saved cursor.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 
 use super::ctx::{Ctx, Target};
@@ -91,7 +93,15 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
             .await?;
         pages += 1;
         records += page.records.len();
-        let next = advance(&cursor, &page.records);
+        let seen: Vec<(ExternalId, DateTime<Utc>)> = page
+            .records
+            .iter()
+            .map(|r| (r.id.clone(), r.record.updated_at))
+            .collect();
+        let boundary: HashSet<ExternalId> = cursor.boundary_ids.iter().cloned().collect();
+        // Records left without a link (a conflict, an exclusion, a skip): only these
+        // need remembering at the boundary; linked ones are recognised by version.
+        let mut unlinked: HashSet<ExternalId> = HashSet::new();
         let mut retry_later = false;
         for remote in parents_first(page.records) {
             if !t.filter.matches(&remote) {
@@ -104,13 +114,25 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
                 continue;
             }
             let remote = ctx.host_view(t, remote);
-            if is_boundary_repeat(ctx, t, &cursor, &remote).await? {
+            if is_boundary_repeat(ctx, t, &cursor, &boundary, &remote).await? {
                 ctx.report
                     .record(None, Some(&remote.id), Outcome::Unchanged, None);
+                unlinked.insert(remote.id.clone());
                 continue;
             }
             let external = remote.id.clone();
-            if let Err(e) = sync_remote(ctx, t, remote).await {
+            let result = sync_remote(ctx, t, remote).await;
+            if ctx.report.outcomes.last().is_some_and(|o| {
+                o.external.as_ref() == Some(&external)
+                    && matches!(
+                        o.outcome,
+                        Outcome::Conflict | Outcome::Excluded | Outcome::Skipped
+                    )
+                    && o.item.is_none()
+            }) {
+                unlinked.insert(external.clone());
+            }
+            if let Err(e) = result {
                 tracing::warn!(external = %external, error = %e, "record not applied; it stays pending");
                 retry_later |= e.is_retryable() || matches!(e, Error::Precondition(_));
                 ctx.report
@@ -122,6 +144,7 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
             // what was applied already diffs to nothing.
             break;
         }
+        let next = advance(&cursor, &seen, &unlinked);
         cursor = SyncCursor {
             pass: page
                 .next_page_token
@@ -138,17 +161,24 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
     Ok(())
 }
 
-/// The high-water mark and boundary ids after a page.
-fn advance(cursor: &SyncCursor, records: &[RemoteRecord]) -> SyncCursor {
+/// The high-water mark and boundary ids after a page: the latest change time, and the
+/// records changed exactly then that were left without a link.
+fn advance(
+    cursor: &SyncCursor,
+    seen: &[(ExternalId, DateTime<Utc>)],
+    unlinked: &HashSet<ExternalId>,
+) -> SyncCursor {
     let mut high_water: Option<DateTime<Utc>> = cursor.high_water;
-    let mut boundary = cursor.boundary_ids.clone();
-    for r in records {
-        let at = r.record.updated_at;
-        if high_water.is_none_or(|hw| at > hw) {
-            high_water = Some(at);
-            boundary = vec![r.id.clone()];
-        } else if high_water == Some(at) && !boundary.contains(&r.id) {
-            boundary.push(r.id.clone());
+    let mut boundary: Vec<ExternalId> = cursor.boundary_ids.clone();
+    let mut known: HashSet<ExternalId> = boundary.iter().cloned().collect();
+    for (id, at) in seen {
+        if high_water.is_none_or(|hw| *at > hw) {
+            high_water = Some(*at);
+            boundary.clear();
+            known.clear();
+        }
+        if high_water == Some(*at) && unlinked.contains(id) && known.insert(id.clone()) {
+            boundary.push(id.clone());
         }
     }
     SyncCursor {
@@ -165,11 +195,10 @@ async fn is_boundary_repeat(
     ctx: &Ctx<'_>,
     t: &Target,
     cursor: &SyncCursor,
+    boundary: &HashSet<ExternalId>,
     remote: &RemoteRecord,
 ) -> Result<bool> {
-    if cursor.high_water != Some(remote.record.updated_at)
-        || !cursor.boundary_ids.contains(&remote.id)
-    {
+    if cursor.high_water != Some(remote.record.updated_at) || !boundary.contains(&remote.id) {
         return Ok(false);
     }
     Ok(ctx.link_by_external(t, &remote.id).await?.is_none())

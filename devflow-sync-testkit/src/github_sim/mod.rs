@@ -26,6 +26,8 @@ pub const WEBHOOK_SECRET: &str = "simulator-webhook-secret";
 struct Repo {
     id: u64,
     issues: BTreeMap<u64, Value>,
+    /// The issues by (change time, number): the order listings page in.
+    feed: std::collections::BTreeSet<(String, u64)>,
     labels: BTreeMap<String, String>,
     next_number: u64,
 }
@@ -226,6 +228,7 @@ impl GitHubSimulator {
                 "html_url": format!("https://github.com/{repo_name}/issues/{number}"),
                 "created_at": now, "updated_at": now, "closed_at": null,
             });
+            r.feed.insert((now.clone(), number));
             r.issues.insert(number, issue);
         }
     }
@@ -299,7 +302,9 @@ fn create_issue(s: &mut State, repo: &str, fields: &Value) -> Option<Value> {
         "html_url": format!("https://github.com/{repo}/issues/{number}"),
         "created_at": now, "updated_at": now, "closed_at": null,
     });
-    s.repos.get_mut(repo)?.issues.insert(number, issue.clone());
+    let r = s.repos.get_mut(repo)?;
+    r.feed.insert((now, number));
+    r.issues.insert(number, issue.clone());
     emit(s, repo, "opened", &issue);
     Some(issue)
 }
@@ -360,8 +365,11 @@ fn update_issue(s: &mut State, repo: &str, number: u64, patch: &Value) -> Option
         Some(l) if l >= now => l + chrono::Duration::seconds(1),
         _ => now,
     };
+    let old_stamp = issue["updated_at"].as_str().unwrap_or("").to_owned();
     issue["updated_at"] = json!(stamp(next));
     let issue = issue.clone();
+    r.feed.remove(&(old_stamp, number));
+    r.feed.insert((stamp(next), number));
     let action = match (before_state.as_str(), issue["state"].as_str()) {
         (Some("open"), Some("closed")) => "closed",
         (Some("closed"), Some("open")) => "reopened",
@@ -392,52 +400,40 @@ fn list_issues(s: &State, repo: &str, req: &Request) -> Response {
         .query("after")
         .and_then(|a| a.split_once('_'))
         .and_then(|(t, n)| Some((t.to_owned(), n.parse().ok()?)));
-    let mut items: Vec<&Value> = r
-        .issues
-        .values()
-        .filter(|i| state == "all" || i["state"] == state)
-        .filter(|i| {
-            since.is_none_or(|since| {
-                i["updated_at"]
-                    .as_str()
-                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                    .is_some_and(|t| t >= since)
-            })
-        })
-        .filter(|i| {
-            labels.iter().all(|l| {
-                i["labels"]
-                    .as_array()
-                    .is_some_and(|ls| ls.iter().any(|x| x["name"] == *l))
-            })
-        })
-        .collect();
+    // Walk the feed from the cursor (or `since`), in change order.
+    let start = match (&after, since) {
+        (Some((t, n)), _) => (t.clone(), n + 1),
+        (None, Some(since)) => (stamp(since.with_timezone(&Utc)), 0),
+        (None, None) => (String::new(), 0),
+    };
+    let mut items: Vec<&Value> = Vec::with_capacity(per_page + 1);
+    for (_, number) in r.feed.range(start..) {
+        let Some(i) = r.issues.get(number) else {
+            continue;
+        };
+        if state != "all" && i["state"] != state {
+            continue;
+        }
+        let labelled = labels.iter().all(|l| {
+            i["labels"]
+                .as_array()
+                .is_some_and(|ls| ls.iter().any(|x| x["name"] == *l))
+        });
+        if labelled {
+            items.push(i);
+            if items.len() > per_page {
+                break;
+            }
+        }
+    }
     let key = |i: &Value| {
         (
             i["updated_at"].as_str().unwrap_or("").to_owned(),
             i["number"].as_u64().unwrap_or(0),
         )
     };
-    // Keys computed once, not per comparison.
-    let mut keyed: Vec<((&str, u64), &Value)> = items
-        .drain(..)
-        .map(|i| {
-            (
-                (
-                    i["updated_at"].as_str().unwrap_or(""),
-                    i["number"].as_u64().unwrap_or(0),
-                ),
-                i,
-            )
-        })
-        .collect();
-    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    if let Some((t, n)) = &after {
-        keyed.retain(|(k, _)| *k > (t.as_str(), *n));
-    }
-    let more = keyed.len() > per_page;
-    keyed.truncate(per_page);
-    let items: Vec<&Value> = keyed.into_iter().map(|(_, i)| i).collect();
+    let more = items.len() > per_page;
+    items.truncate(per_page);
     let body = Value::Array(items.iter().map(|i| (*i).clone()).collect());
     let text = body.to_string();
     let etag = format!("W/\"{:016x}\"", fnv(text.as_bytes()));
