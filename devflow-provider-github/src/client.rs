@@ -99,6 +99,9 @@ pub struct GitHubProvider {
     /// ETags and pages of list requests, keyed by the URL without `since`, so an
     /// unchanged page is a 304 (which costs no rate limit) and is served from here.
     etags: Mutex<HashMap<String, CachedPage>>,
+    /// Per repository, the ETag of "the most recently updated issue" as of the last
+    /// complete listing, and one seen by a listing still under way.
+    probes: Mutex<HashMap<String, Probe>>,
     /// Repositories whose DevFlow labels exist.
     labelled: tokio::sync::Mutex<std::collections::HashSet<String>>,
 }
@@ -117,6 +120,7 @@ impl GitHubProvider {
             http,
             verifier,
             etags: Mutex::new(HashMap::new()),
+            probes: Mutex::new(HashMap::new()),
             labelled: tokio::sync::Mutex::new(Default::default()),
         })
     }
@@ -216,6 +220,51 @@ impl GitHubProvider {
         Ok(())
     }
 
+    fn is_first_page(&self, url: &str) -> bool {
+        url.starts_with(&format!("{}/repos/", self.config.base_url))
+            && !url.contains("after=")
+            && !url.contains("&page=")
+            && !url.contains("?page=")
+    }
+
+    /// Asks for the most recently updated issue with the ETag of the last complete
+    /// listing. Every edit makes its issue the most recent one, so a 304 means nothing
+    /// changed since; it costs one request and no rate limit.
+    async fn changed_since_last_listing(
+        &self,
+        connection: &ConnectionId,
+        index: usize,
+    ) -> Result<bool> {
+        let repo = &self.config.repositories[index];
+        let url = format!(
+            "{}/repos/{repo}/issues?state=all&sort=updated&direction=desc&per_page=1",
+            self.config.base_url
+        );
+        let committed = self
+            .probes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(repo)
+            .and_then(|p| p.committed.clone());
+        let mut request = self.request(connection, Method::GET, url).await?;
+        if let Some(etag) = &committed {
+            request = request.header("If-None-Match", etag.as_str());
+        }
+        let response = self.http.send(request).await?;
+        if response.status == 304 {
+            return Ok(false);
+        }
+        if let Some(etag) = response.headers.get("etag") {
+            self.probes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(repo.clone())
+                .or_default()
+                .pending = Some(etag.to_owned());
+        }
+        Ok(true)
+    }
+
     fn list_url(&self, repo: &str, query: &ChangeQuery) -> String {
         let mut url = format!(
             "{}/repos/{repo}/issues?state=all&sort=updated&direction=asc&per_page={}",
@@ -258,6 +307,13 @@ impl GitHubProvider {
         .await
         .map(|_| ())
     }
+}
+
+/// The change probe of one repository.
+#[derive(Clone, Debug, Default)]
+struct Probe {
+    committed: Option<String>,
+    pending: Option<String>,
 }
 
 /// A listed page kept with its ETag.
@@ -335,6 +391,19 @@ impl Provider for GitHubProvider {
             Some(token) => decode_token(token)?,
             None => (0, self.list_url(&self.config.repositories[0], query)),
         };
+        // At the start of a repository's listing: has anything changed at all?
+        if self.is_first_page(&url) && !self.changed_since_last_listing(connection, index).await? {
+            let next = (index + 1 < self.config.repositories.len()).then(|| {
+                encode_token(
+                    index + 1,
+                    &self.list_url(&self.config.repositories[index + 1], query),
+                )
+            });
+            return Ok(Page {
+                records: Vec::new(),
+                next_page_token: next,
+            });
+        }
         let repo = self
             .config
             .repositories
@@ -396,7 +465,15 @@ impl Provider for GitHubProvider {
                 records,
                 next_page_token: Some(encode_token(index, &next)),
             }),
-            None => Ok(next_repo(records)),
+            None => {
+                // The repository's listing is complete: its probe now stands for it.
+                let mut probes = self.probes.lock().unwrap_or_else(|e| e.into_inner());
+                let probe = probes.entry(repo.clone()).or_default();
+                if let Some(pending) = probe.pending.take() {
+                    probe.committed = Some(pending);
+                }
+                Ok(next_repo(records))
+            }
         }
     }
 

@@ -68,6 +68,18 @@ async fn lists_follow_link_urls_verbatim_filter_pull_requests_and_use_etags() {
         .expect(1)
         .create_async()
         .await;
+    // The change probe: the most recently updated issue.
+    let probe = server
+        .mock("GET", "/repos/viictoo/api-playground2/issues")
+        .match_query(Matcher::AllOf(vec![
+            Matcher::UrlEncoded("direction".into(), "desc".into()),
+            Matcher::UrlEncoded("per_page".into(), "1".into()),
+        ]))
+        .with_header("etag", "W/\"probe-1\"")
+        .with_body("[]")
+        .expect(1)
+        .create_async()
+        .await;
     let p = provider(&server, &["viictoo/api-playground2"]);
     let query = ChangeQuery {
         limit: 100,
@@ -93,6 +105,30 @@ async fn lists_follow_link_urls_verbatim_filter_pull_requests_and_use_etags() {
     assert!(page2.records.is_empty() && page2.next_page_token.is_none());
     first.assert_async().await;
     second.assert_async().await;
+    probe.assert_async().await;
+
+    // The next poll asks the probe first; a 304 there means nothing changed at all.
+    let unchanged_probe = server
+        .mock("GET", "/repos/viictoo/api-playground2/issues")
+        .match_query(Matcher::UrlEncoded("direction".into(), "desc".into()))
+        .match_header("if-none-match", "W/\"probe-1\"")
+        .with_status(304)
+        .expect(1)
+        .create_async()
+        .await;
+    let page = p.list_changed(&conn(), &issue(), &query).await.unwrap();
+    assert!(page.records.is_empty() && page.next_page_token.is_none());
+    unchanged_probe.assert_async().await;
+    unchanged_probe.remove_async().await;
+    // After a change the probe answers 200 and the listing runs.
+    server
+        .mock("GET", "/repos/viictoo/api-playground2/issues")
+        .match_query(Matcher::UrlEncoded("direction".into(), "desc".into()))
+        .with_header("etag", "W/\"probe-2\"")
+        .with_body("[]")
+        .expect(1)
+        .create_async()
+        .await;
 
     // The same first page again, even from a moved `since`: sent with If-None-Match,
     // answered 304 (no rate limit spent), served from the cache with its next link.

@@ -407,7 +407,13 @@ fn list_issues(s: &State, repo: &str, req: &Request) -> Response {
         (None, None) => (String::new(), 0),
     };
     let mut items: Vec<&Value> = Vec::with_capacity(per_page + 1);
-    for (_, number) in r.feed.range(start..) {
+    let descending = req.query("direction") == Some("desc");
+    let walk: Box<dyn Iterator<Item = &(String, u64)>> = if descending {
+        Box::new(r.feed.iter().rev())
+    } else {
+        Box::new(r.feed.range(start..))
+    };
+    for (_, number) in walk {
         let Some(i) = r.issues.get(number) else {
             continue;
         };
