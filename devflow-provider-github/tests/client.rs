@@ -83,6 +83,11 @@ async fn lists_follow_link_urls_verbatim_filter_pull_requests_and_use_etags() {
     let p = provider(&server, &["viictoo/api-playground2"]);
     let query = ChangeQuery {
         limit: 100,
+        since: Some(
+            chrono::DateTime::parse_from_rfc3339("2026-04-01T00:00:00Z")
+                .unwrap()
+                .into(),
+        ),
         filter: RecordFilter {
             labels: vec!["bug".into()],
             ..RecordFilter::default()

@@ -231,3 +231,90 @@ async fn a_spent_rate_limit_is_a_rate_limit_error() {
         .unwrap_err();
     assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn the_provider_conformance_suite_passes_against_the_simulator() {
+    let sim = GitHubSimulator::start().await.unwrap();
+    sim.add_repo(REPO);
+    sim.accept_token("ghp_conformance");
+    sim.seed_issues(REPO, 7);
+    let mut config = GitHubConfig::new(
+        sim.url(),
+        vec![REPO.into()],
+        TokenSource::Static(AccessToken::new("ghp_conformance")),
+    );
+    config.webhook_secrets = vec![WebhookSecret::new(WEBHOOK_SECRET)];
+    let provider = GitHubProvider::new(config, HttpClient::builder().build().unwrap()).unwrap();
+    let setup = devflow_sync_testkit::conformance::ProviderSetup {
+        connection: ConnectionId::new("gh"),
+        object: ObjectType::new("issue"),
+        fields: devflow_sync_core::model::Fields::new()
+            .with("title", "Conformance")
+            .with(
+                "labels",
+                devflow_sync_core::model::FieldValue::set(["a", "b"]),
+            ),
+        edit: (
+            "title".into(),
+            devflow_sync_core::model::FieldValue::text("Edited"),
+        ),
+        // The simulator stamps changes with the system clock at one-second precision.
+        tick: Box::new(|| std::thread::sleep(std::time::Duration::from_millis(1100))),
+    };
+    devflow_sync_testkit::conformance::provider(&provider, &setup).await;
+}
+
+#[tokio::test]
+async fn an_edit_in_the_host_is_pushed_to_github() {
+    let s = setup().await;
+    let epic = item(&s, ItemKind::Epic, None, "Payments").await;
+    s.engine.push(&s.conn, &s.object, &epic).await.unwrap();
+    let current = s.items.get(&epic).await.unwrap().unwrap();
+    let update = devflow_sync_core::store::ItemUpdate {
+        changes: vec![
+            devflow_sync_core::model::FieldChange::new(
+                "title",
+                current.record.fields.get("title").clone(),
+                "Payments v2",
+            ),
+            devflow_sync_core::model::FieldChange::new(
+                "labels",
+                devflow_sync_core::model::FieldValue::Null,
+                devflow_sync_core::model::FieldValue::set(["backend"]),
+            ),
+        ],
+        ..Default::default()
+    };
+    s.items.update(&epic, &update, None).await.unwrap();
+    let report = s.engine.push(&s.conn, &s.object, &epic).await.unwrap();
+    assert_eq!(report.updated, 1, "{report:?}");
+    let gh = s.sim.issue(REPO, 1).unwrap();
+    assert_eq!(gh["title"], "Payments v2");
+    let labels: Vec<&str> = gh["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
+    assert!(
+        labels.contains(&"backend") && labels.contains(&"devflow-epic"),
+        "{labels:?}"
+    );
+    assert!(
+        gh["body"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("devflow-id: {epic}")),
+        "the metadata stays"
+    );
+    // The echo of that write changes nothing.
+    for (headers, body) in s.sim.take_webhooks() {
+        s.engine
+            .accept_webhook(&ProviderKey::new("github"), &s.conn, &headers, &body)
+            .await
+            .unwrap();
+    }
+    let echo = s.engine.process_inbox(10).await.unwrap();
+    let logs = s.journal.logs_of_run(&echo.run_id).await.unwrap();
+    assert_eq!(echo.updated, 0, "{echo:?}\n{logs:#?}");
+}

@@ -1128,3 +1128,57 @@ async fn delivery_ids_are_remembered_for_the_ttl_then_forgotten() {
     let report = h.engine.process_inbox(10).await.unwrap();
     assert_eq!(report.updated + report.created, 0, "{report:?}");
 }
+
+#[tokio::test]
+async fn a_stale_payload_stamped_with_the_agreed_time_is_not_trusted() {
+    use devflow_sync_core::auth::WebhookSecret;
+    use devflow_sync_core::webhook::sign_hmac_sha256;
+    let h = Harness::new(Manual);
+    let epic = h
+        .create_item(ItemKind::Epic, None, "Current")
+        .await
+        .unwrap();
+    h.engine
+        .push(&h.connection, &h.object, &epic)
+        .await
+        .unwrap();
+    let ext = h.external_id(&epic).await;
+    let link = h
+        .mappings
+        .link_by_item(&h.connection, &h.object, &epic)
+        .await
+        .unwrap()
+        .unwrap();
+    // A delivery claiming the agreed time, carrying an older title under another version.
+    let mut stale = h.remote.record(&h.object, &ext).unwrap();
+    stale.record.fields.insert("title", "Stale");
+    stale.record.version = Some("0".into());
+    let body = serde_json::to_vec(&serde_json::json!({
+        "delivery_id": "crafted-1",
+        "events": [{
+            "object": "issue", "id": ext, "action": "upsert",
+            "occurred_at": link.base.remote_updated_at.unwrap(),
+            "record": stale,
+        }]
+    }))
+    .unwrap();
+    let headers = Headers::new()
+        .with(
+            "x-memory-signature",
+            sign_hmac_sha256(&WebhookSecret::new("memory-secret"), &body),
+        )
+        .with("x-memory-delivery", "crafted-1");
+    h.engine
+        .accept_webhook(&PROVIDER.into(), &h.connection, &headers, &body)
+        .await
+        .unwrap();
+    let gets = h.remote.calls().get;
+    h.engine.process_inbox(10).await.unwrap();
+    assert_eq!(
+        h.remote.calls().get,
+        gets + 1,
+        "the record was fetched instead"
+    );
+    let host = h.items.get(&epic).await.unwrap().unwrap();
+    assert_eq!(host.record.fields.get("title").as_str(), Some("Current"));
+}

@@ -179,8 +179,19 @@ pub(crate) async fn process(ctx: &mut Ctx<'_>, limit: usize) -> Result<()> {
     Ok(())
 }
 
-async fn apply_event(ctx: &mut Ctx<'_>, t: &Target, event: WebhookEvent) -> Result<()> {
+async fn apply_event(ctx: &mut Ctx<'_>, t: &Target, mut event: WebhookEvent) -> Result<()> {
     if let Some(link) = ctx.link_by_external(t, &event.id).await? {
+        // A payload stamped with the very time both sides agreed on but another version
+        // may be older or newer than the base (clocks with coarse precision): fetch the
+        // record as it is now instead of trusting the payload.
+        let ambiguous = link.base.remote_updated_at == Some(event.occurred_at)
+            && event
+                .record
+                .as_ref()
+                .is_some_and(|r| r.record.version != link.base.remote_version);
+        if ambiguous {
+            event.record = None;
+        }
         if link
             .base
             .remote_updated_at

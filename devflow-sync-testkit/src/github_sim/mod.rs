@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use devflow_sync_core::auth::{PkceVerifier, WebhookSecret};
 use devflow_sync_core::clock::{Clock, SystemClock};
 use devflow_sync_core::provider::Headers;
@@ -361,6 +361,9 @@ fn update_issue(s: &mut State, repo: &str, number: u64, patch: &Value) -> Option
         .as_str()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc));
+    // At one-second precision, like GitHub's; a change in the same second as the last
+    // one gets the next second, so times only move forward.
+    let now = now.with_nanosecond(0).unwrap_or(now);
     let next = match last {
         Some(l) if l >= now => l + chrono::Duration::seconds(1),
         _ => now,
