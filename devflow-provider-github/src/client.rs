@@ -450,7 +450,10 @@ impl Provider for GitHubProvider {
                     }
                 }
                 let next = response.headers.get("link").and_then(next_link);
-                if let Some(etag) = response.headers.get("etag") {
+                // Only first pages are kept, so memory does not grow with the
+                // repository while a large listing streams through.
+                let first = self.is_first_page(&url);
+                if let Some(etag) = response.headers.get("etag").filter(|_| first) {
                     let page = CachedPage {
                         etag: etag.to_owned(),
                         records: records.clone(),
