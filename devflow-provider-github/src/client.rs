@@ -220,6 +220,36 @@ impl GitHubProvider {
         Ok(())
     }
 
+    /// The repositories the connection's token reaches (`GET /user/repos`, every page),
+    /// for a person to choose which to sync.
+    pub async fn list_repositories(&self, connection: &ConnectionId) -> Result<Vec<Repository>> {
+        let mut url = Some(format!(
+            "{}/user/repos?per_page=100&sort=full_name",
+            self.config.base_url
+        ));
+        let mut out = Vec::new();
+        while let Some(next) = url.take() {
+            let response = self.send_json(connection, Method::GET, next, None).await?;
+            for repo in Self::json(&response)?
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                if let Some(full_name) = repo.get("full_name").and_then(Value::as_str) {
+                    out.push(Repository {
+                        full_name: full_name.to_owned(),
+                        private: repo
+                            .get("private")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
+                    });
+                }
+            }
+            url = response.headers.get("link").and_then(next_link);
+        }
+        Ok(out)
+    }
+
     fn is_first_page(&self, url: &str) -> bool {
         url.starts_with(&format!("{}/repos/", self.config.base_url))
             && !url.contains("after=")
@@ -307,6 +337,15 @@ impl GitHubProvider {
         .await
         .map(|_| ())
     }
+}
+
+/// A repository a token reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repository {
+    /// `owner/name`.
+    pub full_name: String,
+    /// Whether it is private.
+    pub private: bool,
 }
 
 /// The change probe of one repository.

@@ -318,3 +318,23 @@ async fn an_edit_in_the_host_is_pushed_to_github() {
     let logs = s.journal.logs_of_run(&echo.run_id).await.unwrap();
     assert_eq!(echo.updated, 0, "{echo:?}\n{logs:#?}");
 }
+
+#[tokio::test]
+async fn the_repositories_a_token_reaches_are_listed() {
+    let s = setup().await;
+    s.sim.add_repo("octo-org/second");
+    let provider = GitHubProvider::new(
+        GitHubConfig::new(
+            s.sim.url(),
+            vec![REPO.into()],
+            TokenSource::Static(AccessToken::new("ghp_list")),
+        ),
+        HttpClient::builder().build().unwrap(),
+    )
+    .unwrap();
+    s.sim.accept_token("ghp_list");
+    let repos = provider.list_repositories(&s.conn).await.unwrap();
+    let names: Vec<&str> = repos.iter().map(|r| r.full_name.as_str()).collect();
+    assert_eq!(names, ["octo-org/app", "octo-org/second"]);
+    assert!(repos[0].private);
+}
