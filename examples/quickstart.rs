@@ -287,15 +287,28 @@ async fn engine_steps(steps: &mut Steps) -> devflow_sync::Result<()> {
         numbers[0], numbers[1], numbers[2], numbers[3], numbers[4]
     );
     let story_issue = sim.issue(REPO, numbers[2]).unwrap_or_default();
+    let milestones = sim.milestones(REPO);
+    let milestone = milestones.first().cloned().unwrap_or_default();
+    println!(
+        "    milestone #{} {:?} holds all five",
+        milestone["number"],
+        milestone["title"].as_str().unwrap_or("")
+    );
     steps.check(
-        "the tree is five GitHub issues, parents first, with level labels and sub-issue links",
+        "the tree is five GitHub issues, parents first, with level labels, sub-issue links and the PRD's milestone",
         report.created == 5
             && numbers.windows(2).all(|w| w[0] < w[1])
             && story_issue["labels"]
                 .as_array()
                 .is_some_and(|l| l.iter().any(|x| x["name"] == "devflow-story"))
             && story_issue["parent_issue_url"]
-                == json!(format!("/repos/{REPO}/issues/{}", numbers[1])),
+                == json!(format!("{}/repos/{REPO}/issues/{}", sim.url(), numbers[1]))
+            && milestones.len() == 1
+            && milestone["title"] == "Checkout"
+            && numbers.iter().all(|n| {
+                sim.issue(REPO, *n)
+                    .is_some_and(|i| i["milestone"]["number"] == milestone["number"])
+            }),
     );
 
     // 9. A GitHub-side edit arrives by signed webhook and merges into the host.

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use devflow_sync_core::auth::{AccessToken, TokenManager, WebhookSecret};
 use devflow_sync_core::http::{HttpClient, HttpRequest, HttpResponse, Method};
 use devflow_sync_core::model::{
-    ConnectionId, ExternalId, ItemId, ObjectType, ProviderKey, Version,
+    ConnectionId, ExternalId, FieldValue, Fields, ItemId, ItemKind, ObjectType, ProviderKey,
+    Version,
 };
 use devflow_sync_core::provider::{
     Capabilities, ChangeQuery, Headers, NewRemote, Page, Provider, RemoteRecord, RemoteUpdate,
@@ -49,6 +50,9 @@ pub struct GitHubConfig {
     pub webhook_secrets: Vec<WebhookSecret>,
     /// The API version header.
     pub api_version: String,
+    /// Whether each PRD gets a milestone of its title, which the issues under it
+    /// inherit (default `true`). An issue whose fields name a milestone keeps it.
+    pub prd_milestones: bool,
 }
 
 impl GitHubConfig {
@@ -64,6 +68,7 @@ impl GitHubConfig {
             tokens,
             webhook_secrets: Vec::new(),
             api_version: API_VERSION.to_owned(),
+            prd_milestones: true,
         }
     }
 
@@ -104,6 +109,10 @@ pub struct GitHubProvider {
     probes: Mutex<HashMap<String, Probe>>,
     /// Repositories whose DevFlow labels exist.
     labelled: tokio::sync::Mutex<std::collections::HashSet<String>>,
+    /// Milestone numbers by repository and title, as found or created.
+    milestones: tokio::sync::Mutex<HashMap<(String, String), u64>>,
+    /// The milestone of issues this provider wrote, so children inherit it without a read.
+    issue_milestones: Mutex<HashMap<ExternalId, Option<u64>>>,
 }
 
 impl GitHubProvider {
@@ -122,6 +131,8 @@ impl GitHubProvider {
             etags: Mutex::new(HashMap::new()),
             probes: Mutex::new(HashMap::new()),
             labelled: tokio::sync::Mutex::new(Default::default()),
+            milestones: tokio::sync::Mutex::new(HashMap::new()),
+            issue_milestones: Mutex::new(HashMap::new()),
         })
     }
 
@@ -218,6 +229,136 @@ impl GitHubProvider {
         }
         done.insert(repo.to_owned());
         Ok(())
+    }
+
+    /// The number of the milestone titled `title` in `repo`, created when missing
+    /// (with every page of the repository's milestones searched first).
+    pub async fn ensure_milestone(
+        &self,
+        connection: &ConnectionId,
+        repo: &str,
+        title: &str,
+    ) -> Result<u64> {
+        let key = (repo.to_owned(), title.to_owned());
+        let mut known = self.milestones.lock().await;
+        if let Some(number) = known.get(&key) {
+            return Ok(*number);
+        }
+        for attempt in 0..2 {
+            let mut url = Some(format!(
+                "{}/repos/{repo}/milestones?state=all&per_page=100",
+                self.config.base_url
+            ));
+            while let Some(next) = url.take() {
+                let response = self.send_json(connection, Method::GET, next, None).await?;
+                for m in Self::json(&response)?
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                {
+                    if let (Some(t), Some(n)) = (
+                        m.get("title").and_then(Value::as_str),
+                        m.get("number").and_then(Value::as_u64),
+                    ) {
+                        known.insert((repo.to_owned(), t.to_owned()), n);
+                    }
+                }
+                url = response.headers.get("link").and_then(next_link);
+            }
+            if let Some(number) = known.get(&key) {
+                return Ok(*number);
+            }
+            if attempt == 1 {
+                break;
+            }
+            let url = format!("{}/repos/{repo}/milestones", self.config.base_url);
+            let body = json!({"title": title, "description": "A DevFlow PRD."});
+            match self
+                .send_json(connection, Method::POST, url, Some(body))
+                .await
+            {
+                Ok(response) => {
+                    let created = Self::json(&response)?;
+                    let number =
+                        created
+                            .get("number")
+                            .and_then(Value::as_u64)
+                            .ok_or_else(|| {
+                                Error::invalid_input(
+                                    "/number",
+                                    "GitHub created a milestone without a number",
+                                )
+                            })?;
+                    known.insert(key, number);
+                    return Ok(number);
+                }
+                // Created meanwhile by someone else: read it back.
+                Err(Error::InvalidInput { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::invalid_input(
+            "milestone",
+            format!("GitHub refused to create milestone {title:?} in {repo}"),
+        ))
+    }
+
+    /// The milestone an issue carries (from what this provider wrote, else read).
+    async fn milestone_of(
+        &self,
+        connection: &ConnectionId,
+        id: &ExternalId,
+    ) -> Result<Option<u64>> {
+        let known = self
+            .issue_milestones
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .copied();
+        if let Some(m) = known {
+            return Ok(m);
+        }
+        let (repo, number) = split_issue_id(id)?;
+        let issue = Self::json(
+            &self
+                .send_json(connection, Method::GET, self.issue_url(&repo, number), None)
+                .await?,
+        )?;
+        let m = issue.pointer("/milestone/number").and_then(Value::as_u64);
+        self.remember_milestone(id, m);
+        Ok(m)
+    }
+
+    fn remember_milestone(&self, id: &ExternalId, milestone: Option<u64>) {
+        self.issue_milestones
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), milestone);
+    }
+
+    /// The milestone a new or re-parented issue gets when its fields name none: a PRD's
+    /// own, or its parent's.
+    async fn milestone_for(
+        &self,
+        connection: &ConnectionId,
+        repo: &str,
+        fields: &Fields,
+        kind: Option<ItemKind>,
+        parent: Option<&ExternalId>,
+    ) -> Result<Option<u64>> {
+        if !self.config.prd_milestones || fields.contains("milestone") {
+            return Ok(None);
+        }
+        match (kind, parent) {
+            (Some(ItemKind::Prd), _) => {
+                let title = fields.get("title").as_str().unwrap_or("PRD").to_owned();
+                Ok(Some(self.ensure_milestone(connection, repo, &title).await?))
+            }
+            (_, Some(parent)) if split_issue_id(parent)?.0 == repo => {
+                self.milestone_of(connection, parent).await
+            }
+            _ => Ok(None),
+        }
     }
 
     /// The repositories the connection's token reaches (`GET /user/repos`, every page),
@@ -552,8 +693,21 @@ impl Provider for GitHubProvider {
             synced: None,
         };
         let url = format!("{}/repos/{repo}/issues", self.config.base_url);
+        let mut fields = new.fields.clone();
+        if let Some(m) = self
+            .milestone_for(
+                connection,
+                &repo,
+                &new.fields,
+                new.kind,
+                new.parent.as_ref(),
+            )
+            .await?
+        {
+            fields.insert("milestone", FieldValue::int(m as i64));
+        }
         // Not idempotent: a retried create is recovered by its marker instead.
-        let body = issue_request(&new.fields, &meta, new.kind);
+        let body = issue_request(&fields, &meta, new.kind);
         let created = Self::json(
             &self
                 .send_json(connection, Method::POST, url, Some(body))
@@ -564,8 +718,13 @@ impl Provider for GitHubProvider {
         {
             self.link_parent(connection, parent, rest_id).await?;
         }
-        issue_to_record(&repo, &created)?
-            .ok_or_else(|| Error::transient("GitHub answered a create with a pull request"))
+        let record = issue_to_record(&repo, &created)?
+            .ok_or_else(|| Error::transient("GitHub answered a create with a pull request"))?;
+        self.remember_milestone(
+            &record.id,
+            created.pointer("/milestone/number").and_then(Value::as_u64),
+        );
+        Ok(record)
     }
 
     async fn update(
@@ -588,15 +747,26 @@ impl Provider for GitHubProvider {
         if let Some(parent) = &update.parent {
             meta.parent = parent.as_ref().map(ToString::to_string);
         }
-        let mut fields = devflow_sync_core::model::Fields::new();
+        let mut fields = Fields::new();
         fields.apply(&update.changes);
         if update.parent.is_some() && !fields.contains("body") {
             let (_, text) =
                 BodyMetadata::split(current.get("body").and_then(Value::as_str).unwrap_or(""));
-            fields.insert(
-                "body",
-                devflow_sync_core::model::FieldValue::long_text(text),
-            );
+            fields.insert("body", FieldValue::long_text(text));
+        }
+        if let Some(Some(parent)) = &update.parent {
+            if let Some(m) = self
+                .milestone_for(
+                    connection,
+                    &repo,
+                    &fields,
+                    meta.kind.filter(|k| *k != ItemKind::Prd),
+                    Some(parent),
+                )
+                .await?
+            {
+                fields.insert("milestone", FieldValue::int(m as i64));
+            }
         }
         let kind = meta.kind.filter(|_| fields.contains("labels"));
         let body = issue_request(&fields, &meta, kind);
@@ -615,6 +785,10 @@ impl Provider for GitHubProvider {
         {
             self.link_parent(connection, parent, rest_id).await?;
         }
+        self.remember_milestone(
+            id,
+            updated.pointer("/milestone/number").and_then(Value::as_u64),
+        );
         issue_to_record(&repo, &updated)?
             .ok_or_else(|| Error::not_found(format!("{id} is a pull request")))
     }

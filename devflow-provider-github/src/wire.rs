@@ -91,7 +91,8 @@ fn names(v: &Value, key: &str) -> Vec<String> {
 /// Fields: `title`, `body` (the person's text, metadata removed), `state`,
 /// `state_reason`, `labels` (DevFlow's own level and synced labels left out),
 /// `assignees` (logins), `milestone` (number), `type` (issue type name). The level comes
-/// from the body metadata, else from a `devflow-*` label; the parent from the metadata.
+/// from the body metadata, else from a `devflow-*` label; the parent from the sub-issues
+/// link (`parent_issue_url`), else from the metadata.
 pub fn issue_to_record(repo: &str, issue: &Value) -> Result<Option<RemoteRecord>> {
     if issue.get("pull_request").is_some() {
         return Ok(None);
@@ -160,7 +161,11 @@ pub fn issue_to_record(repo: &str, issue: &Value) -> Result<Option<RemoteRecord>
     {
         fields.insert("type", FieldValue::enumeration(t));
     }
-    let parent = meta.parent.map(ExternalId::new);
+    let parent = issue
+        .get("parent_issue_url")
+        .and_then(Value::as_str)
+        .and_then(parent_from_url)
+        .or_else(|| meta.parent.map(ExternalId::new));
     // GitHub's change times have one-second precision: the version adds a hash of what
     // the engine syncs, so two changes within one second are still two versions.
     let fingerprint = format!(
@@ -189,6 +194,24 @@ pub fn issue_to_record(repo: &str, issue: &Value) -> Result<Option<RemoteRecord>
         marker: meta.id,
         deleted: false,
     }))
+}
+
+/// The issue id an API URL names: `…/repos/{owner}/{repo}/issues/{number}`.
+///
+/// ```
+/// use devflow_provider_github::wire::parent_from_url;
+/// let id = parent_from_url("https://api.github.com/repos/octo-org/app/issues/7").unwrap();
+/// assert_eq!(id.as_str(), "octo-org/app#7");
+/// assert!(parent_from_url("https://api.github.com/repos/octo-org/app").is_none());
+/// ```
+pub fn parent_from_url(url: &str) -> Option<ExternalId> {
+    let (_, path) = url.rsplit_once("/repos/")?;
+    let mut parts = path.split('/');
+    let (owner, repo, issues, number) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let number: u64 = number.parse().ok()?;
+    (issues == "issues" && !owner.is_empty() && !repo.is_empty() && parts.next().is_none())
+        .then(|| issue_id(&format!("{owner}/{repo}"), number))
 }
 
 fn fnv(bytes: &[u8]) -> u64 {

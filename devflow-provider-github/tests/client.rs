@@ -190,11 +190,24 @@ async fn create_makes_missing_labels_links_the_parent_and_keeps_the_marker() {
         .expect(0)
         .create_async()
         .await;
+    // The parent's milestone (its PRD's) is inherited.
+    let parent_read = server
+        .mock("GET", "/repos/o/r/issues/12")
+        .with_body(
+            json!({"id": 777000, "number": 12, "title": "Cards", "state": "open",
+              "milestone": {"number": 4, "title": "Checkout"}, "labels": [], "assignees": [],
+              "updated_at": "2026-05-01T09:00:00Z"})
+            .to_string(),
+        )
+        .expect(1)
+        .create_async()
+        .await;
     let create = server
         .mock("POST", "/repos/o/r/issues")
         .match_body(Matcher::PartialJson(json!({
             "title": "Pay by card",
-            "labels": ["backend", "devflow-story", "devflow-synced"]
+            "labels": ["backend", "devflow-story", "devflow-synced"],
+            "milestone": 4
         })))
         .match_body(Matcher::Regex("<!-- devflow-id: item-9 -->".into()))
         .with_status(201)
@@ -234,6 +247,7 @@ async fn create_makes_missing_labels_links_the_parent_and_keeps_the_marker() {
     assert_eq!(record.record.kind, Some(ItemKind::Story));
     assert_eq!(record.record.fields.get("body").as_str(), Some("One tap."));
     create.assert_async().await;
+    parent_read.assert_async().await;
     sub.assert_async().await;
     made.assert_async().await;
     let _ = epic_colour;
@@ -299,6 +313,11 @@ async fn update_keeps_the_body_metadata_and_get_refuses_pull_requests() {
     patch.assert_async().await;
 
     // A reparent writes the new parent into the body and links it.
+    server
+        .mock("GET", "/repos/o/r/issues/3")
+        .with_body(json!({"id": 3, "number": 3, "title": "P", "state": "open", "milestone": null, "labels": [], "assignees": [], "updated_at": "2026-05-01T09:00:00Z"}).to_string())
+        .create_async()
+        .await;
     server
         .mock("PATCH", "/repos/o/r/issues/7")
         .match_body(Matcher::Regex("devflow-parent: o/r#3".into()))

@@ -160,7 +160,24 @@ async fn a_tree_goes_out_edits_come_back_by_webhook_and_orphans_are_refused() {
     );
     assert_eq!(
         gh["parent_issue_url"],
-        json!(format!("/repos/{REPO}/issues/2"))
+        json!(format!("{}/repos/{REPO}/issues/2", s.sim.url()))
+    );
+    // The PRD got a milestone of its title, and every issue under it carries it.
+    let milestones = s.sim.milestones(REPO);
+    assert_eq!(milestones.len(), 1, "{milestones:?}");
+    assert_eq!(milestones[0]["title"], "Checkout");
+    for issue in &issues {
+        assert_eq!(
+            issue["milestone"]["number"], milestones[0]["number"],
+            "{}",
+            issue["title"]
+        );
+    }
+    // The host items took the milestone in, so it is not pushed away again.
+    let host_story = s.items.get(&story).await.unwrap().unwrap();
+    assert_eq!(
+        host_story.record.fields.get("milestone"),
+        &devflow_sync_core::model::FieldValue::int(1)
     );
 
     // A person renames the story in GitHub; the signed webhook brings it to the host.
@@ -337,4 +354,77 @@ async fn the_repositories_a_token_reaches_are_listed() {
     let names: Vec<&str> = repos.iter().map(|r| r.full_name.as_str()).collect();
     assert_eq!(names, ["octo-org/app", "octo-org/second"]);
     assert!(repos[0].private);
+}
+
+#[tokio::test]
+async fn label_assignee_and_milestone_filters_are_answered_by_github() {
+    let s = setup().await;
+    let release = s.sim.create_milestone(REPO, "Release 2").unwrap();
+    s.sim.open_issue(REPO, &json!({"title": "plain"}));
+    let wanted = s.sim.open_issue(
+        REPO,
+        &json!({"title": "wanted", "labels": ["backend"], "assignees": ["mona"], "milestone": release}),
+    );
+    s.sim.open_issue(
+        REPO,
+        &json!({"title": "other person", "labels": ["backend"], "assignees": ["hubot"], "milestone": release}),
+    );
+    s.sim.open_issue(
+        REPO,
+        &json!({"title": "no milestone", "labels": ["backend"], "assignees": ["mona"]}),
+    );
+    let provider = GitHubProvider::new(
+        GitHubConfig::new(
+            s.sim.url(),
+            vec![REPO.into()],
+            TokenSource::Static(AccessToken::new("ghp_filter")),
+        ),
+        HttpClient::builder().build().unwrap(),
+    )
+    .unwrap();
+    s.sim.accept_token("ghp_filter");
+    let query = devflow_sync_core::provider::ChangeQuery {
+        since: None,
+        page_token: None,
+        limit: 100,
+        filter: devflow_sync_core::provider::RecordFilter {
+            labels: vec!["backend".into()],
+            assignees: vec!["mona".into()],
+            milestones: vec![release.to_string()],
+            ..Default::default()
+        },
+    };
+    let before = s.sim.requests();
+    let page =
+        devflow_sync_core::provider::Provider::list_changed(&provider, &s.conn, &s.object, &query)
+            .await
+            .unwrap();
+    assert_eq!(
+        s.sim.requests() - before,
+        1,
+        "one request, filtered by GitHub"
+    );
+    let numbers: Vec<&str> = page.records.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(numbers, [format!("{REPO}#{wanted}")]);
+    assert_eq!(
+        page.records[0].record.fields.get("milestone"),
+        &devflow_sync_core::model::FieldValue::int(i64::try_from(release).unwrap())
+    );
+    // A milestone that does not exist is GitHub's validation error, not a panic.
+    let err = devflow_sync_core::provider::Provider::create(
+        &provider,
+        &s.conn,
+        &s.object,
+        &devflow_sync_core::provider::NewRemote {
+            kind: None,
+            parent: None,
+            fields: devflow_sync_core::model::Fields::new()
+                .with("title", "x")
+                .with("milestone", devflow_sync_core::model::FieldValue::int(99)),
+            marker: devflow_sync_core::model::ItemId::new("item-x"),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
 }

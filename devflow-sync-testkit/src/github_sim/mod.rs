@@ -1,7 +1,7 @@
 //! [`GitHubSimulator`]: an in-process server on 127.0.0.1 speaking the subset of GitHub's
 //! REST API devflow-sync uses, in GitHub's response shapes: issues (create, get, update,
 //! list with `since`, label filters, cursor `link` headers, ETags and 304), labels,
-//! sub-issues, issue search, the repositories a token reaches, an OAuth token endpoint
+//! milestones, sub-issues, issue search, the repositories a token reaches, an OAuth token endpoint
 //! with PKCE, rate-limit headers with a budget (403 when spent), and signed webhook
 //! deliveries. Host test suites can use it as their mock GitHub.
 
@@ -29,6 +29,7 @@ struct Repo {
     /// The issues by (change time, number): the order listings page in.
     feed: std::collections::BTreeSet<(String, u64)>,
     labels: BTreeMap<String, String>,
+    milestones: BTreeMap<u64, Value>,
     next_number: u64,
 }
 
@@ -181,6 +182,23 @@ impl GitHubSimulator {
             .unwrap_or_default()
     }
 
+    /// The milestones of a repository, by number, as GitHub returns them.
+    pub fn milestones(&self, repo: &str) -> Vec<Value> {
+        lock(&self.state)
+            .repos
+            .get(repo)
+            .map(|r| r.milestones.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// A person creates a milestone in GitHub; returns its number.
+    pub fn create_milestone(&self, repo: &str, title: &str) -> Option<u64> {
+        let mut s = lock(&self.state);
+        create_milestone(&mut s, repo, &json!({"title": title}))
+            .ok()
+            .and_then(|m| m["number"].as_u64())
+    }
+
     /// The labels of a repository with their colours.
     pub fn labels(&self, repo: &str) -> BTreeMap<String, String> {
         lock(&self.state)
@@ -194,6 +212,7 @@ impl GitHubSimulator {
     pub fn open_issue(&self, repo: &str, fields: &Value) -> u64 {
         let mut s = lock(&self.state);
         create_issue(&mut s, repo, fields)
+            .ok()
             .and_then(|v| v.get("number").and_then(Value::as_u64))
             .unwrap_or(0)
     }
@@ -235,19 +254,24 @@ impl GitHubSimulator {
 }
 
 fn emit(s: &mut State, repo: &str, action: &str, issue: &Value) {
+    let mut payload = json!({"action": action, "issue": issue});
+    if matches!(action, "milestoned" | "demilestoned") {
+        payload["milestone"] = issue["milestone"].clone();
+    }
+    emit_event(s, repo, "issues", payload);
+}
+
+/// Queues a signed delivery of `event` with `payload` (plus the repository and sender).
+fn emit_event(s: &mut State, repo: &str, event: &str, mut payload: Value) {
     s.next_delivery += 1;
     let delivery = format!("00000000-0000-4000-8000-{:012}", s.next_delivery);
     let repo_id = s.repos.get(repo).map_or(0, |r| r.id);
-    let body = serde_json::to_vec(&json!({
-        "action": action,
-        "issue": issue,
-        "repository": {"id": repo_id, "full_name": repo},
-        "sender": {"login": "octocat"},
-    }))
-    .unwrap_or_default();
+    payload["repository"] = json!({"id": repo_id, "full_name": repo});
+    payload["sender"] = json!({"login": "octocat"});
+    let body = serde_json::to_vec(&payload).unwrap_or_default();
     let signature = sign_hmac_sha256(&WebhookSecret::new(WEBHOOK_SECRET), &body);
     let headers = Headers::new()
-        .with("X-GitHub-Event", "issues")
+        .with("X-GitHub-Event", event)
         .with("X-GitHub-Delivery", delivery)
         .with("X-Hub-Signature-256", signature)
         .with("Content-Type", "application/json");
@@ -270,6 +294,63 @@ fn label_objects(repo: &mut Repo, names: &[String]) -> Value {
     )
 }
 
+/// The milestone object an issue carries for `number`: `Ok(None)` for null, an error
+/// message when the repository has no such milestone.
+fn milestone_ref(repo: &Repo, value: Option<&Value>) -> Result<Option<Value>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| repo.milestones.get(&n))
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| format!("milestone {v} does not exist")),
+    }
+}
+
+fn create_milestone(s: &mut State, repo: &str, fields: &Value) -> Result<Value, Response> {
+    let now = stamp(s.clock.now());
+    s.next_id += 1;
+    let id = s.next_id;
+    let base = s.base_url.clone();
+    let r = s
+        .repos
+        .get_mut(repo)
+        .ok_or_else(|| error(404, "Not Found"))?;
+    let Some(title) = fields.get("title").and_then(Value::as_str) else {
+        return Err(validation("Milestone", "missing_field", "title"));
+    };
+    if r.milestones.values().any(|m| m["title"] == title) {
+        return Err(validation("Milestone", "already_exists", "title"));
+    }
+    let number = r.milestones.keys().next_back().map_or(1, |n| n + 1);
+    let milestone = json!({
+        "url": format!("{base}/repos/{repo}/milestones/{number}"),
+        "html_url": format!("https://github.com/{repo}/milestone/{number}"),
+        "id": id, "node_id": format!("MI_{id}"), "number": number, "title": title,
+        "description": fields.get("description").cloned().unwrap_or(Value::Null),
+        "state": fields.get("state").and_then(Value::as_str).unwrap_or("open"),
+        "open_issues": 0, "closed_issues": 0,
+        "created_at": now, "updated_at": now,
+        "due_on": fields.get("due_on").cloned().unwrap_or(Value::Null), "closed_at": null,
+    });
+    r.milestones.insert(number, milestone.clone());
+    emit_event(
+        s,
+        repo,
+        "milestone",
+        json!({"action": "created", "milestone": milestone}),
+    );
+    Ok(milestone)
+}
+
+fn validation(resource: &str, code: &str, field: &str) -> Response {
+    Response::json(
+        422,
+        &json!({"message": "Validation Failed", "errors": [{"resource": resource, "code": code, "field": field}], "documentation_url": "https://docs.github.com/rest"}),
+    )
+}
+
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| {
@@ -280,11 +361,16 @@ fn strings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn create_issue(s: &mut State, repo: &str, fields: &Value) -> Option<Value> {
+fn create_issue(s: &mut State, repo: &str, fields: &Value) -> Result<Value, Response> {
     let now = stamp(s.clock.now());
     s.next_id += 1;
     let id = s.next_id;
-    let r = s.repos.get_mut(repo)?;
+    let r = s
+        .repos
+        .get_mut(repo)
+        .ok_or_else(|| error(404, "Not Found"))?;
+    let milestone = milestone_ref(r, fields.get("milestone"))
+        .map_err(|_| validation("Issue", "invalid", "milestone"))?;
     let number = r.next_number;
     r.next_number += 1;
     let labels = label_objects(r, &strings(fields.get("labels")));
@@ -297,16 +383,20 @@ fn create_issue(s: &mut State, repo: &str, fields: &Value) -> Option<Value> {
         "title": fields.get("title").and_then(Value::as_str).unwrap_or(""),
         "body": fields.get("body").cloned().unwrap_or(Value::Null),
         "state": "open", "state_reason": null, "labels": labels, "assignees": assignees,
-        "milestone": fields.get("milestone").filter(|m| !m.is_null()).map(|m| json!({"number": m})),
+        "milestone": milestone, "parent_issue_url": null,
         "url": format!("{}/repos/{repo}/issues/{number}", s.base_url),
         "html_url": format!("https://github.com/{repo}/issues/{number}"),
         "created_at": now, "updated_at": now, "closed_at": null,
     });
-    let r = s.repos.get_mut(repo)?;
-    r.feed.insert((now, number));
-    r.issues.insert(number, issue.clone());
+    if let Some(r) = s.repos.get_mut(repo) {
+        r.feed.insert((now, number));
+        r.issues.insert(number, issue.clone());
+    }
     emit(s, repo, "opened", &issue);
-    Some(issue)
+    if !issue["milestone"].is_null() {
+        emit(s, repo, "milestoned", &issue);
+    }
+    Ok(issue)
 }
 
 fn update_issue(s: &mut State, repo: &str, number: u64, patch: &Value) -> Option<Value> {
@@ -315,7 +405,12 @@ fn update_issue(s: &mut State, repo: &str, number: u64, patch: &Value) -> Option
     let labels = patch
         .get("labels")
         .map(|_| label_objects(r, &strings(patch.get("labels"))));
+    let milestone = match patch.get("milestone") {
+        Some(m) => Some(milestone_ref(r, Some(m)).ok()?),
+        None => None,
+    };
     let issue = r.issues.get_mut(&number)?;
+    let before_milestone = issue["milestone"]["number"].clone();
     let before_state = issue["state"].clone();
     for key in ["title", "body", "state_reason"] {
         if let Some(v) = patch.get(key) {
@@ -349,12 +444,8 @@ fn update_issue(s: &mut State, repo: &str, number: u64, patch: &Value) -> Option
                 .collect(),
         );
     }
-    if let Some(m) = patch.get("milestone") {
-        issue["milestone"] = if m.is_null() {
-            Value::Null
-        } else {
-            json!({"number": m})
-        };
+    if let Some(m) = milestone {
+        issue["milestone"] = m.unwrap_or(Value::Null);
     }
     // Change times only move forward, one second at least, as GitHub's do.
     let last = issue["updated_at"]
@@ -376,6 +467,13 @@ fn update_issue(s: &mut State, repo: &str, number: u64, patch: &Value) -> Option
     let action = match (before_state.as_str(), issue["state"].as_str()) {
         (Some("open"), Some("closed")) => "closed",
         (Some("closed"), Some("open")) => "reopened",
+        _ if issue["milestone"]["number"] != before_milestone => {
+            if issue["milestone"].is_null() {
+                "demilestoned"
+            } else {
+                "milestoned"
+            }
+        }
         _ => "edited",
     };
     emit(s, repo, action, &issue);
@@ -399,6 +497,8 @@ fn list_issues(s: &State, repo: &str, req: &Request) -> Response {
         .query("labels")
         .map(|l| l.split(',').collect())
         .unwrap_or_default();
+    let assignee = req.query("assignee");
+    let milestone = req.query("milestone");
     let after: Option<(String, u64)> = req
         .query("after")
         .and_then(|a| a.split_once('_'))
@@ -428,7 +528,21 @@ fn list_issues(s: &State, repo: &str, req: &Request) -> Response {
                 .as_array()
                 .is_some_and(|ls| ls.iter().any(|x| x["name"] == *l))
         });
-        if labelled {
+        let assigned = match assignee {
+            None => true,
+            Some("none") => i["assignees"].as_array().is_none_or(Vec::is_empty),
+            Some("*") => i["assignees"].as_array().is_some_and(|a| !a.is_empty()),
+            Some(login) => i["assignees"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x["login"] == login)),
+        };
+        let in_milestone = match milestone {
+            None => true,
+            Some("none") => i["milestone"].is_null(),
+            Some("*") => !i["milestone"].is_null(),
+            Some(n) => n.parse::<u64>().ok() == i["milestone"]["number"].as_u64(),
+        };
+        if labelled && assigned && in_milestone {
             items.push(i);
             if items.len() > per_page {
                 break;
@@ -590,8 +704,8 @@ fn route(s: &mut State, req: &Request) -> Response {
         ("GET", ["repos", o, r, "issues"]) => list_issues(s, &format!("{o}/{r}"), req),
         ("POST", ["repos", o, r, "issues"]) => {
             match create_issue(s, &format!("{o}/{r}"), &body_json(req)) {
-                Some(issue) => Response::json(201, &issue),
-                None => error(404, "Not Found"),
+                Ok(issue) => Response::json(201, &issue),
+                Err(response) => response,
             }
         }
         ("GET", ["repos", o, r, "issues", n]) => {
@@ -611,18 +725,63 @@ fn route(s: &mut State, req: &Request) -> Response {
         ("POST", ["repos", o, r, "issues", n, "sub_issues"]) => {
             let repo = format!("{o}/{r}");
             let child_id = body_json(req)["sub_issue_id"].as_u64();
-            let parent = n.parse::<u64>().ok();
+            let base = s.base_url.clone();
             let Some(rp) = s.repos.get_mut(&repo) else {
                 return error(404, "Not Found");
             };
+            let parent = n
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| rp.issues.get(&n).cloned());
             let child = child_id.and_then(|id| rp.issues.values_mut().find(|i| i["id"] == id));
             match (child, parent) {
                 (Some(child), Some(parent)) => {
-                    child["parent_issue_url"] = json!(format!("/repos/{repo}/issues/{parent}"));
-                    Response::json(201, &json!({"number": parent}))
+                    let number = parent["number"].as_u64().unwrap_or(0);
+                    child["parent_issue_url"] =
+                        json!(format!("{base}/repos/{repo}/issues/{number}"));
+                    let child = child.clone();
+                    emit_event(
+                        s,
+                        &repo,
+                        "sub_issues",
+                        json!({"action": "sub_issue_added", "parent_issue_id": parent["id"],
+                            "parent_issue": parent, "sub_issue_id": child["id"], "sub_issue": child}),
+                    );
+                    Response::json(201, &parent)
                 }
                 _ => error(422, "Validation Failed"),
             }
+        }
+        ("GET", ["repos", o, r, "milestones"]) => {
+            let state = req.query("state").unwrap_or("open");
+            let milestones: Vec<Value> = s
+                .repos
+                .get(&format!("{o}/{r}"))
+                .map(|r| {
+                    r.milestones
+                        .values()
+                        .filter(|m| state == "all" || m["state"] == state)
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            Response::json(200, &Value::Array(milestones))
+        }
+        ("POST", ["repos", o, r, "milestones"]) => {
+            match create_milestone(s, &format!("{o}/{r}"), &body_json(req)) {
+                Ok(m) => Response::json(201, &m),
+                Err(response) => response,
+            }
+        }
+        ("GET", ["repos", o, r, "milestones", n]) => {
+            let found = n.parse::<u64>().ok().and_then(|n| {
+                s.repos
+                    .get(&format!("{o}/{r}"))?
+                    .milestones
+                    .get(&n)
+                    .cloned()
+            });
+            found.map_or_else(|| error(404, "Not Found"), |m| Response::json(200, &m))
         }
         ("GET", ["repos", o, r, "labels"]) => {
             let labels: Vec<Value> = s
