@@ -32,8 +32,11 @@ pub const API_VERSION: &str = "2022-11-28";
 pub enum TokenSource {
     /// One token for every connection (a personal access token).
     Static(AccessToken),
-    /// Per-connection tokens, refreshed as needed.
+    /// Per-connection tokens, refreshed as needed (OAuth apps, GitHub App user tokens).
     Manager(Arc<TokenManager>),
+    /// A GitHub App installation's tokens, minted from the app's JWT and cached until
+    /// shortly before they expire.
+    Installation(Arc<crate::app::InstallationTokens>),
 }
 
 /// The provider's settings.
@@ -140,6 +143,7 @@ impl GitHubProvider {
         match &self.config.tokens {
             TokenSource::Static(token) => Ok(token.clone()),
             TokenSource::Manager(manager) => manager.access_token(connection).await,
+            TokenSource::Installation(tokens) => tokens.token(connection).await,
         }
     }
 
@@ -163,14 +167,48 @@ impl GitHubProvider {
         url: String,
         body: Option<Value>,
     ) -> Result<HttpResponse> {
-        let mut request = self.request(connection, method, url).await?;
-        if let Some(body) = body {
-            request = request.header("Content-Type", "application/json").body(
-                serde_json::to_vec(&body)
-                    .map_err(|e| Error::invalid_input("body", e.to_string()))?,
-            );
+        let bytes = body
+            .map(|b| serde_json::to_vec(&b))
+            .transpose()
+            .map_err(|e| Error::invalid_input("body", e.to_string()))?;
+        self.send(connection, method, url, None, bytes).await
+    }
+
+    /// Sends a request (with `If-None-Match` when given); an installation token GitHub
+    /// refuses is replaced once.
+    async fn send(
+        &self,
+        connection: &ConnectionId,
+        method: Method,
+        url: String,
+        if_none_match: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Result<HttpResponse> {
+        for attempt in 0..2 {
+            let mut request = self
+                .request(connection, method.clone(), url.clone())
+                .await?;
+            if let Some(etag) = if_none_match {
+                request = request.header("If-None-Match", etag);
+            }
+            if let Some(bytes) = &body {
+                request = request
+                    .header("Content-Type", "application/json")
+                    .body(bytes.clone());
+            }
+            match (self.http.send(request).await, &self.config.tokens) {
+                // An installation token revoked or expired early: mint another, once.
+                (Err(Error::Unauthenticated(_)), TokenSource::Installation(tokens))
+                    if attempt == 0 =>
+                {
+                    tokens.invalidate().await;
+                }
+                (result, _) => return result,
+            }
         }
-        self.http.send(request).await
+        Err(Error::Unauthenticated(
+            "GitHub refused a freshly minted installation token".into(),
+        ))
     }
 
     fn json(response: &HttpResponse) -> Result<Value> {
@@ -417,11 +455,9 @@ impl GitHubProvider {
             .unwrap_or_else(|e| e.into_inner())
             .get(repo)
             .and_then(|p| p.committed.clone());
-        let mut request = self.request(connection, Method::GET, url).await?;
-        if let Some(etag) = &committed {
-            request = request.header("If-None-Match", etag.as_str());
-        }
-        let response = self.http.send(request).await?;
+        let response = self
+            .send(connection, Method::GET, url, committed.as_deref(), None)
+            .await?;
         if response.status == 304 {
             return Ok(false);
         }
@@ -594,7 +630,6 @@ impl Provider for GitHubProvider {
             .get(index)
             .ok_or_else(|| Error::invalid_input("page_token", "names no configured repository"))?
             .clone();
-        let mut request = self.request(connection, Method::GET, url.clone()).await?;
         let key = etag_key(&url);
         let cached = self
             .etags
@@ -602,10 +637,15 @@ impl Provider for GitHubProvider {
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
             .cloned();
-        if let Some(page) = &cached {
-            request = request.header("If-None-Match", page.etag.as_str());
-        }
-        let response = self.http.send(request).await?;
+        let response = self
+            .send(
+                connection,
+                Method::GET,
+                url.clone(),
+                cached.as_ref().map(|p| p.etag.as_str()),
+                None,
+            )
+            .await?;
         let next_repo = |page: Vec<RemoteRecord>| -> Page {
             let next = (index + 1 < self.config.repositories.len()).then(|| {
                 encode_token(

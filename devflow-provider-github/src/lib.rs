@@ -2,6 +2,7 @@
 
 devflow_sync_core::provider_catalog!(devflow_provider_github, "github", "../provider.json");
 
+pub mod app;
 pub mod client;
 pub mod metadata;
 pub mod webhook;

@@ -17,6 +17,9 @@ pub enum AuthFlowKind {
     ClientCredentials,
     /// A token a person pastes (API token, personal access token).
     ApiToken,
+    /// An app installation's tokens, minted from a JWT signed with the app's private
+    /// key (GitHub Apps).
+    AppInstallation,
 }
 
 /// How a provider authenticates.

@@ -2,7 +2,8 @@
 //! REST API devflow-sync uses, in GitHub's response shapes: issues (create, get, update,
 //! list with `since`, label filters, cursor `link` headers, ETags and 304), labels,
 //! milestones, sub-issues, issue search, the repositories a token reaches, an OAuth token endpoint
-//! with PKCE, rate-limit headers with a budget (403 when spent), and signed webhook
+//! with PKCE, GitHub App installation tokens (RS256 JWTs checked against the app's
+//! public key, tokens expiring after an hour), rate-limit headers with a budget (403 when spent), and signed webhook
 //! deliveries. Host test suites can use it as their mock GitHub.
 
 mod server;
@@ -48,6 +49,11 @@ struct State {
     outbox: Vec<(Headers, Vec<u8>)>,
     next_delivery: u64,
     base_url: String,
+    /// GitHub Apps by issuer: their public keys (DER `RSAPublicKey`) and installations.
+    apps: HashMap<String, (Vec<u8>, HashSet<u64>)>,
+    /// Installation tokens with their expiry (epoch seconds).
+    installation_tokens: HashMap<String, i64>,
+    minted: u64,
 }
 
 /// An in-process GitHub for tests and examples.
@@ -102,6 +108,9 @@ impl GitHubSimulator {
             outbox: Vec::new(),
             next_delivery: 0,
             base_url: String::new(),
+            apps: HashMap::new(),
+            installation_tokens: HashMap::new(),
+            minted: 0,
         }));
         let handler_state = state.clone();
         let handler = Arc::new(move |request: Request| handle(&handler_state, &request));
@@ -143,6 +152,29 @@ impl GitHubSimulator {
             (client_id.to_owned(), code_challenge.to_owned()),
         );
         code
+    }
+
+    /// Registers a GitHub App: JWTs with `iss` = `issuer` signed by the private key of
+    /// `public_key_der` (DER `RSAPublicKey`) may mint tokens for `installation_id`.
+    pub fn register_app(&self, issuer: &str, public_key_der: &[u8], installation_id: u64) {
+        lock(&self.state)
+            .apps
+            .entry(issuer.to_owned())
+            .or_insert_with(|| (public_key_der.to_vec(), HashSet::new()))
+            .1
+            .insert(installation_id);
+    }
+
+    /// Installation tokens minted so far.
+    pub fn installation_tokens_minted(&self) -> u64 {
+        lock(&self.state).minted
+    }
+
+    /// Revokes every token (`DELETE /installation/token` or a password reset).
+    pub fn revoke_all_tokens(&self) {
+        let mut s = lock(&self.state);
+        s.tokens.clear();
+        s.installation_tokens.clear();
     }
 
     /// Sets the primary rate limit per hour, starting a fresh window.
@@ -629,6 +661,82 @@ fn token_endpoint(s: &mut State, req: &Request) -> Response {
     )
 }
 
+/// Checks a GitHub App JWT (RS256, `iat`/`exp` within ten minutes, a known issuer) and
+/// returns its issuer.
+fn verify_app_jwt(s: &State, jwt: &str) -> Result<String, &'static str> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut parts = jwt.split('.');
+    let (Some(header), Some(claims), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("A JSON web token could not be decoded");
+    };
+    let decode = |p: &str| URL_SAFE_NO_PAD.decode(p).ok();
+    let header: Value = decode(header)
+        .and_then(|h| serde_json::from_slice(&h).ok())
+        .ok_or("A JSON web token could not be decoded")?;
+    if header["alg"] != "RS256" {
+        return Err("'alg' must be RS256");
+    }
+    let claims: Value = decode(claims)
+        .and_then(|c| serde_json::from_slice(&c).ok())
+        .ok_or("A JSON web token could not be decoded")?;
+    let issuer = claims["iss"].as_str().unwrap_or_default();
+    let (key, _) = s
+        .apps
+        .get(issuer)
+        .ok_or("'Issuer' claim ('iss') must be an Integer or a client ID")?;
+    let signed = &jwt[..jwt.rfind('.').unwrap_or(0)];
+    ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, key)
+        .verify(signed.as_bytes(), &decode(signature).unwrap_or_default())
+        .map_err(|_| "A JSON web token could not be decoded")?;
+    let now = s.clock.now().timestamp();
+    let (iat, exp) = (
+        claims["iat"].as_i64().unwrap_or(i64::MAX),
+        claims["exp"].as_i64().unwrap_or(0),
+    );
+    if iat > now + 60 {
+        return Err("'Issued at' claim ('iat') must be an Integer representing a time in the past");
+    }
+    if exp <= now || exp - iat > 660 {
+        return Err("'Expiration time' claim ('exp') is too far in the future or in the past");
+    }
+    Ok(issuer.to_owned())
+}
+
+fn installation_token(s: &mut State, req: &Request, installation: &str) -> Response {
+    let jwt = req
+        .header("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let issuer = match verify_app_jwt(s, jwt) {
+        Ok(issuer) => issuer,
+        Err(message) => return error(401, message),
+    };
+    let installation: u64 = installation.parse().unwrap_or(0);
+    if !s.apps[&issuer].1.contains(&installation) {
+        return error(404, "Not Found");
+    }
+    s.next_id += 1;
+    s.minted += 1;
+    // The stateless format: long and of varying length; clients must treat it as opaque.
+    let token = format!(
+        "ghs_{issuer}_{}",
+        "x".repeat(480 + (s.next_id % 40) as usize)
+    ) + &s.next_id.to_string();
+    let expires = s.clock.now() + chrono::Duration::hours(1);
+    s.installation_tokens
+        .insert(token.clone(), expires.timestamp());
+    s.tokens.insert(token.clone());
+    Response::json(
+        201,
+        &json!({"token": token, "expires_at": stamp(expires),
+            "permissions": {"issues": "write", "metadata": "read"},
+            "repository_selection": "selected"}),
+    )
+}
+
 fn handle(state: &Mutex<State>, req: &Request) -> Response {
     let mut s = lock(state);
     s.requests += 1;
@@ -638,6 +746,16 @@ fn handle(state: &Mutex<State>, req: &Request) -> Response {
     if req.method == "POST" && req.path == "/login/oauth/access_token" {
         return token_endpoint(&mut s, req);
     }
+    if let ("POST", ["app", "installations", id, "access_tokens"]) = (
+        req.method.as_str(),
+        req.path
+            .trim_matches('/')
+            .split('/')
+            .collect::<Vec<_>>()
+            .as_slice(),
+    ) {
+        return installation_token(&mut s, req, id);
+    }
     let token = req
         .header("authorization")
         .and_then(|a| {
@@ -645,7 +763,12 @@ fn handle(state: &Mutex<State>, req: &Request) -> Response {
                 .or_else(|| a.strip_prefix("token "))
         })
         .unwrap_or("");
-    if !s.tokens.contains(token) {
+    let now = s.clock.now().timestamp();
+    let expired = s
+        .installation_tokens
+        .get(token)
+        .is_some_and(|expires| *expires <= now);
+    if !s.tokens.contains(token) || expired {
         return error(401, "Bad credentials");
     }
     // The primary rate limit, in hourly windows.
