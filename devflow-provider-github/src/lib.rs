@@ -4,6 +4,7 @@ devflow_sync_core::provider_catalog!(devflow_provider_github, "github", "../prov
 
 pub mod app;
 pub mod client;
+pub mod mapping;
 pub mod metadata;
 pub mod webhook;
 pub mod wire;

@@ -428,3 +428,117 @@ async fn label_assignee_and_milestone_filters_are_answered_by_github() {
     .unwrap_err();
     assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn the_default_mapping_carries_status_priority_tags_and_assignees_both_ways() {
+    use devflow_sync_core::engine::BindingOptions;
+    use devflow_sync_core::model::{FieldChange, FieldValue};
+    let sim = GitHubSimulator::start().await.unwrap();
+    sim.add_repo(REPO);
+    sim.accept_token("ghp_map");
+    let mut config = GitHubConfig::new(
+        sim.url(),
+        vec![REPO.into()],
+        TokenSource::Static(AccessToken::new("ghp_map")),
+    );
+    config.webhook_secrets = vec![WebhookSecret::new(WEBHOOK_SECRET)];
+    let provider =
+        Arc::new(GitHubProvider::new(config, HttpClient::builder().build().unwrap()).unwrap());
+    let items = Arc::new(MemoryWorkItems::new());
+    let options = BindingOptions {
+        mapping: Some(devflow_provider_github::mapping::default_mapping().unwrap()),
+        ..Default::default()
+    };
+    let engine = SyncEngine::builder()
+        .provider(provider)
+        .bind_with("gh", "github", "issue", options)
+        .work_items(items.clone())
+        .build()
+        .unwrap();
+    let (conn, object) = (ConnectionId::new("gh"), ObjectType::new("issue"));
+    let record = Record::new("work_item", chrono::Utc::now())
+        .with_kind(ItemKind::Prd)
+        .with_field("title", "Checkout")
+        .with_field("description", FieldValue::long_text("Pay faster."))
+        .with_field("status", FieldValue::enumeration("in_progress"))
+        .with_field("priority", FieldValue::enumeration("high"))
+        .with_field("tags", FieldValue::set(["frontend"]))
+        .with_field("assignees", FieldValue::set(["mona"]));
+    let prd = items.create(None, record).await.unwrap().id;
+    engine.push(&conn, &object, &prd).await.unwrap();
+    let label_names = |issue: &serde_json::Value| -> Vec<String> {
+        let mut names: Vec<String> = issue["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l["name"].as_str().map(str::to_owned))
+            .collect();
+        names.sort();
+        names
+    };
+    let gh = sim.issue(REPO, 1).unwrap();
+    assert_eq!(
+        label_names(&gh),
+        [
+            "devflow-prd",
+            "devflow-synced",
+            "frontend",
+            "priority:high",
+            "status:in-progress"
+        ]
+    );
+    assert_eq!(gh["assignees"][0]["login"], "mona");
+    assert_eq!(gh["state"], "open");
+    assert!(gh["body"].as_str().unwrap().ends_with("Pay faster."));
+
+    // Closed in GitHub: the host's status becomes done, by webhook.
+    sim.take_webhooks();
+    sim.edit_issue(REPO, 1, &json!({"state": "closed"}));
+    for (headers, body) in sim.take_webhooks() {
+        engine
+            .accept_webhook(&ProviderKey::new("github"), &conn, &headers, &body)
+            .await
+            .unwrap();
+    }
+    engine.process_inbox(10).await.unwrap();
+    let host = items.get(&prd).await.unwrap().unwrap();
+    assert_eq!(host.record.fields.get("status").as_str(), Some("done"));
+    assert_eq!(host.record.fields.get("priority").as_str(), Some("high"));
+    assert_eq!(
+        host.record.fields.get("tags"),
+        &FieldValue::set(["frontend"])
+    );
+
+    // The host reopens it at a lower priority: the state and the priority label change,
+    // the tags stay.
+    let update = devflow_sync_core::store::ItemUpdate {
+        changes: vec![
+            FieldChange::new(
+                "status",
+                FieldValue::enumeration("done"),
+                FieldValue::enumeration("in_review"),
+            ),
+            FieldChange::new(
+                "priority",
+                FieldValue::enumeration("high"),
+                FieldValue::enumeration("low"),
+            ),
+        ],
+        ..Default::default()
+    };
+    items.update(&prd, &update, None).await.unwrap();
+    let report = engine.push(&conn, &object, &prd).await.unwrap();
+    assert_eq!(report.updated, 1, "{report:?}");
+    let gh = sim.issue(REPO, 1).unwrap();
+    assert_eq!(gh["state"], "open");
+    assert_eq!(
+        label_names(&gh),
+        [
+            "devflow-prd",
+            "devflow-synced",
+            "frontend",
+            "priority:low",
+            "status:in-review"
+        ]
+    );
+}
