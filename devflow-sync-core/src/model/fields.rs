@@ -1,14 +1,24 @@
 //! The fields of a record and the changes between two versions of them.
 
 use std::collections::BTreeMap;
-use std::collections::btree_map;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::FieldValue;
 
 static NULL: FieldValue = FieldValue::Null;
-static EMPTY: Fields = Fields(BTreeMap::new());
+static EMPTY: Fields = Fields(None);
+
+/// An iterator over fields in name order.
+pub type Iter<'a> = std::iter::Map<
+    std::slice::Iter<'a, (String, FieldValue)>,
+    fn(&'a (String, FieldValue)) -> (&'a String, &'a FieldValue),
+>;
+
+fn pair(entry: &(String, FieldValue)) -> (&String, &FieldValue) {
+    (&entry.0, &entry.1)
+}
 
 /// The fields of a record: field name -> value, ordered by name so that diffs, hashes
 /// and serialized forms are deterministic.
@@ -27,14 +37,54 @@ static EMPTY: Fields = Fields(BTreeMap::new());
 /// same.insert("due", FieldValue::Null);
 /// assert_eq!(fields, same);
 /// ```
-#[derive(Clone, Debug, Default, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Fields(BTreeMap<String, FieldValue>);
+///
+/// Kept as one shared vector sorted by name: a record's few fields cost little memory,
+/// and copies (a stored item, its sync base, the record in flight) share one allocation
+/// until one of them changes, which matters to stores holding many records.
+#[derive(Clone, Default, Eq)]
+pub struct Fields(Option<Arc<Vec<(String, FieldValue)>>>);
+
+impl std::fmt::Debug for Fields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, FieldValue>::deserialize(deserializer)?;
+        Ok(Self::from_sorted(map.into_iter().collect()))
+    }
+}
 
 impl Fields {
     /// No fields.
     pub fn new() -> Self {
-        Self(BTreeMap::new())
+        Self(None)
+    }
+
+    fn from_sorted(entries: Vec<(String, FieldValue)>) -> Self {
+        Self((!entries.is_empty()).then(|| Arc::new(entries)))
+    }
+
+    fn entries(&self) -> &[(String, FieldValue)] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// The entries to change, copied first when another copy shares them.
+    fn entries_mut(&mut self) -> &mut Vec<(String, FieldValue)> {
+        Arc::make_mut(self.0.get_or_insert_with(Default::default))
+    }
+
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.entries()
+            .binary_search_by(|(k, _)| k.as_str().cmp(name))
     }
 
     /// A shared empty set of fields.
@@ -44,12 +94,15 @@ impl Fields {
 
     /// The value of `name`, [`FieldValue::Null`] when absent.
     pub fn get(&self, name: &str) -> &FieldValue {
-        self.0.get(name).unwrap_or(&NULL)
+        match self.position(name) {
+            Ok(i) => &self.entries()[i].1,
+            Err(_) => &NULL,
+        }
     }
 
     /// Whether `name` is present (even with a null value).
     pub fn contains(&self, name: &str) -> bool {
-        self.0.contains_key(name)
+        self.position(name).is_ok()
     }
 
     /// Sets `name` to `value`, returning the previous value when there was one.
@@ -58,7 +111,17 @@ impl Fields {
         name: impl Into<String>,
         value: impl Into<FieldValue>,
     ) -> Option<FieldValue> {
-        self.0.insert(name.into(), value.into())
+        let name = name.into();
+        match self.position(&name) {
+            Ok(i) => Some(std::mem::replace(
+                &mut self.entries_mut()[i].1,
+                value.into(),
+            )),
+            Err(i) => {
+                self.entries_mut().insert(i, (name, value.into()));
+                None
+            }
+        }
     }
 
     /// Sets `name` to `value` and returns `self`, for building literals.
@@ -70,34 +133,44 @@ impl Fields {
 
     /// Removes `name`, returning its value when it was present.
     pub fn remove(&mut self, name: &str) -> Option<FieldValue> {
-        self.0.remove(name)
+        let i = self.position(name).ok()?;
+        Some(self.entries_mut().remove(i).1)
     }
 
     /// The number of present fields (nulls included).
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries().len()
     }
 
     /// Whether no field is present.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries().is_empty()
     }
 
     /// The fields in name order.
-    pub fn iter(&self) -> btree_map::Iter<'_, String, FieldValue> {
-        self.0.iter()
+    pub fn iter(&self) -> Iter<'_> {
+        self.entries().iter().map(pair)
     }
 
     /// The field names in order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
+        self.entries().iter().map(|(k, _)| k.as_str())
     }
 
     /// Applies changes: each change sets its field to `new` (a null `new` is kept as an
     /// explicit null, which providers read as "clear this field").
     pub fn apply<'a>(&mut self, changes: impl IntoIterator<Item = &'a FieldChange>) {
         for change in changes {
-            self.0.insert(change.field.clone(), change.new.clone());
+            match self.position(&change.field) {
+                Ok(i) => {
+                    if self.entries()[i].1 != change.new {
+                        self.entries_mut()[i].1 = change.new.clone();
+                    }
+                }
+                Err(i) => self
+                    .entries_mut()
+                    .insert(i, (change.field.clone(), change.new.clone())),
+            }
         }
     }
 
@@ -142,9 +215,9 @@ pub(crate) fn zip3<'a>(
     c: &'a Fields,
 ) -> impl Iterator<Item = (&'a str, [&'a FieldValue; 3])> {
     let mut iters = [
-        a.0.iter().peekable(),
-        b.0.iter().peekable(),
-        c.0.iter().peekable(),
+        a.entries().iter().peekable(),
+        b.entries().iter().peekable(),
+        c.entries().iter().peekable(),
     ];
     std::iter::from_fn(move || {
         let name = iters
@@ -163,18 +236,18 @@ pub(crate) fn zip3<'a>(
 
 impl PartialEq for Fields {
     fn eq(&self, other: &Self) -> bool {
-        self.0.iter().all(|(k, v)| other.get(k) == v)
-            && other.0.iter().all(|(k, v)| self.get(k) == v)
+        self.iter().all(|(k, v)| other.get(k) == v) && other.iter().all(|(k, v)| self.get(k) == v)
     }
 }
 
 impl<K: Into<String>, V: Into<FieldValue>> FromIterator<(K, V)> for Fields {
     fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
-        Self(
-            iter.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        // Later duplicates win, as with a map.
+        let map: BTreeMap<String, FieldValue> = iter
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        Self::from_sorted(map.into_iter().collect())
     }
 }
 
@@ -188,17 +261,20 @@ impl<K: Into<String>, V: Into<FieldValue>> Extend<(K, V)> for Fields {
 
 impl IntoIterator for Fields {
     type Item = (String, FieldValue);
-    type IntoIter = btree_map::IntoIter<String, FieldValue>;
+    type IntoIter = std::vec::IntoIter<(String, FieldValue)>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        match self.0 {
+            Some(entries) => Arc::unwrap_or_clone(entries).into_iter(),
+            None => Vec::new().into_iter(),
+        }
     }
 }
 
 impl<'a> IntoIterator for &'a Fields {
     type Item = (&'a String, &'a FieldValue);
-    type IntoIter = btree_map::Iter<'a, String, FieldValue>;
+    type IntoIter = Iter<'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.iter()
     }
 }
 

@@ -9,7 +9,7 @@ mod record;
 mod value;
 
 pub(crate) use fields::zip3;
-pub use fields::{FieldChange, Fields, StaleChange};
+pub use fields::{FieldChange, Fields, Iter as FieldsIter, StaleChange};
 pub use ids::{ConnectionId, ExternalId, ExternalRef, ItemId, ObjectType, ProviderKey, Version};
 pub use kind::{ItemKind, ParseItemKindError};
 pub use record::Record;
