@@ -610,8 +610,8 @@ impl Provider for GitHubProvider {
         // At the start of a repository's listing: has anything changed at all since the
         // last complete listing? A listing of changes stops here when not; a full listing
         // (without `since`) always runs, and only notes where the repository stands.
-        let unchanged = self.is_first_page(&url)
-            && !self.changed_since_last_listing(connection, index).await?;
+        let unchanged =
+            self.is_first_page(&url) && !self.changed_since_last_listing(connection, index).await?;
         if unchanged && query.since.is_some() {
             let next = (index + 1 < self.config.repositories.len()).then(|| {
                 encode_token(
