@@ -211,6 +211,20 @@ impl GitHubProvider {
         ))
     }
 
+    /// The items of every page of a list, following `link` URLs verbatim.
+    async fn every_page(&self, connection: &ConnectionId, url: String) -> Result<Vec<Value>> {
+        let mut url = Some(url);
+        let mut out = Vec::new();
+        while let Some(next) = url.take() {
+            let response = self.send_json(connection, Method::GET, next, None).await?;
+            if let Value::Array(items) = Self::json(&response)? {
+                out.extend(items);
+            }
+            url = response.headers.get("link").and_then(next_link);
+        }
+        Ok(out)
+    }
+
     fn json(response: &HttpResponse) -> Result<Value> {
         serde_json::from_slice(&response.body).map_err(|e| Error::InvalidInput {
             pointer: Some(format!(
@@ -283,25 +297,17 @@ impl GitHubProvider {
             return Ok(*number);
         }
         for attempt in 0..2 {
-            let mut url = Some(format!(
+            let url = format!(
                 "{}/repos/{repo}/milestones?state=all&per_page=100",
                 self.config.base_url
-            ));
-            while let Some(next) = url.take() {
-                let response = self.send_json(connection, Method::GET, next, None).await?;
-                for m in Self::json(&response)?
-                    .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                {
-                    if let (Some(t), Some(n)) = (
-                        m.get("title").and_then(Value::as_str),
-                        m.get("number").and_then(Value::as_u64),
-                    ) {
-                        known.insert((repo.to_owned(), t.to_owned()), n);
-                    }
+            );
+            for m in self.every_page(connection, url).await? {
+                if let (Some(t), Some(n)) = (
+                    m.get("title").and_then(Value::as_str),
+                    m.get("number").and_then(Value::as_u64),
+                ) {
+                    known.insert((repo.to_owned(), t.to_owned()), n);
                 }
-                url = response.headers.get("link").and_then(next_link);
             }
             if let Some(number) = known.get(&key) {
                 return Ok(*number);
@@ -402,29 +408,21 @@ impl GitHubProvider {
     /// The repositories the connection's token reaches (`GET /user/repos`, every page),
     /// for a person to choose which to sync.
     pub async fn list_repositories(&self, connection: &ConnectionId) -> Result<Vec<Repository>> {
-        let mut url = Some(format!(
+        let url = format!(
             "{}/user/repos?per_page=100&sort=full_name",
             self.config.base_url
-        ));
+        );
         let mut out = Vec::new();
-        while let Some(next) = url.take() {
-            let response = self.send_json(connection, Method::GET, next, None).await?;
-            for repo in Self::json(&response)?
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-            {
-                if let Some(full_name) = repo.get("full_name").and_then(Value::as_str) {
-                    out.push(Repository {
-                        full_name: full_name.to_owned(),
-                        private: repo
-                            .get("private")
-                            .and_then(Value::as_bool)
-                            .unwrap_or(false),
-                    });
-                }
+        for repo in self.every_page(connection, url).await? {
+            if let Some(full_name) = repo.get("full_name").and_then(Value::as_str) {
+                out.push(Repository {
+                    full_name: full_name.to_owned(),
+                    private: repo
+                        .get("private")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                });
             }
-            url = response.headers.get("link").and_then(next_link);
         }
         Ok(out)
     }
