@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
+use devflow_provider_github::mapping::default_mapping;
 use devflow_sync::auth::AccessToken;
-use devflow_sync::engine::{ImportMode, PullBudget, SyncEngine};
+use devflow_sync::engine::{BindingOptions, ImportMode, PullBudget, SyncEngine};
 use devflow_sync::http::{HttpClient, HttpConfig, RateLimitConfig};
 use devflow_sync::model::{ConnectionId, ObjectType, ProviderKey};
 use devflow_sync_testkit::github_sim::GitHubSimulator;
@@ -63,7 +64,16 @@ async fn run() -> (u64, f64, u64) {
     .expect("provider");
     let engine = SyncEngine::builder()
         .provider(Arc::new(provider))
-        .bind("gh", "github", "issue")
+        .bind_with(
+            "gh",
+            "github",
+            "issue",
+            // GitHub's shipped mapping: state and labels -> status, priority, tags.
+            BindingOptions {
+                mapping: Some(default_mapping().expect("mapping")),
+                ..BindingOptions::default()
+            },
+        )
         .import_mode(ImportMode::Import)
         .build()
         .expect("engine");

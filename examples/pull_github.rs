@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
+use devflow_provider_github::mapping::default_mapping;
 use devflow_sync::auth::AccessToken;
-use devflow_sync::engine::{ImportMode, PullBudget, SyncEngine};
+use devflow_sync::engine::{BindingOptions, ImportMode, PullBudget, SyncEngine};
 use devflow_sync::http::{HttpClient, HttpConfig, HttpObserver, HttpRequest};
 use devflow_sync::model::{ConnectionId, ObjectType, ProviderKey};
 
@@ -87,7 +88,16 @@ fn main() -> ExitCode {
         );
         let engine = SyncEngine::builder()
             .provider(Arc::new(GitHubProvider::new(config, http)?))
-            .bind("github", "github", "issue")
+            .bind_with(
+                "github",
+                "github",
+                "issue",
+                // GitHub's shipped mapping: state and labels -> status, priority, tags.
+                BindingOptions {
+                    mapping: Some(default_mapping()?),
+                    ..BindingOptions::default()
+                },
+            )
             .import_mode(ImportMode::Import)
             .build()?;
         let started = Instant::now();

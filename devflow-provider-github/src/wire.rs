@@ -179,6 +179,7 @@ pub fn issue_to_record(repo: &str, issue: &Value) -> Result<Option<RemoteRecord>
         updated_at.to_rfc3339(),
         fnv(fingerprint.as_bytes())
     );
+    fields.shrink_to_fit();
     let mut record = Record::new(ObjectType::new("issue"), updated_at)
         .with_fields(fields)
         .with_version(Version::new(version));

@@ -41,7 +41,7 @@ pub fn typical_fields() -> Fields {
         .with("assignees", FieldValue::set(["mia", "noah"]))
         .with(
             "reporter",
-            FieldValue::User(UserRef::new("5b10ac8d82e05b22cc7d4ef5").with_display_name("Mia")),
+            FieldValue::from(UserRef::new("5b10ac8d82e05b22cc7d4ef5").with_display_name("Mia")),
         )
         .with("story_points", 5)
         .with(

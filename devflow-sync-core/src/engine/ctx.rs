@@ -58,6 +58,9 @@ impl Target {
 
 type Scoped<K> = (ConnectionId, ObjectType, K);
 
+/// The most provider records whose own fields a run keeps at once.
+const RAW_KEPT: usize = 1024;
+
 pub(crate) struct Ctx<'a> {
     pub(crate) e: &'a Inner,
     pub(crate) run_id: String,
@@ -74,8 +77,9 @@ pub(crate) struct Ctx<'a> {
     /// Kinds of host items seen in this run; the engine never changes a kind, so they
     /// stay true for the run.
     pub(crate) kinds: HashMap<ItemId, ItemKind>,
-    /// Provider records' own fields, by id, as last read in this run (what a mapping
-    /// composes its writes onto).
+    /// Provider records' own fields, by id, as recently read in this run (what a
+    /// mapping composes its writes onto). Bounded by [`RAW_KEPT`]: a pull forgets a
+    /// page's records once the page is applied, so a long run does not hold them all.
     raw: HashMap<ExternalId, Fields>,
     /// Whether the run used a stale mapping's valid subset.
     pub(crate) partial: bool,
@@ -263,9 +267,22 @@ impl<'a> Ctx<'a> {
         if let Some(mapping) = &t.mapping {
             let host = mapping.to_host(&remote.record.fields);
             let raw = std::mem::replace(&mut remote.record.fields, host);
+            if self.raw.len() >= RAW_KEPT && !self.raw.contains_key(&remote.id) {
+                // Records read this long ago were handled already; a write to one
+                // composes onto its host view instead.
+                self.raw.clear();
+            }
             self.raw.insert(remote.id.clone(), raw);
         }
         remote
+    }
+
+    /// Forgets the provider fields read so far (a pull, after applying a page).
+    pub(crate) fn forget_raw(&mut self) {
+        self.raw.clear();
+        if self.raw.capacity() > RAW_KEPT {
+            self.raw.shrink_to(RAW_KEPT);
+        }
     }
 
     /// Reads a provider record, in the host's view.

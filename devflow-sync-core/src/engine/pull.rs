@@ -144,6 +144,7 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
             // what was applied already diffs to nothing.
             break;
         }
+        ctx.forget_raw();
         let next = advance(&cursor, &seen, &unlinked);
         cursor = SyncCursor {
             pass: page

@@ -255,7 +255,8 @@ impl ObjectMapping {
             .collect()
     }
 
-    /// The host's view of a provider record: each pull-or-both entry's host field.
+    /// The host's view of a provider record: each pull-or-both entry's host field (left
+    /// out when null, which reads the same).
     pub fn to_host(&self, provider: &Fields) -> Fields {
         let claimed = self.claimed_labels();
         let mut out = Fields::new();
@@ -272,8 +273,12 @@ impl ObjectMapping {
                 (FieldValue::Null, Some(default)) => default.clone(),
                 _ => value,
             };
-            out.insert(entry.host_field.as_str(), value);
+            // An absent field reads as null; leaving nulls out keeps stored records small.
+            if !value.is_null() {
+                out.insert(entry.host_field.as_str(), value);
+            }
         }
+        out.shrink_to_fit();
         out
     }
 

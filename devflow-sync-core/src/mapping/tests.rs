@@ -160,7 +160,7 @@ fn jira_status_to_category_and_users_by_account_id() {
         .with("status", FieldValue::enumeration("Code Review"))
         .with(
             "assignee",
-            FieldValue::User(UserRef::new("5b10ac8d82e05b22cc7d4ef5").with_display_name("Mia")),
+            FieldValue::from(UserRef::new("5b10ac8d82e05b22cc7d4ef5").with_display_name("Mia")),
         );
     let host = m.to_host(&provider);
     assert_eq!(host.get("status").as_str(), Some("in_progress"));

@@ -96,7 +96,7 @@ impl Transform {
                 let map_one = |id: &str| members.get(id).cloned();
                 match value {
                     FieldValue::User(u) => map_one(&u.id)
-                        .map_or(FieldValue::Null, |m| FieldValue::User(UserRef::new(m))),
+                        .map_or(FieldValue::Null, |m| FieldValue::from(UserRef::new(m))),
                     FieldValue::Text(id) | FieldValue::Enum(id) => {
                         map_one(id).map_or(FieldValue::Null, FieldValue::Text)
                     }
@@ -173,7 +173,7 @@ impl Transform {
                 };
                 let mapped = match value {
                     FieldValue::User(u) => {
-                        back(&u.id).map_or(FieldValue::Null, |p| FieldValue::User(UserRef::new(p)))
+                        back(&u.id).map_or(FieldValue::Null, |p| FieldValue::from(UserRef::new(p)))
                     }
                     FieldValue::Text(m) | FieldValue::Enum(m) => {
                         back(m).map_or(FieldValue::Null, FieldValue::Text)

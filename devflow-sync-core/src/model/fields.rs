@@ -1,7 +1,7 @@
 //! The fields of a record and the changes between two versions of them.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -12,12 +12,38 @@ static EMPTY: Fields = Fields(None);
 
 /// An iterator over fields in name order.
 pub type Iter<'a> = std::iter::Map<
-    std::slice::Iter<'a, (String, FieldValue)>,
-    fn(&'a (String, FieldValue)) -> (&'a String, &'a FieldValue),
+    std::slice::Iter<'a, (Name, FieldValue)>,
+    fn(&'a (Name, FieldValue)) -> (&'a str, &'a FieldValue),
 >;
 
-fn pair(entry: &(String, FieldValue)) -> (&String, &FieldValue) {
+fn pair(entry: &(Name, FieldValue)) -> (&str, &FieldValue) {
     (&entry.0, &entry.1)
+}
+
+/// A field name, shared by every record that has the field.
+type Name = Arc<str>;
+
+/// The most distinct field names kept shared; names beyond it (a schema with that many
+/// fields is unusual) are stored per record, so the table cannot grow without bound.
+const SHARED_NAMES: usize = 4096;
+
+/// The one shared copy of `name`. Field names come from a small, fixed schema, so
+/// records holding the same names point at one allocation instead of one each.
+fn intern(name: &str) -> Name {
+    static NAMES: OnceLock<Mutex<HashSet<Name>>> = OnceLock::new();
+    let names = NAMES.get_or_init(Default::default);
+    // A poisoned table still holds valid names.
+    let mut names = names
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(shared) = names.get(name) {
+        return shared.clone();
+    }
+    let fresh: Name = Arc::from(name);
+    if names.len() < SHARED_NAMES {
+        names.insert(fresh.clone());
+    }
+    fresh
 }
 
 /// The fields of a record: field name -> value, ordered by name so that diffs, hashes
@@ -42,7 +68,7 @@ fn pair(entry: &(String, FieldValue)) -> (&String, &FieldValue) {
 /// and copies (a stored item, its sync base, the record in flight) share one allocation
 /// until one of them changes, which matters to stores holding many records.
 #[derive(Clone, Default, Eq)]
-pub struct Fields(Option<Arc<Vec<(String, FieldValue)>>>);
+pub struct Fields(Option<Arc<Vec<(Name, FieldValue)>>>);
 
 impl std::fmt::Debug for Fields {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -59,7 +85,7 @@ impl Serialize for Fields {
 impl<'de> Deserialize<'de> for Fields {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let map = BTreeMap::<String, FieldValue>::deserialize(deserializer)?;
-        Ok(Self::from_sorted(map.into_iter().collect()))
+        Ok(Self::from_sorted(map))
     }
 }
 
@@ -69,22 +95,39 @@ impl Fields {
         Self(None)
     }
 
-    fn from_sorted(entries: Vec<(String, FieldValue)>) -> Self {
+    fn from_sorted(entries: BTreeMap<String, FieldValue>) -> Self {
+        let entries: Vec<(Name, FieldValue)> =
+            entries.into_iter().map(|(k, v)| (intern(&k), v)).collect();
         Self((!entries.is_empty()).then(|| Arc::new(entries)))
     }
 
-    fn entries(&self) -> &[(String, FieldValue)] {
+    fn entries(&self) -> &[(Name, FieldValue)] {
         self.0.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// The entries to change, copied first when another copy shares them.
-    fn entries_mut(&mut self) -> &mut Vec<(String, FieldValue)> {
+    fn entries_mut(&mut self) -> &mut Vec<(Name, FieldValue)> {
         Arc::make_mut(self.0.get_or_insert_with(Default::default))
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
-        self.entries()
-            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+        self.entries().binary_search_by(|(k, _)| (**k).cmp(name))
+    }
+
+    /// Releases spare capacity left by inserts, when no other copy shares the fields.
+    /// Stores call it before keeping a record, so that many stored records cost only
+    /// what their fields hold.
+    ///
+    /// ```
+    /// use devflow_sync_core::model::Fields;
+    /// let mut fields = Fields::new().with("a", 1).with("b", 2).with("c", 3);
+    /// fields.shrink_to_fit();
+    /// assert_eq!(fields.len(), 3);
+    /// ```
+    pub fn shrink_to_fit(&mut self) {
+        if let Some(entries) = self.0.as_mut().and_then(Arc::get_mut) {
+            entries.shrink_to_fit();
+        }
     }
 
     /// A shared empty set of fields.
@@ -118,7 +161,7 @@ impl Fields {
                 value.into(),
             )),
             Err(i) => {
-                self.entries_mut().insert(i, (name, value.into()));
+                self.entries_mut().insert(i, (intern(&name), value.into()));
                 None
             }
         }
@@ -154,7 +197,7 @@ impl Fields {
 
     /// The field names in order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.entries().iter().map(|(k, _)| k.as_str())
+        self.entries().iter().map(|(k, _)| &**k)
     }
 
     /// Applies changes: each change sets its field to `new` (a null `new` is kept as an
@@ -169,7 +212,7 @@ impl Fields {
                 }
                 Err(i) => self
                     .entries_mut()
-                    .insert(i, (change.field.clone(), change.new.clone())),
+                    .insert(i, (intern(&change.field), change.new.clone())),
             }
         }
     }
@@ -222,11 +265,11 @@ pub(crate) fn zip3<'a>(
     std::iter::from_fn(move || {
         let name = iters
             .iter_mut()
-            .filter_map(|it| it.peek().map(|(k, _)| k.as_str()))
+            .filter_map(|it| it.peek().map(|(k, _)| &**k))
             .min()?;
         let mut values = [&NULL; 3];
         for (slot, it) in values.iter_mut().zip(iters.iter_mut()) {
-            if let Some((_, v)) = it.next_if(|(k, _)| k.as_str() == name) {
+            if let Some((_, v)) = it.next_if(|(k, _)| &**k == name) {
                 *slot = v;
             }
         }
@@ -247,7 +290,7 @@ impl<K: Into<String>, V: Into<FieldValue>> FromIterator<(K, V)> for Fields {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        Self::from_sorted(map.into_iter().collect())
+        Self::from_sorted(map)
     }
 }
 
@@ -261,17 +304,18 @@ impl<K: Into<String>, V: Into<FieldValue>> Extend<(K, V)> for Fields {
 
 impl IntoIterator for Fields {
     type Item = (String, FieldValue);
-    type IntoIter = std::vec::IntoIter<(String, FieldValue)>;
+    type IntoIter = std::iter::Map<
+        std::vec::IntoIter<(Name, FieldValue)>,
+        fn((Name, FieldValue)) -> (String, FieldValue),
+    >;
     fn into_iter(self) -> Self::IntoIter {
-        match self.0 {
-            Some(entries) => Arc::unwrap_or_clone(entries).into_iter(),
-            None => Vec::new().into_iter(),
-        }
+        let entries = self.0.map(Arc::unwrap_or_clone).unwrap_or_default();
+        entries.into_iter().map(|(k, v)| (k.to_string(), v))
     }
 }
 
 impl<'a> IntoIterator for &'a Fields {
-    type Item = (&'a String, &'a FieldValue);
+    type Item = (&'a str, &'a FieldValue);
     type IntoIter = Iter<'a>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()

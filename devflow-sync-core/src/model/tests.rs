@@ -23,7 +23,7 @@ fn every_value() -> Vec<FieldValue> {
         FieldValue::DateTime(Utc.with_ymd_and_hms(2026, 3, 10, 8, 30, 15).unwrap()),
         FieldValue::enumeration("in_progress"),
         FieldValue::set(["b", "a", "c"]),
-        FieldValue::User(UserRef::new("5b10a2844c20165700ede21g").with_display_name("Mia")),
+        FieldValue::from(UserRef::new("5b10a2844c20165700ede21g").with_display_name("Mia")),
         FieldValue::Json(serde_json::json!({"adf": {"type": "doc", "content": [1, 2.5, null]}})),
     ]
 }
@@ -143,8 +143,8 @@ fn ids_are_transparent_strings() {
 
 #[test]
 fn users_compare_by_id() {
-    let a = FieldValue::User(UserRef::new("u1").with_display_name("Old name"));
-    let b = FieldValue::User(UserRef::new("u1").with_display_name("New name"));
+    let a = FieldValue::from(UserRef::new("u1").with_display_name("Old name"));
+    let b = FieldValue::from(UserRef::new("u1").with_display_name("New name"));
     assert_eq!(a, b);
     assert_ne!(a, FieldValue::user("u2"));
 }

@@ -141,8 +141,9 @@ pub enum FieldValue {
     Enum(String),
     /// A set of strings (labels, assignees, components); merged by adds and removes.
     Set(BTreeSet<String>),
-    /// A person.
-    User(UserRef),
+    /// A person (boxed: people are rarer than text, and every value is as large as the
+    /// largest variant).
+    User(Box<UserRef>),
     /// Any JSON, kept as it came from the provider.
     Json(serde_json::Value),
 }
@@ -184,7 +185,7 @@ impl FieldValue {
 
     /// A [`FieldValue::User`] with only an id.
     pub fn user(id: impl Into<String>) -> Self {
-        FieldValue::User(UserRef::new(id))
+        FieldValue::User(Box::new(UserRef::new(id)))
     }
 
     /// The type of this value.
@@ -272,7 +273,7 @@ impl From<DateTime<Utc>> for FieldValue {
 
 impl From<UserRef> for FieldValue {
     fn from(value: UserRef) -> Self {
-        FieldValue::User(value)
+        FieldValue::User(Box::new(value))
     }
 }
 

@@ -1,5 +1,5 @@
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 
@@ -14,7 +14,9 @@ use crate::store::{ItemUpdate, WorkItem, WorkItemStore};
 #[derive(Debug)]
 pub struct MemoryWorkItems {
     clock: Arc<dyn Clock>,
-    state: Mutex<(u64, BTreeMap<ItemId, WorkItem>)>,
+    /// The last number used for an id, and the items (boxed, so the ordered index that
+    /// holds many of them stays small).
+    state: Mutex<(u64, BTreeMap<ItemId, Box<WorkItem>>)>,
 }
 
 impl MemoryWorkItems {
@@ -33,7 +35,11 @@ impl MemoryWorkItems {
 
     /// Every item, ordered by id.
     pub fn all(&self) -> Vec<WorkItem> {
-        lock(&self.state).1.values().cloned().collect()
+        lock(&self.state)
+            .1
+            .values()
+            .map(|i| WorkItem::clone(i))
+            .collect()
     }
 
     /// The number of items.
@@ -53,15 +59,34 @@ impl Default for MemoryWorkItems {
     }
 }
 
+/// Versions up to this one are shared by every item at them, rather than one string each.
+const SHARED_VERSIONS: u64 = 64;
+
+/// Version `n`.
+fn version(n: u64) -> Version {
+    static SHARED: OnceLock<Vec<Version>> = OnceLock::new();
+    let shared = SHARED.get_or_init(|| {
+        (1..=SHARED_VERSIONS)
+            .map(|n| Version::new(n.to_string()))
+            .collect()
+    });
+    usize::try_from(n)
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| shared.get(i))
+        .cloned()
+        .unwrap_or_else(|| Version::new(n.to_string()))
+}
+
 fn next_version(v: Option<&Version>) -> Version {
     let n: u64 = v.and_then(|v| v.as_str().parse().ok()).unwrap_or(0);
-    Version::new((n + 1).to_string())
+    version(n.saturating_add(1))
 }
 
 #[async_trait]
 impl WorkItemStore for MemoryWorkItems {
     async fn get(&self, id: &ItemId) -> Result<Option<WorkItem>> {
-        Ok(lock(&self.state).1.get(id).cloned())
+        Ok(lock(&self.state).1.get(id).map(|i| WorkItem::clone(i)))
     }
 
     async fn create(&self, id: Option<ItemId>, mut record: Record) -> Result<WorkItem> {
@@ -80,14 +105,14 @@ impl WorkItemStore for MemoryWorkItems {
         if state.1.contains_key(&id) {
             return Err(Error::already_exists(format!("work item {id}")));
         }
-        record.version = Some(Version::new("1"));
+        record.version = Some(version(1));
         record.updated_at = now;
         let item = WorkItem {
             id: id.clone(),
             record,
             active: true,
         };
-        state.1.insert(id, item.clone());
+        state.1.insert(id, Box::new(item.clone()));
         Ok(item)
     }
 
@@ -112,7 +137,7 @@ impl WorkItemStore for MemoryWorkItems {
             }
         }
         if update.is_empty() {
-            return Ok(item.clone());
+            return Ok(WorkItem::clone(item));
         }
         item.record.fields.apply(&update.changes);
         if let Some(parent) = &update.parent {
@@ -123,7 +148,7 @@ impl WorkItemStore for MemoryWorkItems {
         }
         item.record.version = Some(next_version(item.record.version.as_ref()));
         item.record.updated_at = now;
-        Ok(item.clone())
+        Ok(WorkItem::clone(item))
     }
 
     async fn delete(&self, id: &ItemId) -> Result<()> {
@@ -136,7 +161,7 @@ impl WorkItemStore for MemoryWorkItems {
             .1
             .values()
             .filter(|i| i.record.parent.as_ref() == Some(id))
-            .cloned()
+            .map(|i| WorkItem::clone(i))
             .collect())
     }
 }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::lock;
+use super::log::Log;
 use crate::error::{Error, Result};
 use crate::model::{ConnectionId, ProviderKey};
 use crate::store::{
@@ -15,7 +16,7 @@ use crate::store::{
 #[derive(Debug, Default)]
 struct State {
     next_id: u64,
-    logs: Vec<SyncLogEntry>,
+    logs: Log,
     runs: HashMap<String, RunRecord>,
     /// Ordered by id, which counts up, so by age.
     conflicts: BTreeMap<u64, ConflictRecord>,
@@ -38,7 +39,7 @@ impl MemoryJournal {
 
     /// Every log line, in order.
     pub fn all_logs(&self) -> Vec<SyncLogEntry> {
-        lock(&self.state).logs.clone()
+        lock(&self.state).logs.all()
     }
 
     /// Every conflict, oldest first.
@@ -68,17 +69,12 @@ fn same_subject(a: &ConflictRecord, b: &ConflictRecord) -> bool {
 #[async_trait]
 impl SyncJournal for MemoryJournal {
     async fn append_log(&self, entry: &SyncLogEntry) -> Result<()> {
-        lock(&self.state).logs.push(entry.clone());
+        lock(&self.state).logs.push(entry);
         Ok(())
     }
 
     async fn logs_of_run(&self, run_id: &str) -> Result<Vec<SyncLogEntry>> {
-        Ok(lock(&self.state)
-            .logs
-            .iter()
-            .filter(|l| l.run_id == run_id)
-            .cloned()
-            .collect())
+        Ok(lock(&self.state).logs.of_run(run_id))
     }
 
     async fn put_run(&self, run: &RunRecord) -> Result<()> {
@@ -246,7 +242,7 @@ impl SyncJournal for MemoryJournal {
             + state.inbox.len()
             + state.health.len()
             + state.runs.len();
-        state.logs.retain(|l| &l.connection != connection);
+        state.logs.purge(connection);
         state.conflicts.retain(|_, c| &c.connection != connection);
         state.inbox.retain(|_, e| &e.connection != connection);
         state.deliveries.retain(|k, _| &k.1 != connection);

@@ -6,13 +6,48 @@ use chrono::{DateTime, Utc};
 
 use super::lock;
 use crate::error::{Error, Result};
-use crate::model::{ConnectionId, ExternalId, ItemId, ObjectType};
+use crate::model::{ConnectionId, ExternalId, ExternalRef, ItemId, ObjectType, ProviderKey};
 use crate::store::{Exclusion, Link, MappingStore, Snapshot, SyncCursor};
+
+/// A link as kept in its scope: the scope already names the connection and object, and
+/// the rest sits behind one box so the ordered index stays small.
+#[derive(Debug)]
+struct StoredLink {
+    provider: ProviderKey,
+    id: ExternalId,
+    url: Option<Box<str>>,
+    base: Snapshot,
+}
+
+impl StoredLink {
+    fn new(link: &Link) -> Box<Self> {
+        Box::new(Self {
+            provider: link.remote.provider.clone(),
+            id: link.remote.id.clone(),
+            url: link.remote.url.as_deref().map(Box::from),
+            base: link.base.clone(),
+        })
+    }
+
+    fn link(&self, connection: &ConnectionId, object: &ObjectType, item: &ItemId) -> Link {
+        Link {
+            item: item.clone(),
+            remote: ExternalRef {
+                provider: self.provider.clone(),
+                connection: connection.clone(),
+                object: object.clone(),
+                id: self.id.clone(),
+                url: self.url.as_deref().map(str::to_owned),
+            },
+            base: self.base.clone(),
+        }
+    }
+}
 
 /// Everything of one connection and object.
 #[derive(Debug, Default)]
 struct Scope {
-    links: BTreeMap<ItemId, Link>,
+    links: BTreeMap<ItemId, Box<StoredLink>>,
     /// The unique index the other way.
     by_external: HashMap<ExternalId, ItemId>,
     cursor: Option<SyncCursor>,
@@ -87,7 +122,7 @@ impl MappingStore for MemoryMappings {
         }
         s.by_external
             .insert(link.remote.id.clone(), link.item.clone());
-        s.links.insert(link.item.clone(), link.clone());
+        s.links.insert(link.item.clone(), StoredLink::new(link));
         Ok(())
     }
 
@@ -98,7 +133,9 @@ impl MappingStore for MemoryMappings {
         item: &ItemId,
     ) -> Result<Option<Link>> {
         let state = lock(&self.state);
-        Ok(scope(&state, connection, object).and_then(|s| s.links.get(item).cloned()))
+        Ok(scope(&state, connection, object)
+            .and_then(|s| s.links.get(item))
+            .map(|l| l.link(connection, object, item)))
     }
 
     async fn link_by_external(
@@ -109,10 +146,8 @@ impl MappingStore for MemoryMappings {
     ) -> Result<Option<Link>> {
         let state = lock(&self.state);
         Ok(scope(&state, connection, object).and_then(|s| {
-            s.by_external
-                .get(id)
-                .and_then(|item| s.links.get(item))
-                .cloned()
+            let item = s.by_external.get(id)?;
+            s.links.get(item).map(|l| l.link(connection, object, item))
         }))
     }
 
@@ -157,7 +192,7 @@ impl MappingStore for MemoryMappings {
             .and_then(|m| m.get_mut(object.as_str()))
         {
             if let Some(link) = s.links.remove(item) {
-                s.by_external.remove(&link.remote.id);
+                s.by_external.remove(&link.id);
             }
         }
         Ok(())
@@ -166,16 +201,24 @@ impl MappingStore for MemoryMappings {
     async fn links(&self, connection: &ConnectionId, object: &ObjectType) -> Result<Vec<Link>> {
         let state = lock(&self.state);
         Ok(scope(&state, connection, object)
-            .map(|s| s.links.values().cloned().collect())
+            .map(|s| {
+                s.links
+                    .iter()
+                    .map(|(item, l)| l.link(connection, object, item))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
     async fn links_of_item(&self, item: &ItemId) -> Result<Vec<Link>> {
         let state = lock(&self.state);
         let mut out: Vec<Link> = state
-            .values()
-            .flat_map(HashMap::values)
-            .filter_map(|s| s.links.get(item).cloned())
+            .iter()
+            .flat_map(|(connection, scopes)| {
+                scopes.iter().filter_map(move |(object, s)| {
+                    s.links.get(item).map(|l| l.link(connection, object, item))
+                })
+            })
             .collect();
         out.sort_by(|a, b| {
             (&a.remote.connection, &a.remote.object).cmp(&(&b.remote.connection, &b.remote.object))

@@ -23,6 +23,7 @@
 mod items;
 mod journal;
 mod leases;
+mod log;
 mod mappings;
 mod tokens;
 
