@@ -2,8 +2,10 @@
 //!
 //! Pulls every issue of one repository from GitHub or any compatible server (the
 //! `github_simulator` example serves one) into in-memory stores through the engine —
-//! the GitHub provider, the three-way merge, the journal — page by page, and ends with
-//! `records=<n> requests=<r> seconds=<s>` and the process's peak memory. Requests are
+//! the GitHub provider, its default mapping, the three-way merge, the journal — page
+//! by page, and ends with `records=<n> requests=<r> seconds=<s>` after the process's
+//! peak memory. Only the stores grow with the repository (about 1 KB per issue); the
+//! pages are streamed. Requests are
 //! paced by GitHub's limits from its catalog; set `DEVFLOW_SYNC_GITHUB_REQUESTS_PER_MINUTE`
 //! (and `..._BURST`) to change them, e.g. against the simulator.
 #![allow(clippy::print_stdout, clippy::print_stderr)]

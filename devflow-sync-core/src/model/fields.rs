@@ -151,17 +151,17 @@ impl Fields {
     /// Sets `name` to `value`, returning the previous value when there was one.
     pub fn insert(
         &mut self,
-        name: impl Into<String>,
+        name: impl AsRef<str>,
         value: impl Into<FieldValue>,
     ) -> Option<FieldValue> {
-        let name = name.into();
-        match self.position(&name) {
+        let name = name.as_ref();
+        match self.position(name) {
             Ok(i) => Some(std::mem::replace(
                 &mut self.entries_mut()[i].1,
                 value.into(),
             )),
             Err(i) => {
-                self.entries_mut().insert(i, (intern(&name), value.into()));
+                self.entries_mut().insert(i, (intern(name), value.into()));
                 None
             }
         }
@@ -169,7 +169,7 @@ impl Fields {
 
     /// Sets `name` to `value` and returns `self`, for building literals.
     #[must_use]
-    pub fn with(mut self, name: impl Into<String>, value: impl Into<FieldValue>) -> Self {
+    pub fn with(mut self, name: impl AsRef<str>, value: impl Into<FieldValue>) -> Self {
         self.insert(name, value);
         self
     }
@@ -294,7 +294,7 @@ impl<K: Into<String>, V: Into<FieldValue>> FromIterator<(K, V)> for Fields {
     }
 }
 
-impl<K: Into<String>, V: Into<FieldValue>> Extend<(K, V)> for Fields {
+impl<K: AsRef<str>, V: Into<FieldValue>> Extend<(K, V)> for Fields {
     fn extend<T: IntoIterator<Item = (K, V)>>(&mut self, iter: T) {
         for (k, v) in iter {
             self.insert(k, v);

@@ -72,7 +72,7 @@ impl<P> Record<P> {
 
     /// Sets one field.
     #[must_use]
-    pub fn with_field(mut self, name: impl Into<String>, value: impl Into<FieldValue>) -> Self {
+    pub fn with_field(mut self, name: impl AsRef<str>, value: impl Into<FieldValue>) -> Self {
         self.fields.insert(name, value);
         self
     }
