@@ -289,3 +289,23 @@ fn a_host_override_survives_a_save_and_reload() {
     assert_eq!(reloaded, m);
     assert!(json.contains(r#""fieldSignatureHash""#));
 }
+
+#[test]
+fn host_view_leaves_out_nulls_which_read_the_same() {
+    let m = github_mapping();
+    // No title on the provider side: the host field reads null and is not stored.
+    let provider = Fields::new()
+        .with("state", FieldValue::enumeration("open"))
+        .with("assignees", FieldValue::set(["octocat"]));
+    let host = m.to_host(&provider);
+    assert!(host.get("title").is_null());
+    assert!(!host.contains("title"), "{host:?}");
+    assert!(host.iter().all(|(_, v)| !v.is_null()), "{host:?}");
+    assert_eq!(host.get("owners"), &FieldValue::set(["member-1"]));
+    // A title the host sets later is written; nothing else moves.
+    let edited = host.clone().with("title", "Fix login");
+    let out = m.to_provider(&edited, &provider);
+    assert_eq!(out.get("title").as_str(), Some("Fix login"));
+    assert_eq!(out.get("state").as_str(), Some("open"));
+    assert_eq!(out.get("assignees"), &FieldValue::set(["octocat"]));
+}

@@ -359,3 +359,37 @@ pub struct StaleChange {
     /// What the field holds now.
     pub found: FieldValue,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_share_one_copy_of_each_field_name() {
+        let a = Fields::new().with("title", "A").with("status", "todo");
+        let mut b = Fields::new();
+        b.insert(String::from("status"), "done");
+        b.apply([&FieldChange::new("title", FieldValue::Null, "B")]);
+        let c: Fields = [("title", "C")].into_iter().collect();
+        let name = |f: &Fields, i: usize| f.entries()[i].0.clone();
+        assert!(Arc::ptr_eq(&name(&a, 0), &name(&b, 0)), "status");
+        assert!(Arc::ptr_eq(&name(&a, 1), &name(&b, 1)), "title");
+        assert!(Arc::ptr_eq(&name(&a, 1), &name(&c, 0)), "title, collected");
+        assert_eq!(b.get("title").as_str(), Some("B"));
+    }
+
+    #[test]
+    fn shrinking_keeps_the_fields_and_leaves_shared_copies_alone() {
+        let mut fields = Fields::new();
+        for (i, name) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+            fields.insert(name, FieldValue::int(i as i64));
+        }
+        let copy = fields.clone();
+        fields.shrink_to_fit();
+        assert_eq!(fields, copy);
+        drop(copy);
+        fields.shrink_to_fit();
+        assert_eq!(fields.0.as_ref().map(|e| e.capacity()), Some(5));
+        assert_eq!(fields.get("e"), &FieldValue::int(4));
+    }
+}

@@ -165,3 +165,19 @@ impl WorkItemStore for MemoryWorkItems {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_count_up_past_the_shared_ones() {
+        assert_eq!(version(1).as_str(), "1");
+        assert_eq!(next_version(None).as_str(), "1");
+        assert_eq!(next_version(Some(&version(63))).as_str(), "64");
+        assert_eq!(next_version(Some(&version(64))).as_str(), "65");
+        assert_eq!(next_version(Some(&Version::new("999"))).as_str(), "1000");
+        assert_eq!(version(u64::MAX).as_str(), u64::MAX.to_string());
+        assert_eq!(version(0).as_str(), "0");
+    }
+}
