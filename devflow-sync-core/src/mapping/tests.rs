@@ -303,7 +303,7 @@ fn host_view_leaves_out_nulls_which_read_the_same() {
     assert!(host.iter().all(|(_, v)| !v.is_null()), "{host:?}");
     assert_eq!(host.get("owners"), &FieldValue::set(["member-1"]));
     // A title the host sets later is written; nothing else moves.
-    let edited = host.clone().with("title", "Fix login");
+    let edited = host.with("title", "Fix login");
     let out = m.to_provider(&edited, &provider);
     assert_eq!(out.get("title").as_str(), Some("Fix login"));
     assert_eq!(out.get("state").as_str(), Some("open"));
