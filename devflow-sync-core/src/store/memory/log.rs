@@ -141,6 +141,10 @@ impl Log {
             status: entry.status,
             trigger: entry.trigger,
         };
+        self.push_line(line);
+    }
+
+    fn push_line(&mut self, line: Line) {
         match self.chunks.last_mut() {
             Some(chunk) if chunk.len() < CHUNK => chunk.push(line),
             _ => {
@@ -182,14 +186,7 @@ impl Log {
         };
         for line in std::mem::take(&mut self.chunks).into_iter().flatten() {
             if line.shared.connection != *connection {
-                match kept.chunks.last_mut() {
-                    Some(chunk) if chunk.len() < CHUNK => chunk.push(line),
-                    _ => {
-                        let mut chunk = Vec::with_capacity(CHUNK);
-                        chunk.push(line);
-                        kept.chunks.push(chunk);
-                    }
-                }
+                kept.push_line(line);
             }
         }
         kept.last = kept.lines().last().map(|l| l.shared.clone());
