@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::metadata::BodyMetadata;
 use crate::wire::{
     CONFLICT_LABEL, KIND_LABELS, SYNCED_LABEL, issue_request, issue_to_record, next_link,
-    split_issue_id,
+    parent_from_url, split_issue_id,
 };
 
 /// The REST API version sent with every request.
@@ -512,6 +512,46 @@ impl GitHubProvider {
         .await
         .map(|_| ())
     }
+
+    /// `issue` as GitHub answered a write, with the sub-issue link made after that answer.
+    fn with_parent_link(&self, mut issue: Value, parent: Option<&ExternalId>) -> Result<Value> {
+        let link = match parent {
+            Some(p) => {
+                let (repo, number) = split_issue_id(p)?;
+                Value::String(self.issue_url(&repo, number))
+            }
+            None => Value::Null,
+        };
+        // Not an object: issue_to_record reports what is wrong with it.
+        if let Some(fields) = issue.as_object_mut() {
+            fields.insert("parent_issue_url".into(), link);
+        }
+        Ok(issue)
+    }
+
+    /// Removes `child` (by its REST id) from under `parent` with the sub-issues API.
+    async fn unlink_parent(
+        &self,
+        connection: &ConnectionId,
+        parent: &ExternalId,
+        child_rest_id: u64,
+    ) -> Result<()> {
+        let (repo, number) = split_issue_id(parent)?;
+        let url = format!("{}/sub_issue", self.issue_url(&repo, number));
+        match self
+            .send_json(
+                connection,
+                Method::DELETE,
+                url,
+                Some(json!({"sub_issue_id": child_rest_id})),
+            )
+            .await
+        {
+            // Already gone (removed in GitHub meanwhile): the goal holds.
+            Err(Error::NotFound(_)) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
 }
 
 /// A repository a token reaches.
@@ -756,6 +796,10 @@ impl Provider for GitHubProvider {
         {
             self.link_parent(connection, parent, rest_id).await?;
         }
+        let created = match &new.parent {
+            Some(parent) => self.with_parent_link(created, Some(parent))?,
+            None => created,
+        };
         let record = issue_to_record(&repo, &created)?
             .ok_or_else(|| Error::transient("GitHub answered a create with a pull request"))?;
         self.remember_milestone(
@@ -818,11 +862,25 @@ impl Provider for GitHubProvider {
                 )
                 .await?,
         )?;
-        if let (Some(Some(parent)), Some(rest_id)) =
-            (&update.parent, updated.get("id").and_then(Value::as_u64))
-        {
-            self.link_parent(connection, parent, rest_id).await?;
+        match (&update.parent, updated.get("id").and_then(Value::as_u64)) {
+            (Some(Some(parent)), Some(rest_id)) => {
+                self.link_parent(connection, parent, rest_id).await?;
+            }
+            (Some(None), Some(rest_id)) => {
+                let linked = current
+                    .get("parent_issue_url")
+                    .and_then(Value::as_str)
+                    .and_then(parent_from_url);
+                if let Some(parent) = linked {
+                    self.unlink_parent(connection, &parent, rest_id).await?;
+                }
+            }
+            _ => {}
         }
+        let updated = match &update.parent {
+            Some(parent) => self.with_parent_link(updated, parent.as_ref())?,
+            None => updated,
+        };
         self.remember_milestone(
             id,
             updated.pointer("/milestone/number").and_then(Value::as_u64),

@@ -92,7 +92,9 @@ fn names(v: &Value, key: &str) -> Vec<String> {
 /// `state_reason`, `labels` (DevFlow's own level and synced labels left out),
 /// `assignees` (logins), `milestone` (number), `type` (issue type name). The level comes
 /// from the body metadata, else from a `devflow-*` label; the parent from the sub-issues
-/// link (`parent_issue_url`), else from the metadata.
+/// link (`parent_issue_url`) wherever the server reports one, even as `null` (a link
+/// removed in GitHub removes the parent), else from the metadata (servers without
+/// sub-issues).
 pub fn issue_to_record(repo: &str, issue: &Value) -> Result<Option<RemoteRecord>> {
     if issue.get("pull_request").is_some() {
         return Ok(None);
@@ -161,11 +163,11 @@ pub fn issue_to_record(repo: &str, issue: &Value) -> Result<Option<RemoteRecord>
     {
         fields.insert("type", FieldValue::enumeration(t));
     }
-    let parent = issue
-        .get("parent_issue_url")
-        .and_then(Value::as_str)
-        .and_then(parent_from_url)
-        .or_else(|| meta.parent.map(ExternalId::new));
+    let parent = match issue.get("parent_issue_url") {
+        Some(Value::String(url)) => parent_from_url(url),
+        Some(Value::Null) => None,
+        _ => meta.parent.map(ExternalId::new),
+    };
     // GitHub's change times have one-second precision: the version adds a hash of what
     // the engine syncs, so two changes within one second are still two versions.
     let fingerprint = format!(

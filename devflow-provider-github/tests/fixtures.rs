@@ -281,4 +281,22 @@ fn a_record_written_and_read_back_keeps_level_parent_marker_and_text() {
         "octo-org/app#12"
     );
     assert_eq!(record.marker.as_ref().unwrap().as_str(), "item-42");
+
+    // A server with sub-issues says where the issue sits; its word wins over the body's.
+    let parent_of = |link: Value| {
+        let mut answer = answer.clone();
+        answer["parent_issue_url"] = link;
+        issue_to_record("octo-org/app", &answer)
+            .unwrap()
+            .unwrap()
+            .record
+            .parent
+            .map(|p| p.to_string())
+    };
+    assert_eq!(
+        parent_of(json!("https://api.github.com/repos/octo-org/web/issues/7")).as_deref(),
+        Some("octo-org/web#7"),
+        "moved in GitHub"
+    );
+    assert_eq!(parent_of(Value::Null), None, "link removed in GitHub");
 }

@@ -13,7 +13,7 @@ use devflow_sync_core::model::{ConnectionId, ItemKind, ObjectType, ProviderKey, 
 use devflow_sync_core::store::memory::{MemoryJournal, MemoryMappings, MemoryWorkItems};
 use devflow_sync_core::store::{ConflictStatus, MappingStore, SyncJournal, WorkItemStore};
 use devflow_sync_testkit::github_sim::{GitHubSimulator, WEBHOOK_SECRET};
-use serde_json::json;
+use serde_json::{Value, json};
 
 const REPO: &str = "octo-org/app";
 
@@ -540,5 +540,74 @@ async fn the_default_mapping_carries_status_priority_tags_and_assignees_both_way
             "priority:low",
             "status:in-review"
         ]
+    );
+}
+
+#[tokio::test]
+async fn a_parent_removed_on_either_side_is_removed_on_the_other() {
+    let s = setup().await;
+    let prd = item(&s, ItemKind::Prd, None, "Checkout").await;
+    let epic = item(&s, ItemKind::Epic, Some(&prd), "Saved cards").await;
+    s.engine.push_tree(&s.conn, &s.object, &prd).await.unwrap();
+    let (prd_number, epic_number) = (1, 2);
+    let prd_url = json!(format!("{}/repos/{REPO}/issues/{prd_number}", s.sim.url()));
+    assert_eq!(
+        s.sim.issue(REPO, epic_number).unwrap()["parent_issue_url"],
+        prd_url
+    );
+    let reparent =
+        |parent: Option<&devflow_sync_core::model::ItemId>| devflow_sync_core::store::ItemUpdate {
+            parent: Some(parent.cloned()),
+            ..Default::default()
+        };
+
+    // The host takes the epic out from under the PRD: GitHub's sub-issue link goes too.
+    s.items.update(&epic, &reparent(None), None).await.unwrap();
+    let report = s.engine.push(&s.conn, &s.object, &epic).await.unwrap();
+    assert_eq!(report.errors, 0, "{report:?}");
+    let gh = s.sim.issue(REPO, epic_number).unwrap();
+    assert_eq!(gh["parent_issue_url"], Value::Null);
+    assert!(!gh["body"].as_str().unwrap_or("").contains("devflow-parent"));
+    let link = s
+        .mappings
+        .link_by_item(&s.conn, &s.object, &epic)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(link.base.parent, None, "the agreed parent is none");
+
+    // And back under it.
+    s.items
+        .update(&epic, &reparent(Some(&prd)), None)
+        .await
+        .unwrap();
+    s.engine.push(&s.conn, &s.object, &epic).await.unwrap();
+    assert_eq!(
+        s.sim.issue(REPO, epic_number).unwrap()["parent_issue_url"],
+        prd_url
+    );
+
+    // A person removes it in GitHub: the sub_issues delivery brings that to the host.
+    s.sim.take_webhooks();
+    assert!(s.sim.remove_parent(REPO, epic_number));
+    let deliveries = s.sim.take_webhooks();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].0.get("x-github-event"), Some("sub_issues"));
+    for (headers, body) in deliveries {
+        s.engine
+            .accept_webhook(&ProviderKey::new("github"), &s.conn, &headers, &body)
+            .await
+            .unwrap();
+    }
+    let report = s.engine.process_inbox(10).await.unwrap();
+    assert_eq!(report.updated, 1, "{report:?}");
+    let host = s.items.get(&epic).await.unwrap().unwrap();
+    assert_eq!(host.record.parent, None);
+    // Nothing left to say either way.
+    let again = s.engine.push(&s.conn, &s.object, &epic).await.unwrap();
+    assert_eq!(again.updated, 0, "{again:?}");
+    assert_eq!(
+        s.sim.issue(REPO, epic_number).unwrap()["parent_issue_url"],
+        Value::Null
     );
 }

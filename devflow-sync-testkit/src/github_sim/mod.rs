@@ -1,7 +1,7 @@
 //! [`GitHubSimulator`]: an in-process server on 127.0.0.1 speaking the subset of GitHub's
 //! REST API devflow-sync uses, in GitHub's response shapes: issues (create, get, update,
 //! list with `since`, label filters, cursor `link` headers, ETags and 304), labels,
-//! milestones, sub-issues, issue search, the repositories a token reaches, an OAuth token endpoint
+//! milestones, sub-issues (added and removed within a repository), issue search, the repositories a token reaches, an OAuth token endpoint
 //! with PKCE, GitHub App installation tokens (RS256 JWTs checked against the app's
 //! public key, tokens expiring after an hour), rate-limit headers with a budget (403 when spent), and signed webhook
 //! deliveries. Host test suites can use it as their mock GitHub.
@@ -256,6 +256,23 @@ impl GitHubSimulator {
         update_issue(&mut s, repo, number, patch)
     }
 
+    /// A person removes sub-issue `child` from under its parent in GitHub; false when it
+    /// has none.
+    pub fn remove_parent(&self, repo: &str, child: u64) -> bool {
+        let mut s = lock(&self.state);
+        let Some(issue) = s.repos.get(repo).and_then(|r| r.issues.get(&child)) else {
+            return false;
+        };
+        let (parent, id) = (
+            issue["parent_issue_url"]
+                .as_str()
+                .and_then(|u| u.rsplit('/').next())
+                .and_then(|n| n.parse().ok()),
+            issue["id"].as_u64(),
+        );
+        parent.is_some_and(|parent| remove_sub_issue(&mut s, repo, parent, id).is_ok())
+    }
+
     /// Takes the signed webhook deliveries emitted since the last call.
     pub fn take_webhooks(&self) -> Vec<(Headers, Vec<u8>)> {
         std::mem::take(&mut lock(&self.state).outbox)
@@ -431,6 +448,70 @@ fn create_issue(s: &mut State, repo: &str, fields: &Value) -> Result<Value, Resp
     Ok(issue)
 }
 
+/// Moves an issue's change time to `now` and its place in the feed with it. Times have
+/// one-second precision, like GitHub's, and only move forward: a change in the same
+/// second as the last one gets the next second.
+fn touch(
+    feed: &mut std::collections::BTreeSet<(String, u64)>,
+    issue: &mut Value,
+    number: u64,
+    now: DateTime<Utc>,
+) {
+    let last = issue["updated_at"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let now = now.with_nanosecond(0).unwrap_or(now);
+    let next = match last {
+        Some(l) if l >= now => l + chrono::Duration::seconds(1),
+        _ => now,
+    };
+    let old_stamp = issue["updated_at"].as_str().unwrap_or("").to_owned();
+    issue["updated_at"] = json!(stamp(next));
+    feed.remove(&(old_stamp, number));
+    feed.insert((stamp(next), number));
+}
+
+/// Takes the issue with REST id `child_id` from under issue `parent` (both in `repo`):
+/// the parent's JSON, or GitHub's error.
+fn remove_sub_issue(
+    s: &mut State,
+    repo: &str,
+    parent: u64,
+    child_id: Option<u64>,
+) -> Result<Value, Response> {
+    let now = s.clock.now();
+    let base = s.base_url.clone();
+    let r = s
+        .repos
+        .get_mut(repo)
+        .ok_or_else(|| error(404, "Not Found"))?;
+    let parent_issue = r
+        .issues
+        .get(&parent)
+        .cloned()
+        .ok_or_else(|| error(404, "Not Found"))?;
+    let link = json!(format!("{base}/repos/{repo}/issues/{parent}"));
+    let (number, child) = r
+        .issues
+        .iter_mut()
+        .find(|(_, i)| child_id.is_some() && i["id"].as_u64() == child_id)
+        .map(|(n, i)| (*n, i))
+        .filter(|(_, i)| i["parent_issue_url"] == link)
+        .ok_or_else(|| error(404, "Not Found"))?;
+    child["parent_issue_url"] = Value::Null;
+    touch(&mut r.feed, child, number, now);
+    let child = child.clone();
+    emit_event(
+        s,
+        repo,
+        "sub_issues",
+        json!({"action": "sub_issue_removed", "parent_issue_id": parent_issue["id"],
+            "parent_issue": parent_issue, "sub_issue_id": child["id"], "sub_issue": child}),
+    );
+    Ok(parent_issue)
+}
+
 fn update_issue(s: &mut State, repo: &str, number: u64, patch: &Value) -> Option<Value> {
     let now = s.clock.now();
     let r = s.repos.get_mut(repo)?;
@@ -479,23 +560,8 @@ fn update_issue(s: &mut State, repo: &str, number: u64, patch: &Value) -> Option
     if let Some(m) = milestone {
         issue["milestone"] = m.unwrap_or(Value::Null);
     }
-    // Change times only move forward, one second at least, as GitHub's do.
-    let last = issue["updated_at"]
-        .as_str()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc));
-    // At one-second precision, like GitHub's; a change in the same second as the last
-    // one gets the next second, so times only move forward.
-    let now = now.with_nanosecond(0).unwrap_or(now);
-    let next = match last {
-        Some(l) if l >= now => l + chrono::Duration::seconds(1),
-        _ => now,
-    };
-    let old_stamp = issue["updated_at"].as_str().unwrap_or("").to_owned();
-    issue["updated_at"] = json!(stamp(next));
+    touch(&mut r.feed, issue, number, now);
     let issue = issue.clone();
-    r.feed.remove(&(old_stamp, number));
-    r.feed.insert((stamp(next), number));
     let action = match (before_state.as_str(), issue["state"].as_str()) {
         (Some("open"), Some("closed")) => "closed",
         (Some("closed"), Some("open")) => "reopened",
@@ -873,6 +939,14 @@ fn route(s: &mut State, req: &Request) -> Response {
                     Response::json(201, &parent)
                 }
                 _ => error(422, "Validation Failed"),
+            }
+        }
+        ("DELETE", ["repos", o, r, "issues", n, "sub_issue"]) => {
+            let child_id = body_json(req)["sub_issue_id"].as_u64();
+            let parent = n.parse::<u64>().unwrap_or(0);
+            match remove_sub_issue(s, &format!("{o}/{r}"), parent, child_id) {
+                Ok(parent) => Response::json(200, &parent),
+                Err(response) => response,
             }
         }
         ("GET", ["repos", o, r, "milestones"]) => {
