@@ -347,6 +347,55 @@ impl GitHubProvider {
         ))
     }
 
+    /// A PRD renamed to `title`: its milestone, when it still bears the PRD's old title,
+    /// takes the new one. Done before the issue's own update, so a retried update that
+    /// finds the milestone renamed already leaves it be. A title another milestone has
+    /// already (GitHub answers 422), or a milestone deleted meanwhile, is left as it is,
+    /// with a warning: the PRD's own update goes on.
+    async fn rename_prd_milestone(
+        &self,
+        connection: &ConnectionId,
+        repo: &str,
+        prd: &Value,
+        title: &str,
+    ) -> Result<()> {
+        let old = prd.get("title").and_then(Value::as_str).unwrap_or("");
+        let Some(number) = prd.pointer("/milestone/number").and_then(Value::as_u64) else {
+            return Ok(());
+        };
+        let named_after_prd = prd.pointer("/milestone/title").and_then(Value::as_str) == Some(old);
+        if !self.config.prd_milestones || !named_after_prd || old == title {
+            return Ok(());
+        }
+        let url = format!("{}/repos/{repo}/milestones/{number}", self.config.base_url);
+        let mut known = self.milestones.lock().await;
+        match self
+            .send_json(
+                connection,
+                Method::PATCH,
+                url,
+                Some(json!({ "title": title })),
+            )
+            .await
+        {
+            Ok(_) => {
+                known.remove(&(repo.to_owned(), old.to_owned()));
+                known.insert((repo.to_owned(), title.to_owned()), number);
+                Ok(())
+            }
+            Err(e @ (Error::InvalidInput { .. } | Error::NotFound(_))) => {
+                tracing::warn!(
+                    repo,
+                    milestone = number,
+                    error = %e,
+                    "milestone not renamed after its PRD"
+                );
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The milestone an issue carries (from what this provider wrote, else read).
     async fn milestone_of(
         &self,
@@ -831,6 +880,12 @@ impl Provider for GitHubProvider {
         }
         let mut fields = Fields::new();
         fields.apply(&update.changes);
+        if meta.kind == Some(ItemKind::Prd) {
+            if let Some(title) = fields.get("title").as_str() {
+                self.rename_prd_milestone(connection, &repo, &current, title)
+                    .await?;
+            }
+        }
         if update.parent.is_some() && !fields.contains("body") {
             let (_, text) =
                 BodyMetadata::split(current.get("body").and_then(Value::as_str).unwrap_or(""));

@@ -611,3 +611,59 @@ async fn a_parent_removed_on_either_side_is_removed_on_the_other() {
         Value::Null
     );
 }
+
+#[tokio::test]
+async fn a_renamed_prd_renames_its_milestone() {
+    let s = setup().await;
+    let prd = item(&s, ItemKind::Prd, None, "Checkout").await;
+    item(&s, ItemKind::Epic, Some(&prd), "Saved cards").await;
+    s.engine.push_tree(&s.conn, &s.object, &prd).await.unwrap();
+    let rename = |from: &str, to: &str| devflow_sync_core::store::ItemUpdate {
+        changes: vec![devflow_sync_core::model::FieldChange::new(
+            "title", from, to,
+        )],
+        ..Default::default()
+    };
+
+    s.items
+        .update(&prd, &rename("Checkout", "Checkout v2"), None)
+        .await
+        .unwrap();
+    let report = s.engine.push(&s.conn, &s.object, &prd).await.unwrap();
+    assert_eq!((report.updated, report.errors), (1, 0), "{report:?}");
+    let milestones = s.sim.milestones(REPO);
+    assert_eq!(milestones.len(), 1, "{milestones:?}");
+    assert_eq!(milestones[0]["title"], "Checkout v2");
+    for number in [1, 2] {
+        let issue = s.sim.issue(REPO, number).unwrap();
+        assert_eq!(issue["milestone"]["title"], "Checkout v2", "#{number}");
+    }
+
+    // A title another milestone holds already: the PRD is renamed, its milestone stays.
+    s.sim.create_milestone(REPO, "Payments");
+    s.items
+        .update(&prd, &rename("Checkout v2", "Payments"), None)
+        .await
+        .unwrap();
+    let report = s.engine.push(&s.conn, &s.object, &prd).await.unwrap();
+    assert_eq!((report.updated, report.errors), (1, 0), "{report:?}");
+    assert_eq!(s.sim.issue(REPO, 1).unwrap()["title"], "Payments");
+    assert_eq!(
+        s.sim.issue(REPO, 1).unwrap()["milestone"]["title"],
+        "Checkout v2"
+    );
+
+    // A milestone someone else named is not the PRD's to rename.
+    s.items
+        .update(&prd, &rename("Payments", "Checkout v3"), None)
+        .await
+        .unwrap();
+    s.engine.push(&s.conn, &s.object, &prd).await.unwrap();
+    let titles: Vec<Value> = s
+        .sim
+        .milestones(REPO)
+        .iter()
+        .map(|m| m["title"].clone())
+        .collect();
+    assert_eq!(titles, [json!("Checkout v2"), json!("Payments")]);
+}

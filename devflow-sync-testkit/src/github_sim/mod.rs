@@ -393,6 +393,57 @@ fn create_milestone(s: &mut State, repo: &str, fields: &Value) -> Result<Value, 
     Ok(milestone)
 }
 
+/// Changes a milestone's `title`, `description`, `state` or `due_on`; the issues carrying
+/// it show the change.
+fn update_milestone(
+    s: &mut State,
+    repo: &str,
+    number: u64,
+    patch: &Value,
+) -> Result<Value, Response> {
+    let now = stamp(s.clock.now());
+    let r = s
+        .repos
+        .get_mut(repo)
+        .ok_or_else(|| error(404, "Not Found"))?;
+    if !r.milestones.contains_key(&number) {
+        return Err(error(404, "Not Found"));
+    }
+    if let Some(title) = patch.get("title") {
+        let Some(title) = title.as_str().filter(|t| !t.is_empty()) else {
+            return Err(validation("Milestone", "invalid", "title"));
+        };
+        if r.milestones
+            .iter()
+            .any(|(n, m)| *n != number && m["title"] == title)
+        {
+            return Err(validation("Milestone", "already_exists", "title"));
+        }
+    }
+    let Some(milestone) = r.milestones.get_mut(&number) else {
+        return Err(error(404, "Not Found"));
+    };
+    for key in ["title", "description", "state", "due_on"] {
+        if let Some(v) = patch.get(key) {
+            milestone[key] = v.clone();
+        }
+    }
+    milestone["updated_at"] = json!(now);
+    let milestone = milestone.clone();
+    for issue in r.issues.values_mut() {
+        if issue["milestone"]["number"] == number {
+            issue["milestone"] = milestone.clone();
+        }
+    }
+    emit_event(
+        s,
+        repo,
+        "milestone",
+        json!({"action": "edited", "milestone": milestone}),
+    );
+    Ok(milestone)
+}
+
 fn validation(resource: &str, code: &str, field: &str) -> Response {
     Response::json(
         422,
@@ -979,6 +1030,13 @@ fn route(s: &mut State, req: &Request) -> Response {
                     .cloned()
             });
             found.map_or_else(|| error(404, "Not Found"), |m| Response::json(200, &m))
+        }
+        ("PATCH", ["repos", o, r, "milestones", n]) => {
+            let number = n.parse::<u64>().unwrap_or(0);
+            match update_milestone(s, &format!("{o}/{r}"), number, &body_json(req)) {
+                Ok(m) => Response::json(200, &m),
+                Err(response) => response,
+            }
         }
         ("GET", ["repos", o, r, "labels"]) => {
             let labels: Vec<Value> = s
