@@ -209,7 +209,7 @@ async fn engine_steps(steps: &mut Steps) -> devflow_sync::Result<()> {
         Arc::new(StateSigner::new(ClientSecret::new("state-key"))),
     )?;
     let conn = ConnectionId::new("github-acme");
-    let start = flow.authorize(&conn, "user-1")?;
+    let start = flow.authorize("acme", &conn, "user-1")?;
     let challenge = start
         .url
         .split(['?', '&'])
@@ -218,7 +218,7 @@ async fn engine_steps(steps: &mut Steps) -> devflow_sync::Result<()> {
         .to_owned();
     let code = sim.authorize("Iv1.quickstart", &challenge);
     let grant = flow
-        .exchange_code(&conn, &code, &start.state, start.pkce_verifier)
+        .exchange_code("acme", &conn, &code, &start.state, start.pkce_verifier)
         .await?;
     let token = AccessToken::new(
         secrecy::ExposeSecret::expose_secret(&grant.credentials.access_token).to_owned(),

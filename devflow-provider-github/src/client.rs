@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use devflow_sync_core::auth::{AccessToken, TokenManager, WebhookSecret};
-use devflow_sync_core::http::{HttpClient, HttpRequest, HttpResponse, Method};
+use devflow_sync_core::http::{
+    HttpClient, HttpRequest, HttpResponse, Method, Origin, check_api_base,
+};
 use devflow_sync_core::model::{
     ConnectionId, ExternalId, FieldValue, Fields, ItemId, ItemKind, ObjectType, ProviderKey,
     Version,
@@ -19,6 +21,7 @@ use devflow_sync_core::{Error, Result};
 use serde_json::{Value, json};
 
 use crate::metadata::BodyMetadata;
+use crate::paging::{check_page_url, decode_token, encode_token, etag_key};
 use crate::wire::{
     CONFLICT_LABEL, KIND_LABELS, SYNCED_LABEL, issue_request, issue_to_record, next_link,
     parent_from_url, split_issue_id,
@@ -75,26 +78,28 @@ impl GitHubConfig {
         }
     }
 
-    fn check(&self) -> Result<()> {
-        let url = &self.base_url;
-        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-            .iter()
-            .any(|p| url.starts_with(p));
-        if !url.starts_with("https://") && !loopback {
-            return Err(Error::InvalidConfig {
-                pointer: "github.base_url".into(),
-                message: format!("{url} must be https (plain http is allowed on loopback only)"),
-            });
-        }
-        if self.repositories.is_empty()
-            || self.repositories.iter().any(|r| r.split('/').count() != 2)
-        {
+    /// Checks the settings; returns the API origin and the base URL's path.
+    fn check(&self) -> Result<(Origin, String)> {
+        let origin = check_api_base("github.base_url", &self.base_url)?;
+        let (_, base_path) = Origin::with_path(&self.base_url)?;
+        let well_formed = |r: &String| {
+            let mut parts = r.split('/');
+            let ok = |p: Option<&str>| {
+                p.is_some_and(|p| {
+                    !p.is_empty()
+                        && p.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                })
+            };
+            ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
+        };
+        if self.repositories.is_empty() || !self.repositories.iter().all(well_formed) {
             return Err(Error::InvalidConfig {
                 pointer: "github.repositories".into(),
                 message: "give at least one repository as owner/name".into(),
             });
         }
-        Ok(())
+        Ok((origin, base_path.trim_end_matches('/').to_owned()))
     }
 }
 
@@ -102,6 +107,10 @@ impl GitHubConfig {
 #[derive(Debug)]
 pub struct GitHubProvider {
     config: GitHubConfig,
+    /// The API origin: the only one credentials are sent to.
+    origin: Origin,
+    /// The path of the base URL (`/api/v3` on GitHub Enterprise Server, else empty).
+    base_path: String,
     http: HttpClient,
     verifier: WebhookVerifier,
     /// ETags and pages of list requests, keyed by the URL without `since`, so an
@@ -121,7 +130,7 @@ pub struct GitHubProvider {
 impl GitHubProvider {
     /// A provider; [`Error::InvalidConfig`] for a wrong base URL or repository list.
     pub fn new(config: GitHubConfig, http: HttpClient) -> Result<Self> {
-        config.check()?;
+        let (origin, base_path) = config.check()?;
         let mut verifier = WebhookVerifier::new(SignatureScheme::github())
             .delivery_id_header(crate::webhook::DELIVERY_HEADER);
         for secret in &config.webhook_secrets {
@@ -129,6 +138,8 @@ impl GitHubProvider {
         }
         Ok(Self {
             config,
+            origin,
+            base_path,
             http,
             verifier,
             etags: Mutex::new(HashMap::new()),
@@ -147,17 +158,18 @@ impl GitHubProvider {
         }
     }
 
-    async fn request(
+    fn request_with(
         &self,
+        token: &AccessToken,
         connection: &ConnectionId,
         method: Method,
         url: String,
-    ) -> Result<HttpRequest> {
-        let token = self.token(connection).await?;
-        Ok(HttpRequest::new(method, url, "github", connection.clone())
+    ) -> HttpRequest {
+        HttpRequest::new(method, url, "github", connection.clone())
+            .bound_to(&self.origin)
             .header("Authorization", format!("Bearer {}", token.secret()))
             .header("Accept", "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", self.config.api_version.as_str()))
+            .header("X-GitHub-Api-Version", self.config.api_version.as_str())
     }
 
     async fn send_json(
@@ -174,8 +186,9 @@ impl GitHubProvider {
         self.send(connection, method, url, None, bytes).await
     }
 
-    /// Sends a request (with `If-None-Match` when given); an installation token GitHub
-    /// refuses is replaced once.
+    /// Sends a request (with `If-None-Match` when given). A token GitHub refuses with
+    /// a 401 is replaced once, whatever its source (an installation token is minted
+    /// again, an OAuth token refreshed), and the request sent once more.
     async fn send(
         &self,
         connection: &ConnectionId,
@@ -184,10 +197,9 @@ impl GitHubProvider {
         if_none_match: Option<&str>,
         body: Option<Vec<u8>>,
     ) -> Result<HttpResponse> {
+        let mut token = self.token(connection).await?;
         for attempt in 0..2 {
-            let mut request = self
-                .request(connection, method.clone(), url.clone())
-                .await?;
+            let mut request = self.request_with(&token, connection, method.clone(), url.clone());
             if let Some(etag) = if_none_match {
                 request = request.header("If-None-Match", etag);
             }
@@ -202,12 +214,18 @@ impl GitHubProvider {
                     if attempt == 0 =>
                 {
                     tokens.invalidate().await;
+                    token = tokens.token(connection).await?;
+                }
+                // An OAuth token refused: refreshed once (or the one another caller
+                // already got), then the request goes again.
+                (Err(Error::Unauthenticated(_)), TokenSource::Manager(manager)) if attempt == 0 => {
+                    token = manager.after_unauthorized(connection, &token).await?;
                 }
                 (result, _) => return result,
             }
         }
         Err(Error::Unauthenticated(
-            "GitHub refused a freshly minted installation token".into(),
+            "GitHub refused a freshly issued token".into(),
         ))
     }
 
@@ -491,7 +509,7 @@ impl GitHubProvider {
         connection: &ConnectionId,
         index: usize,
     ) -> Result<bool> {
-        let repo = &self.config.repositories[index];
+        let repo = self.repository(index)?;
         let url = format!(
             "{}/repos/{repo}/issues?state=all&sort=updated&direction=desc&per_page=1",
             self.config.base_url
@@ -517,6 +535,21 @@ impl GitHubProvider {
                 .pending = Some(etag.to_owned());
         }
         Ok(true)
+    }
+
+    /// The configured repository at `index`.
+    fn repository(&self, index: usize) -> Result<&String> {
+        self.config
+            .repositories
+            .get(index)
+            .ok_or_else(|| Error::StalePageToken(format!("no repository is configured at {index}")))
+    }
+
+    /// The token of the next repository's first page, if there is one.
+    fn next_repository_token(&self, index: usize, query: &ChangeQuery) -> Option<String> {
+        let next = index.checked_add(1)?;
+        let repo = self.config.repositories.get(next)?;
+        Some(encode_token(next, repo, &self.list_url(repo, query)))
     }
 
     fn list_url(&self, repo: &str, query: &ChangeQuery) -> String {
@@ -627,37 +660,6 @@ struct CachedPage {
     next: Option<String>,
 }
 
-/// The ETag cache key of a list URL: the URL without its `since` parameter, so the
-/// same page asked for from a moved lookback window can still be answered 304 when
-/// its content did not change.
-fn etag_key(url: &str) -> String {
-    match url.split_once('?') {
-        Some((path, query)) => {
-            let kept: Vec<&str> = query
-                .split('&')
-                .filter(|p| !p.starts_with("since="))
-                .collect();
-            format!("{path}?{}", kept.join("&"))
-        }
-        None => url.to_owned(),
-    }
-}
-
-/// A page token: which repository, and the URL to fetch (verbatim from `link`).
-fn encode_token(repo_index: usize, url: &str) -> String {
-    format!("{repo_index} {url}")
-}
-
-fn decode_token(token: &str) -> Result<(usize, String)> {
-    let (index, url) = token
-        .split_once(' ')
-        .ok_or_else(|| Error::invalid_input("page_token", "not a GitHub page token"))?;
-    let index = index
-        .parse()
-        .map_err(|_| Error::invalid_input("page_token", "not a GitHub page token"))?;
-    Ok((index, url.to_owned()))
-}
-
 #[async_trait]
 impl Provider for GitHubProvider {
     fn key(&self) -> ProviderKey {
@@ -691,8 +693,13 @@ impl Provider for GitHubProvider {
             return Err(Error::not_supported(format!("listing GitHub {object}")));
         }
         let (index, url) = match &query.page_token {
-            Some(token) => decode_token(token)?,
-            None => (0, self.list_url(&self.config.repositories[0], query)),
+            Some(token) => decode_token(
+                token,
+                &self.config.repositories,
+                &self.origin,
+                &self.base_path,
+            )?,
+            None => (0, self.list_url(self.repository(0)?, query)),
         };
         // At the start of a repository's listing: has anything changed at all since the
         // last complete listing? A listing of changes stops here when not; a full listing
@@ -700,23 +707,12 @@ impl Provider for GitHubProvider {
         let unchanged =
             self.is_first_page(&url) && !self.changed_since_last_listing(connection, index).await?;
         if unchanged && query.since.is_some() {
-            let next = (index + 1 < self.config.repositories.len()).then(|| {
-                encode_token(
-                    index + 1,
-                    &self.list_url(&self.config.repositories[index + 1], query),
-                )
-            });
             return Ok(Page {
                 records: Vec::new(),
-                next_page_token: next,
+                next_page_token: self.next_repository_token(index, query),
             });
         }
-        let repo = self
-            .config
-            .repositories
-            .get(index)
-            .ok_or_else(|| Error::invalid_input("page_token", "names no configured repository"))?
-            .clone();
+        let repo = self.repository(index)?.clone();
         let key = etag_key(&url);
         let cached = self
             .etags
@@ -734,15 +730,9 @@ impl Provider for GitHubProvider {
             )
             .await?;
         let next_repo = |page: Vec<RemoteRecord>| -> Page {
-            let next = (index + 1 < self.config.repositories.len()).then(|| {
-                encode_token(
-                    index + 1,
-                    &self.list_url(&self.config.repositories[index + 1], query),
-                )
-            });
             Page {
                 records: page,
-                next_page_token: next,
+                next_page_token: self.next_repository_token(index, query),
             }
         };
         let (records, next) = match (response.status, cached) {
@@ -757,6 +747,10 @@ impl Provider for GitHubProvider {
                     }
                 }
                 let next = response.headers.get("link").and_then(next_link);
+                // A link elsewhere is refused now, before it is saved as a cursor.
+                if let Some(next) = &next {
+                    check_page_url(next, &repo, &self.origin, &self.base_path)?;
+                }
                 // Only first pages are kept, so memory does not grow with the
                 // repository while a large listing streams through.
                 let first = self.is_first_page(&url);
@@ -777,7 +771,7 @@ impl Provider for GitHubProvider {
         match next {
             Some(next) => Ok(Page {
                 records,
-                next_page_token: Some(encode_token(index, &next)),
+                next_page_token: Some(encode_token(index, &repo, &next)),
             }),
             None => {
                 // The repository's listing is complete: its probe now stands for it.
@@ -811,7 +805,7 @@ impl Provider for GitHubProvider {
         _object: &ObjectType,
         new: &NewRemote,
     ) -> Result<RemoteRecord> {
-        let repo = self.config.repositories[0].clone();
+        let repo = self.repository(0)?.clone();
         self.ensure_labels(connection, &repo).await?;
         let meta = BodyMetadata {
             id: Some(new.marker.clone()),
@@ -986,11 +980,28 @@ impl Provider for GitHubProvider {
 
     fn parse_webhook(
         &self,
+        connection: &ConnectionId,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<WebhookDelivery> {
+        self.verifier.verify(headers, body)?;
+        self.parse_verified_webhook(connection, headers, body)
+    }
+
+    fn parse_verified_webhook(
+        &self,
         _connection: &ConnectionId,
         headers: &Headers,
         body: &[u8],
     ) -> Result<WebhookDelivery> {
-        crate::webhook::parse_delivery(&self.verifier, headers, body)
+        crate::webhook::parse_verified(headers, body, Some(&self.config.repositories))
+    }
+
+    fn webhook_headers(&self) -> Vec<String> {
+        vec![
+            crate::webhook::EVENT_HEADER.to_owned(),
+            crate::webhook::DELIVERY_HEADER.to_owned(),
+        ]
     }
 
     async fn revoke(&self, _connection: &ConnectionId) -> Result<()> {

@@ -6,5 +6,6 @@ pub mod app;
 pub mod client;
 pub mod mapping;
 pub mod metadata;
+mod paging;
 pub mod webhook;
 pub mod wire;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use devflow_sync_core::model::{ExternalId, ObjectType};
 use devflow_sync_core::provider::{Headers, WebhookAction, WebhookDelivery, WebhookEvent};
-use devflow_sync_core::webhook::WebhookVerifier;
+use devflow_sync_core::webhook::{WebhookVerifier, delivery_id};
 use devflow_sync_core::{Error, Result};
 use serde_json::Value;
 
@@ -21,22 +21,33 @@ fn time(v: Option<&Value>) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Verifies a delivery and turns it into events. `issues` events carry the whole
-/// issue; `deleted` and `transferred` (the issue left the repository) are deletions;
-/// `sub_issues` events name the child, whose record the engine fetches; `milestone`
-/// events name the milestone; `ping` and other events carry none.
+/// Verifies a delivery and turns it into events, about any repository (see
+/// [`parse_verified`]).
 pub fn parse_delivery(
     verifier: &WebhookVerifier,
     headers: &Headers,
     body: &[u8],
 ) -> Result<WebhookDelivery> {
-    let verified = verifier.verify(headers, body)?;
-    let delivery_id = verified.delivery_id.ok_or_else(|| {
-        Error::invalid_input(
-            DELIVERY_HEADER,
-            format!("the {DELIVERY_HEADER} header is missing"),
-        )
-    })?;
+    verifier.verify(headers, body)?;
+    parse_verified(headers, body, None)
+}
+
+/// Turns a verified delivery into events. `issues` events carry the whole issue;
+/// `deleted` and `transferred` (the issue left the repository) are deletions;
+/// `sub_issues` events name the child, whose record the engine fetches; `milestone`
+/// events name the milestone; `ping` and other events carry none. With a `scope`,
+/// events about repositories outside it are dropped and counted in
+/// [`WebhookDelivery::out_of_scope`]. A missing or empty `X-GitHub-Delivery` is
+/// refused.
+pub fn parse_verified(
+    headers: &Headers,
+    body: &[u8],
+    scope: Option<&[String]>,
+) -> Result<WebhookDelivery> {
+    let delivery_id = delivery_id(headers, DELIVERY_HEADER)?.to_owned();
+    let in_scope =
+        |repo: &str| scope.is_none_or(|repos| repos.iter().any(|r| r.eq_ignore_ascii_case(repo)));
+    let mut out_of_scope = 0;
     let event = headers.get(EVENT_HEADER).unwrap_or_default().to_owned();
     let payload: Value = serde_json::from_slice(body).map_err(|e| Error::InvalidInput {
         pointer: Some(format!("body (line {}, column {})", e.line(), e.column())),
@@ -58,11 +69,15 @@ pub fn parse_delivery(
                 Error::invalid_input("/issue", "an issues event without an issue")
             })?;
             let Some(record) = issue_to_record(&repo, issue)? else {
+                return Ok(WebhookDelivery::new(delivery_id, events));
+            };
+            if !in_scope(&repo) {
                 return Ok(WebhookDelivery {
                     delivery_id,
                     events,
+                    out_of_scope: 1,
                 });
-            };
+            }
             let gone = matches!(action, "deleted" | "transferred");
             events.push(WebhookEvent {
                 object: ObjectType::new("issue"),
@@ -94,17 +109,24 @@ pub fn parse_delivery(
                 .pointer("/sub_issue_repo/full_name")
                 .and_then(Value::as_str)
                 .unwrap_or(&repo);
-            events.push(WebhookEvent {
-                object: ObjectType::new("issue"),
-                id: issue_id(child_repo, child),
-                action: WebhookAction::Upsert,
-                occurred_at: time(payload.pointer("/sub_issue/updated_at"))
-                    .unwrap_or_else(Utc::now),
-                record: None,
-            });
+            if !in_scope(child_repo) {
+                out_of_scope += 1;
+            } else {
+                events.push(WebhookEvent {
+                    object: ObjectType::new("issue"),
+                    id: issue_id(child_repo, child),
+                    action: WebhookAction::Upsert,
+                    occurred_at: time(payload.pointer("/sub_issue/updated_at"))
+                        .unwrap_or_else(Utc::now),
+                    record: None,
+                });
+            }
         }
         "milestone" => {
-            if let Some(number) = payload.pointer("/milestone/number").and_then(Value::as_u64) {
+            let number = payload.pointer("/milestone/number").and_then(Value::as_u64);
+            if number.is_some() && !in_scope(&repo) {
+                out_of_scope += 1;
+            } else if let Some(number) = number {
                 events.push(WebhookEvent {
                     object: ObjectType::new("milestone"),
                     id: ExternalId::new(format!("{repo}#{number}")),
@@ -124,5 +146,6 @@ pub fn parse_delivery(
     Ok(WebhookDelivery {
         delivery_id,
         events,
+        out_of_scope,
     })
 }

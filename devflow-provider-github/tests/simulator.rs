@@ -36,7 +36,7 @@ async fn oauth_token(sim: &GitHubSimulator) -> AccessToken {
     )
     .unwrap();
     let conn = ConnectionId::new("gh");
-    let start = flow.authorize(&conn, "user-1").unwrap();
+    let start = flow.authorize("acme", &conn, "user-1").unwrap();
     let url = reqwest::Url::parse(&start.url).unwrap();
     let challenge = url
         .query_pairs()
@@ -46,7 +46,7 @@ async fn oauth_token(sim: &GitHubSimulator) -> AccessToken {
         .into_owned();
     let code = sim.authorize("Iv1.sim", &challenge);
     let grant = flow
-        .exchange_code(&conn, &code, &start.state, start.pkce_verifier)
+        .exchange_code("acme", &conn, &code, &start.state, start.pkce_verifier)
         .await
         .unwrap();
     AccessToken::new(

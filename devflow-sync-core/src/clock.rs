@@ -22,6 +22,42 @@ impl Clock for SystemClock {
     }
 }
 
+/// `at` plus `by`, saturating at the last representable instant instead of
+/// overflowing: durations that reach here may come from outside (a server's
+/// `Retry-After`, a token's `expires_in`).
+///
+/// ```
+/// use std::time::Duration;
+/// use chrono::{DateTime, Utc};
+/// use devflow_sync_core::clock::after;
+/// let t0 = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+/// assert_eq!((after(t0, Duration::from_secs(90)) - t0).num_seconds(), 90);
+/// assert_eq!(after(t0, Duration::from_secs(u64::MAX)), DateTime::<Utc>::MAX_UTC);
+/// ```
+pub fn after(at: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(by)
+        .ok()
+        .and_then(|d| at.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `at` minus `by`, saturating at the first representable instant.
+///
+/// ```
+/// use std::time::Duration;
+/// use chrono::{DateTime, Utc};
+/// use devflow_sync_core::clock::before;
+/// let t0 = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+/// assert_eq!((t0 - before(t0, Duration::from_secs(90))).num_seconds(), 90);
+/// assert_eq!(before(t0, Duration::from_secs(u64::MAX)), DateTime::<Utc>::MIN_UTC);
+/// ```
+pub fn before(at: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(by)
+        .ok()
+        .and_then(|d| at.checked_sub_signed(d))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 /// A clock that moves only when told to; clones share the same time.
 ///
 /// ```
@@ -52,9 +88,8 @@ impl ManualClock {
 
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
-        let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::zero());
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
+        *now = after(*now, by);
     }
 
     /// Sets the clock.

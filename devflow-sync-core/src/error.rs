@@ -77,6 +77,11 @@ pub enum Error {
     /// The provider or store cannot do this.
     #[error("not supported: {0}")]
     NotSupported(String),
+    /// A saved page token (a cursor) no longer fits the provider's configuration (it
+    /// names a repository, project or space no longer synced, or another origin). The
+    /// engine discards it and lists again from the saved high-water mark.
+    #[error("stale page token: {0}")]
+    StalePageToken(String),
     /// A failure that may pass: a timeout, a dropped connection, a 5xx.
     #[error("transient failure: {0}")]
     Transient(String),
@@ -144,8 +149,55 @@ impl Error {
             Error::InvalidConfig { .. } => "invalid_config",
             Error::Hierarchy(_) => "hierarchy",
             Error::NotSupported(_) => "not_supported",
+            Error::StalePageToken(_) => "stale_page_token",
             Error::Transient(_) => "transient",
             Error::Other { .. } => "other",
+        }
+    }
+}
+
+impl Error {
+    /// The same error with every message passed through `f` (used to scrub secrets
+    /// from text that came from outside). An [`Error::Other`]'s source becomes its
+    /// message; a hierarchy violation, written by this library, is kept.
+    #[must_use]
+    pub fn map_messages(self, f: impl Fn(&str) -> String) -> Self {
+        match self {
+            Error::NotFound(m) => Error::NotFound(f(&m)),
+            Error::AlreadyExists(m) => Error::AlreadyExists(f(&m)),
+            Error::Precondition(m) => Error::Precondition(f(&m)),
+            Error::RateLimited {
+                retry_after,
+                message,
+            } => Error::RateLimited {
+                retry_after,
+                message: f(&message),
+            },
+            Error::Unauthenticated(m) => Error::Unauthenticated(f(&m)),
+            Error::PermissionDenied(m) => Error::PermissionDenied(f(&m)),
+            Error::NeedsReauth {
+                connection,
+                message,
+            } => Error::NeedsReauth {
+                connection,
+                message: f(&message),
+            },
+            Error::InvalidInput { pointer, message } => Error::InvalidInput {
+                pointer: pointer.map(|p| f(&p)),
+                message: f(&message),
+            },
+            Error::InvalidConfig { pointer, message } => Error::InvalidConfig {
+                pointer,
+                message: f(&message),
+            },
+            Error::Hierarchy(v) => Error::Hierarchy(v),
+            Error::NotSupported(m) => Error::NotSupported(f(&m)),
+            Error::StalePageToken(m) => Error::StalePageToken(f(&m)),
+            Error::Transient(m) => Error::Transient(f(&m)),
+            Error::Other { provider, source } => Error::Other {
+                provider,
+                source: f(&source.to_string()).into(),
+            },
         }
     }
 }

@@ -217,9 +217,33 @@ impl RemoteUpdate {
     }
 }
 
-/// HTTP headers of a webhook delivery; names compare case-insensitively.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// HTTP headers of a webhook delivery; names compare case-insensitively. Its `Debug`
+/// hides the values of credential headers (signatures, tokens, cookies).
+///
+/// ```
+/// use devflow_sync_core::provider::Headers;
+/// let h = Headers::new().with("X-GitHub-Event", "issues").with("X-Hook-Token", "s3cret");
+/// let shown = format!("{h:?}");
+/// assert!(shown.contains("issues") && !shown.contains("s3cret"));
+/// assert_eq!(h.only(&["x-github-event", "X-Hook-Token"]).iter().count(), 1);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Headers(Vec<(String, String)>);
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(n, v)| {
+                let shown = if crate::http::is_secret_header(n) {
+                    "[redacted]"
+                } else {
+                    v.as_str()
+                };
+                (n.as_str(), shown)
+            }))
+            .finish()
+    }
+}
 
 impl Headers {
     /// No headers.
@@ -245,6 +269,22 @@ impl Headers {
     /// All headers in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// The headers named in `names` (case-insensitively), without any that carries a
+    /// credential: what may be stored with a delivery.
+    #[must_use]
+    pub fn only<S: AsRef<str>>(&self, names: &[S]) -> Headers {
+        Headers(
+            self.0
+                .iter()
+                .filter(|(n, _)| {
+                    names.iter().any(|k| k.as_ref().eq_ignore_ascii_case(n))
+                        && !crate::http::is_secret_header(n)
+                })
+                .cloned()
+                .collect(),
+        )
     }
 }
 
@@ -288,10 +328,25 @@ pub struct WebhookEvent {
 /// A verified webhook delivery.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WebhookDelivery {
-    /// The provider's delivery id, for deduplication.
+    /// The provider's delivery id, for deduplication (never empty).
     pub delivery_id: String,
-    /// The events it carries.
+    /// The events it carries, about what the connection syncs.
     pub events: Vec<WebhookEvent>,
+    /// Events about records outside the connection's configuration (another
+    /// repository, project or space): dropped, only counted.
+    #[serde(default)]
+    pub out_of_scope: usize,
+}
+
+impl WebhookDelivery {
+    /// A delivery of `events`, none out of scope.
+    pub fn new(delivery_id: impl Into<String>, events: Vec<WebhookEvent>) -> Self {
+        Self {
+            delivery_id: delivery_id.into(),
+            events,
+            out_of_scope: 0,
+        }
+    }
 }
 
 /// One external system. The required surface is small; helpers live on [`ProviderExt`].
@@ -306,7 +361,11 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// What the provider can do with `object`.
     fn capabilities(&self, object: &ObjectType) -> Capabilities;
 
-    /// One page of records changed since `query.since`, oldest change first.
+    /// One page of records changed since `query.since`, oldest change first. A page
+    /// token it cannot use (malformed, of another version, naming what the
+    /// configuration no longer holds, or another origin) is
+    /// [`Error::StalePageToken`], never a panic: the engine drops it and lists again
+    /// from its high-water mark.
     async fn list_changed(
         &self,
         connection: &ConnectionId,
@@ -366,6 +425,22 @@ pub trait Provider: Send + Sync + fmt::Debug {
         headers: &Headers,
         body: &[u8],
     ) -> Result<WebhookDelivery>;
+
+    /// Parses a delivery that [`Provider::parse_webhook`] verified when it arrived,
+    /// from the headers [`Provider::webhook_headers`] kept with it (the signature is
+    /// not kept, so it is not checked again). The engine calls it only on deliveries
+    /// it verified and stored itself.
+    fn parse_verified_webhook(
+        &self,
+        connection: &ConnectionId,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<WebhookDelivery>;
+
+    /// The headers a delivery is stored with, for
+    /// [`Provider::parse_verified_webhook`]: what parsing reads (the event name, the
+    /// delivery id). A header carrying a credential is never stored, listed or not.
+    fn webhook_headers(&self) -> Vec<String>;
 
     /// Revokes the connection's grant where the provider can;
     /// [`Error::NotSupported`] where it cannot.

@@ -54,7 +54,8 @@ impl SignatureScheme {
         }
     }
 
-    fn header(&self) -> &str {
+    /// The header carrying the signature or the shared token.
+    pub fn header(&self) -> &str {
         match self {
             SignatureScheme::HmacSha256 { header, .. }
             | SignatureScheme::SharedToken { header } => header,
@@ -102,10 +103,39 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// The delivery id in `header`: [`Error::InvalidInput`] naming the header when it is
+/// missing, empty or blank (an empty id would make every later empty-id delivery a
+/// duplicate), or longer than 256 bytes.
+///
+/// ```
+/// use devflow_sync_core::provider::Headers;
+/// use devflow_sync_core::webhook::delivery_id;
+/// let h = Headers::new().with("X-GitHub-Delivery", "72d3162e").with("X-Empty", " ");
+/// assert_eq!(delivery_id(&h, "x-github-delivery").unwrap(), "72d3162e");
+/// assert!(delivery_id(&h, "X-Empty").unwrap_err().to_string().contains("X-Empty"));
+/// assert!(delivery_id(&h, "X-Missing").is_err());
+/// ```
+pub fn delivery_id<'h>(headers: &'h Headers, header: &str) -> Result<&'h str> {
+    let id = headers.get(header).map(str::trim).unwrap_or_default();
+    if id.is_empty() {
+        return Err(Error::invalid_input(
+            header,
+            format!("the {header} header (the delivery id) is missing or empty"),
+        ));
+    }
+    if id.len() > 256 {
+        return Err(Error::invalid_input(
+            header,
+            format!("the {header} header is over 256 bytes"),
+        ));
+    }
+    Ok(id)
+}
+
 /// A verified delivery.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {
-    /// The delivery id, when the verifier knows its header and it was sent.
+    /// The delivery id, when the verifier knows its header (then it is never empty).
     pub delivery_id: Option<String>,
     /// Which active secret matched (0 is the first added), to see when an old one can go.
     pub secret_index: usize,
@@ -228,11 +258,10 @@ impl WebhookVerifier {
                 "the {header} signature does not match any active secret"
             ))
         })?;
-        let delivery_id = self
-            .delivery_header
-            .as_deref()
-            .and_then(|h| headers.get(h))
-            .map(str::to_owned);
+        let delivery_id = match self.delivery_header.as_deref() {
+            None => None,
+            Some(h) => Some(delivery_id(headers, h)?.to_owned()),
+        };
         Ok(Verified {
             delivery_id,
             secret_index,

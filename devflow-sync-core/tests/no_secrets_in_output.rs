@@ -52,7 +52,7 @@ async fn no_type_that_holds_a_secret_shows_it() {
 
     let signer = StateSigner::new(ClientSecret::new(SECRET));
     assert_clean("StateSigner", &format!("{signer:?}"));
-    let ring = KeyRing::new().with_key("k1", [42; 32]);
+    let ring = KeyRing::new().with_key("k1", [42; 32]).unwrap();
     assert_clean("KeyRing", &format!("{ring:?}"));
     assert!(
         !format!("{ring:?}").contains("42"),
@@ -115,7 +115,7 @@ async fn no_type_that_holds_a_secret_shows_it() {
     )
     .unwrap();
     assert_clean("OAuthFlow", &format!("{flow:?}"));
-    let start = flow.authorize(&ConnectionId::new("c"), "actor");
+    let start = flow.authorize("acme", &ConnectionId::new("c"), "actor");
     assert!(start.is_err(), "no authorization URL configured");
     let manager = devflow_sync_core::auth::TokenManager::new(
         Arc::new(MemoryTokens::new()),
@@ -137,7 +137,7 @@ async fn no_type_that_holds_a_secret_shows_it() {
     // A decryption failure does not show the ciphertext's plaintext either.
     let other = EncryptedTokenStore::new(
         inner.clone(),
-        KeyRing::new().with_key("k1", [1; 32]),
+        KeyRing::new().with_key("k1", [1; 32]).unwrap(),
         "tenant",
     );
     let err = other.get(&conn).await.unwrap_err();

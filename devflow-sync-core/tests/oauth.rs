@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use devflow_sync_core::Error;
+use devflow_sync_core::auth::PkceVerifier;
 use devflow_sync_core::auth::{
     AccessToken, ClientSecret, OAuthConfig, OAuthFlow, RefreshToken, StateSigner, TokenManager,
     TokenRefresher,
@@ -69,7 +70,7 @@ async fn authorization_code_with_pkce_end_to_end() {
     let clock = clock();
     let flow = flow(&server, &clock, "jira");
     let conn = ConnectionId::new("conn-1");
-    let start = flow.authorize(&conn, "user-7").unwrap();
+    let start = flow.authorize("acme", &conn, "user-7").unwrap();
     let url = reqwest::Url::parse(&start.url).unwrap();
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(q["response_type"], "code");
@@ -102,21 +103,51 @@ async fn authorization_code_with_pkce_end_to_end() {
         .create_async()
         .await;
 
+    let spare = || Some(PkceVerifier::from_secret("v".repeat(43)));
     // A state for another connection is refused before any call.
     let other = flow
-        .authorize(&ConnectionId::new("conn-2"), "user-7")
+        .authorize("acme", &ConnectionId::new("conn-2"), "user-7")
         .unwrap();
     let err = flow
-        .exchange_code(&conn, "the-code", &other.state, None)
+        .exchange_code("acme", &conn, "the-code", &other.state, spare())
         .await
         .unwrap_err();
     assert!(
         err.to_string().contains("issued for connection conn-2"),
         "{err}"
     );
+    // Regression: a wrong-connection callback, a wrong-tenant one and one without the
+    // PKCE verifier do not use the right state up.
+    let err = flow
+        .exchange_code(
+            "acme",
+            &ConnectionId::new("conn-2"),
+            "the-code",
+            &start.state,
+            spare(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("issued for connection conn-1"),
+        "{err}"
+    );
+    let err = flow
+        .exchange_code("globex", &conn, "the-code", &start.state, spare())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("another tenant"), "{err}");
+    let err = flow
+        .exchange_code("acme", &conn, "the-code", &start.state, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput { pointer: Some(p), .. } if p == "pkce_verifier"),
+        "{err:?}"
+    );
 
     let grant = flow
-        .exchange_code(&conn, "the-code", &start.state, Some(verifier))
+        .exchange_code("acme", &conn, "the-code", &start.state, Some(verifier))
         .await
         .unwrap();
     assert_eq!(grant.credentials.access_token.expose_secret(), "at-1");
@@ -137,21 +168,22 @@ async fn authorization_code_with_pkce_end_to_end() {
 
     // The state is single use: a replayed callback is refused without a call.
     let err = flow
-        .exchange_code(&conn, "the-code", &start.state, None)
+        .exchange_code("acme", &conn, "the-code", &start.state, spare())
         .await
         .unwrap_err();
     assert!(err.to_string().contains("already used"), "{err}");
     // A tampered state is refused.
     let tampered = format!("{}x", start.state);
     assert!(matches!(
-        flow.exchange_code(&conn, "c", &tampered, None).await,
+        flow.exchange_code("acme", &conn, "c", &tampered, spare())
+            .await,
         Err(Error::Unauthenticated(_))
     ));
     // An expired one too.
-    let late = flow.authorize(&conn, "user-7").unwrap();
+    let late = flow.authorize("acme", &conn, "user-7").unwrap();
     clock.advance(Duration::from_secs(601));
     let err = flow
-        .exchange_code(&conn, "c", &late.state, None)
+        .exchange_code("acme", &conn, "c", &late.state, spare())
         .await
         .unwrap_err();
     assert!(err.to_string().contains("expired"), "{err}");

@@ -22,18 +22,26 @@ pub const KEYS_ENV: &str = "DEVFLOW_SYNC_TOKEN_KEYS";
 
 const FORMAT: &str = "v1";
 
+/// The field names bound into the ciphertexts of a token row.
+const ACCESS: &str = "access_token";
+const REFRESH: &str = "refresh_token";
+
 /// AES-256-GCM keys, each with an id. The newest encrypts; every key decrypts, so keys
 /// rotate without re-encrypting everything at once. Ciphertexts are bound to associated
-/// data (tenant, provider, connection): a row copied to another connection does not
-/// decrypt.
+/// data (tenant, provider, connection and field): a row copied to another connection,
+/// or an access token swapped with the refresh token of its row, does not decrypt.
 ///
 /// ```
-/// use devflow_sync_core::auth::KeyRing;
-/// let ring = KeyRing::new().with_key("k1", [7u8; 32]);
-/// let sealed = ring.encrypt(b"gho_token", "acme", "github", "conn-1").unwrap();
+/// use devflow_sync_core::auth::{KeyRing, SealedAt};
+/// let ring = KeyRing::new().with_key("k1", [7u8; 32]).unwrap();
+/// let at = SealedAt::new("acme", "github", "conn-1", "access_token");
+/// let sealed = ring.encrypt(b"gho_token", &at).unwrap();
 /// assert!(sealed.starts_with("v1.k1."));
-/// assert_eq!(ring.decrypt(&sealed, "acme", "github", "conn-1").unwrap(), b"gho_token");
-/// assert!(ring.decrypt(&sealed, "acme", "github", "conn-2").is_err());
+/// assert_eq!(ring.decrypt(&sealed, &at).unwrap(), b"gho_token");
+/// assert!(ring.decrypt(&sealed, &SealedAt { connection: "conn-2", ..at }).is_err());
+/// assert!(ring.decrypt(&sealed, &SealedAt { field: "refresh_token", ..at }).is_err());
+/// // Key ids are checked the same way everywhere.
+/// assert!(KeyRing::new().with_key("k.1", [7u8; 32]).is_err());
 /// ```
 #[derive(Clone, Default)]
 pub struct KeyRing {
@@ -51,14 +59,57 @@ impl fmt::Debug for KeyRing {
     }
 }
 
-fn aad(tenant: &str, provider: &str, connection: &str) -> Vec<u8> {
-    // Lengths first, so no two different triples give the same bytes.
-    let mut out = Vec::new();
-    for part in [tenant, provider, connection] {
-        out.extend_from_slice(&(part.len() as u64).to_be_bytes());
-        out.extend_from_slice(part.as_bytes());
+/// Where a ciphertext belongs: it decrypts only at the same place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SealedAt<'a> {
+    /// The tenant.
+    pub tenant: &'a str,
+    /// The provider.
+    pub provider: &'a str,
+    /// The connection.
+    pub connection: &'a str,
+    /// The field of the row (`access_token`, `refresh_token`).
+    pub field: &'a str,
+}
+
+impl<'a> SealedAt<'a> {
+    /// A place.
+    pub fn new(tenant: &'a str, provider: &'a str, connection: &'a str, field: &'a str) -> Self {
+        Self {
+            tenant,
+            provider,
+            connection,
+            field,
+        }
     }
-    out
+
+    fn aad(&self) -> Vec<u8> {
+        // Lengths first, so no two different places give the same bytes.
+        let mut out = Vec::new();
+        for part in [self.tenant, self.provider, self.connection, self.field] {
+            out.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            out.extend_from_slice(part.as_bytes());
+        }
+        out
+    }
+}
+
+/// A key id is 1 to 64 ASCII letters, digits, `-` or `_`: it is written into every
+/// ciphertext between `.` separators, so anything else could never be read back.
+fn check_key_id(id: &str, pointer: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig {
+            pointer: pointer.to_owned(),
+            message: format!("key id {id:?} must be 1 to 64 ASCII letters, digits, '-' or '_'"),
+        })
+    }
 }
 
 impl KeyRing {
@@ -67,12 +118,20 @@ impl KeyRing {
         Self::default()
     }
 
-    /// Adds a key; the last added is the newest and encrypts.
-    #[must_use]
-    pub fn with_key(mut self, id: impl Into<String>, key: [u8; 32]) -> Self {
+    /// Adds a key; the last added is the newest and encrypts. [`Error::InvalidConfig`]
+    /// for a malformed key id (see [`KeyRing::parse`]) or one already in the ring.
+    pub fn with_key(mut self, id: impl Into<String>, key: [u8; 32]) -> Result<Self> {
+        let id = id.into();
+        check_key_id(&id, "key_ring.key_id")?;
+        if self.keys.iter().any(|(k, _)| *k == id) {
+            return Err(Error::InvalidConfig {
+                pointer: "key_ring.key_id".into(),
+                message: format!("key id {id} appears twice"),
+            });
+        }
         let cipher = Aes256Gcm::new(&key.into());
-        self.keys.push((id.into(), cipher));
-        self
+        self.keys.push((id, cipher));
+        Ok(self)
     }
 
     /// Parses the [`KEYS_ENV`] format. Errors name the entry and never show a key.
@@ -90,12 +149,7 @@ impl KeyRing {
                 message: "expected `id:base64key`".into(),
             })?;
             let id = id.trim();
-            if id.is_empty() || id.contains('.') {
-                return Err(Error::InvalidConfig {
-                    pointer,
-                    message: "a key id must be non-empty and contain no '.'".into(),
-                });
-            }
+            check_key_id(id, &pointer)?;
             if ring.keys.iter().any(|(k, _)| k == id) {
                 return Err(Error::InvalidConfig {
                     pointer,
@@ -115,7 +169,7 @@ impl KeyRing {
                     pointer: pointer.clone(),
                     message: format!("key {id} is {} bytes; AES-256 needs 32", bytes.len()),
                 })?;
-            ring = ring.with_key(id, key);
+            ring = ring.with_key(id, key)?;
         }
         if ring.keys.is_empty() {
             return Err(Error::InvalidConfig {
@@ -170,21 +224,15 @@ impl KeyRing {
             .flatten()
     }
 
-    /// Encrypts with the newest key, bound to (tenant, provider, connection).
-    pub fn encrypt(
-        &self,
-        plaintext: &[u8],
-        tenant: &str,
-        provider: &str,
-        connection: &str,
-    ) -> Result<String> {
+    /// Encrypts with the newest key, bound to its place.
+    pub fn encrypt(&self, plaintext: &[u8], at: &SealedAt<'_>) -> Result<String> {
         let (id, cipher) = self.keys.last().ok_or_else(|| Error::InvalidConfig {
             pointer: KEYS_ENV.into(),
             message: "the key ring has no key".into(),
         })?;
         let nonce_bytes: [u8; 12] = super::random_bytes()?;
         let nonce = Nonce::from_slice(&nonce_bytes);
-        let aad = aad(tenant, provider, connection);
+        let aad = at.aad();
         let sealed = cipher
             .encrypt(
                 nonce,
@@ -199,16 +247,13 @@ impl KeyRing {
         Ok(format!("{FORMAT}.{id}.{}", URL_SAFE_NO_PAD.encode(blob)))
     }
 
-    /// Decrypts with the key named in the ciphertext.
-    pub fn decrypt(
-        &self,
-        ciphertext: &str,
-        tenant: &str,
-        provider: &str,
-        connection: &str,
-    ) -> Result<Vec<u8>> {
+    /// Decrypts with the key named in the ciphertext, at the place it was sealed.
+    pub fn decrypt(&self, ciphertext: &str, at: &SealedAt<'_>) -> Result<Vec<u8>> {
         let bad = |message: String| Error::InvalidInput {
-            pointer: Some(format!("credentials of {provider}/{connection}")),
+            pointer: Some(format!(
+                "credentials of {}/{} ({})",
+                at.provider, at.connection, at.field
+            )),
             message,
         };
         let mut parts = ciphertext.splitn(3, '.');
@@ -230,7 +275,7 @@ impl KeyRing {
             return Err(bad("the ciphertext is too short".into()));
         }
         let (nonce, sealed) = blob.split_at(12);
-        let aad = aad(tenant, provider, connection);
+        let aad = at.aad();
         cipher
             .decrypt(
                 Nonce::from_slice(nonce),
@@ -241,21 +286,15 @@ impl KeyRing {
             )
             .map_err(|_| {
                 bad(format!(
-                    "does not decrypt with key {id} for this tenant, provider and connection"
+                    "does not decrypt with key {id} for this tenant, provider, connection and field"
                 ))
             })
     }
 
     /// Decrypts and encrypts again with the newest key (key rotation).
-    pub fn re_encrypt(
-        &self,
-        ciphertext: &str,
-        tenant: &str,
-        provider: &str,
-        connection: &str,
-    ) -> Result<String> {
-        let plain = self.decrypt(ciphertext, tenant, provider, connection)?;
-        self.encrypt(&plain, tenant, provider, connection)
+    pub fn re_encrypt(&self, ciphertext: &str, at: &SealedAt<'_>) -> Result<String> {
+        let plain = self.decrypt(ciphertext, at)?;
+        self.encrypt(&plain, at)
     }
 }
 
@@ -271,7 +310,7 @@ impl KeyRing {
 /// use devflow_sync_core::store::{Credentials, TokenStore};
 ///
 /// let inner = Arc::new(MemoryTokens::new());
-/// let store = EncryptedTokenStore::new(inner.clone(), KeyRing::new().with_key("k1", [1; 32]), "acme");
+/// let store = EncryptedTokenStore::new(inner.clone(), KeyRing::new().with_key("k1", [1; 32]).unwrap(), "acme");
 /// let conn = ConnectionId::new("c1");
 /// store.put(&conn, &ProviderKey::new("jira"), &Credentials::bearer("secret-token"), None).await.unwrap();
 /// let raw = inner.get(&conn).await.unwrap().unwrap();
@@ -297,18 +336,26 @@ impl<S: TokenStore> EncryptedTokenStore<S> {
         }
     }
 
+    fn at<'a>(
+        &'a self,
+        provider: &'a ProviderKey,
+        connection: &'a ConnectionId,
+        field: &'a str,
+    ) -> SealedAt<'a> {
+        SealedAt::new(&self.tenant, provider.as_str(), connection.as_str(), field)
+    }
+
     fn seal(
         &self,
         provider: &ProviderKey,
         connection: &ConnectionId,
+        field: &str,
         secret: &SecretString,
     ) -> Result<SecretString> {
         self.ring
             .encrypt(
                 secret.expose_secret().as_bytes(),
-                &self.tenant,
-                provider.as_str(),
-                connection.as_str(),
+                &self.at(provider, connection, field),
             )
             .map(SecretString::from)
     }
@@ -317,13 +364,12 @@ impl<S: TokenStore> EncryptedTokenStore<S> {
         &self,
         provider: &ProviderKey,
         connection: &ConnectionId,
+        field: &str,
         sealed: &SecretString,
     ) -> Result<SecretString> {
         let plain = self.ring.decrypt(
             sealed.expose_secret(),
-            &self.tenant,
-            provider.as_str(),
-            connection.as_str(),
+            &self.at(provider, connection, field),
         )?;
         String::from_utf8(plain)
             .map(SecretString::from)
@@ -346,7 +392,7 @@ impl<S: TokenStore> EncryptedTokenStore<S> {
         if KeyRing::key_id_of(stored.credentials.access_token.expose_secret()) == current {
             return Ok(false);
         }
-        let plain = self.decode(stored.clone())?;
+        let plain = self.decode(connection, stored.clone())?;
         self.put(
             connection,
             &stored.provider,
@@ -357,12 +403,16 @@ impl<S: TokenStore> EncryptedTokenStore<S> {
         Ok(true)
     }
 
-    fn decode(&self, mut stored: StoredToken) -> Result<StoredToken> {
-        let (p, c) = (stored.provider.clone(), stored.connection.clone());
-        stored.credentials.access_token = self.open(&p, &c, &stored.credentials.access_token)?;
+    /// Opens a row read for `asked`: the ciphertexts must belong to that connection,
+    /// whatever connection the row itself names.
+    fn decode(&self, asked: &ConnectionId, mut stored: StoredToken) -> Result<StoredToken> {
+        let p = stored.provider.clone();
+        stored.credentials.access_token =
+            self.open(&p, asked, ACCESS, &stored.credentials.access_token)?;
         if let Some(refresh) = &stored.credentials.refresh_token {
-            stored.credentials.refresh_token = Some(self.open(&p, &c, refresh)?);
+            stored.credentials.refresh_token = Some(self.open(&p, asked, REFRESH, refresh)?);
         }
+        stored.connection = asked.clone();
         Ok(stored)
     }
 }
@@ -371,7 +421,7 @@ impl<S: TokenStore> EncryptedTokenStore<S> {
 impl<S: TokenStore> TokenStore for EncryptedTokenStore<S> {
     async fn get(&self, connection: &ConnectionId) -> Result<Option<StoredToken>> {
         match self.inner.get(connection).await? {
-            Some(stored) => self.decode(stored).map(Some),
+            Some(stored) => self.decode(connection, stored).map(Some),
             None => Ok(None),
         }
     }
@@ -384,9 +434,9 @@ impl<S: TokenStore> TokenStore for EncryptedTokenStore<S> {
         expected: Option<u64>,
     ) -> Result<u64> {
         let mut sealed = credentials.clone();
-        sealed.access_token = self.seal(provider, connection, &credentials.access_token)?;
+        sealed.access_token = self.seal(provider, connection, ACCESS, &credentials.access_token)?;
         if let Some(refresh) = &credentials.refresh_token {
-            sealed.refresh_token = Some(self.seal(provider, connection, refresh)?);
+            sealed.refresh_token = Some(self.seal(provider, connection, REFRESH, refresh)?);
         }
         self.inner
             .put(connection, provider, &sealed, expected)
@@ -399,177 +449,5 @@ impl<S: TokenStore> TokenStore for EncryptedTokenStore<S> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::memory::MemoryTokens;
-
-    const PLAIN: &str = "ghu_16C7e42F292c6912E7710c838347Ae178B4a";
-
-    #[test]
-    fn round_trip_and_binding_to_tenant_provider_connection() {
-        let ring = KeyRing::new().with_key("k1", [3; 32]);
-        let sealed = ring
-            .encrypt(PLAIN.as_bytes(), "acme", "github", "c1")
-            .unwrap();
-        assert!(!sealed.contains(PLAIN));
-        assert_eq!(
-            ring.decrypt(&sealed, "acme", "github", "c1").unwrap(),
-            PLAIN.as_bytes()
-        );
-        for (t, p, c) in [
-            ("other", "github", "c1"),
-            ("acme", "jira", "c1"),
-            ("acme", "github", "c2"),
-        ] {
-            assert!(
-                ring.decrypt(&sealed, t, p, c).is_err(),
-                "{t}/{p}/{c} must not decrypt"
-            );
-        }
-        let wrong = KeyRing::new().with_key("k1", [4; 32]);
-        let err = wrong.decrypt(&sealed, "acme", "github", "c1").unwrap_err();
-        assert!(
-            err.to_string().contains("does not decrypt with key k1"),
-            "{err}"
-        );
-        let unknown = KeyRing::new().with_key("k9", [3; 32]);
-        assert!(
-            unknown
-                .decrypt(&sealed, "acme", "github", "c1")
-                .unwrap_err()
-                .to_string()
-                .contains("not in the key ring")
-        );
-        // A flipped bit is caught by the tag.
-        let mut tampered = sealed.clone().into_bytes();
-        let last = tampered.len() - 3;
-        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-        assert!(
-            ring.decrypt(
-                std::str::from_utf8(&tampered).unwrap(),
-                "acme",
-                "github",
-                "c1"
-            )
-            .is_err()
-        );
-        // Two encryptions of one token differ (fresh nonce).
-        assert_ne!(
-            sealed,
-            ring.encrypt(PLAIN.as_bytes(), "acme", "github", "c1")
-                .unwrap()
-        );
-    }
-
-    #[test]
-    fn rotation_keeps_old_ciphertexts_readable_and_writes_with_the_new_key() {
-        let old = KeyRing::new().with_key("k2025", [5; 32]);
-        let sealed = old.encrypt(b"t", "a", "p", "c").unwrap();
-        let both = old.with_key("k2026", [6; 32]);
-        assert_eq!(both.current_key_id(), Some("k2026"));
-        assert_eq!(both.decrypt(&sealed, "a", "p", "c").unwrap(), b"t");
-        let again = both.re_encrypt(&sealed, "a", "p", "c").unwrap();
-        assert_eq!(KeyRing::key_id_of(&again), Some("k2026"));
-        assert_eq!(KeyRing::key_id_of(&sealed), Some("k2025"));
-    }
-
-    #[test]
-    fn key_ring_from_the_environment_format() {
-        use base64::engine::general_purpose::STANDARD;
-        let k1 = STANDARD.encode([1u8; 32]);
-        let k2 = STANDARD.encode([2u8; 32]);
-        let ring = KeyRing::parse(&format!("old:{k1}, new:{k2}")).unwrap();
-        assert_eq!(ring.current_key_id(), Some("new"));
-        assert_eq!(
-            format!("{ring:?}"),
-            r#"KeyRing { key_ids: ["old", "new"] }"#
-        );
-        let short = STANDARD.encode([1u8; 16]);
-        let err = KeyRing::parse(&format!("a:{k1},b:{short}")).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "invalid config at DEVFLOW_SYNC_TOKEN_KEYS[1]: key b is 16 bytes; AES-256 needs 32"
-        );
-        assert!(!err.to_string().contains(&short));
-        assert!(KeyRing::parse("nokey").is_err());
-        assert!(KeyRing::parse(&format!("a:{k1},a:{k2}")).is_err());
-        assert!(KeyRing::parse("").is_err());
-        let err = KeyRing::required(None).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "invalid config at DEVFLOW_SYNC_TOKEN_KEYS: token encryption is required but DEVFLOW_SYNC_TOKEN_KEYS is not set; set it to `id:<32 bytes in base64>`"
-        );
-        assert_eq!(
-            KeyRing::required(Some(&format!("a:{k1}")))
-                .unwrap()
-                .current_key_id(),
-            Some("a")
-        );
-        let err = KeyRing::parse("a:***").unwrap_err();
-        assert!(err.to_string().contains("not valid base64"));
-    }
-
-    #[tokio::test]
-    async fn the_store_never_holds_the_plaintext_and_rotates() {
-        let inner = Arc::new(MemoryTokens::new());
-        let conn = ConnectionId::new("c1");
-        let provider = ProviderKey::new("github");
-        let mut creds = Credentials::bearer(PLAIN);
-        creds.refresh_token = Some(SecretString::from("ghr_refresh_plaintext".to_owned()));
-        let store = EncryptedTokenStore::new(
-            inner.clone(),
-            KeyRing::new().with_key("k1", [9; 32]),
-            "acme",
-        );
-        let v = store.put(&conn, &provider, &creds, None).await.unwrap();
-        let raw = inner.get(&conn).await.unwrap().unwrap();
-        let raw_access = raw.credentials.access_token.expose_secret().to_owned();
-        let raw_refresh = raw
-            .credentials
-            .refresh_token
-            .as_ref()
-            .unwrap()
-            .expose_secret()
-            .to_owned();
-        assert!(!raw_access.contains(PLAIN) && !raw_refresh.contains("ghr_refresh_plaintext"));
-        assert!(raw.credentials.access_token_is_sealed());
-        let back = store.get(&conn).await.unwrap().unwrap();
-        assert!(back.credentials.same_secrets(&creds));
-        // A row copied to another connection does not decrypt there.
-        inner
-            .put(&ConnectionId::new("c2"), &provider, &raw.credentials, None)
-            .await
-            .unwrap();
-        assert!(store.get(&ConnectionId::new("c2")).await.is_err());
-        // Rotation: a new key is added; the stored row moves to it.
-        let rotated = EncryptedTokenStore::new(
-            inner.clone(),
-            KeyRing::new()
-                .with_key("k1", [9; 32])
-                .with_key("k2", [10; 32]),
-            "acme",
-        );
-        assert!(rotated.rotate(&conn).await.unwrap());
-        assert!(
-            !rotated.rotate(&conn).await.unwrap(),
-            "already on the newest key"
-        );
-        let raw = inner.get(&conn).await.unwrap().unwrap();
-        assert_eq!(
-            KeyRing::key_id_of(raw.credentials.access_token.expose_secret()),
-            Some("k2")
-        );
-        assert!(raw.version > v);
-        assert!(
-            rotated
-                .get(&conn)
-                .await
-                .unwrap()
-                .unwrap()
-                .credentials
-                .same_secrets(&creds)
-        );
-        // The old ring alone can no longer read it.
-        assert!(store.get(&conn).await.is_err());
-    }
-}
+#[path = "crypto_tests.rs"]
+mod tests;

@@ -11,8 +11,10 @@ mod secrets;
 mod state;
 mod tokens;
 
-pub use crypto::{EncryptedTokenStore, KEYS_ENV, KeyRing};
-pub use oauth::{AuthorizationStart, OAuthConfig, OAuthFlow, ProviderTokenFields, TokenGrant};
+pub use crypto::{EncryptedTokenStore, KEYS_ENV, KeyRing, SealedAt};
+pub use oauth::{
+    AuthorizationStart, MAX_TOKEN_LIFETIME, OAuthConfig, OAuthFlow, ProviderTokenFields, TokenGrant,
+};
 pub use pkce::{PkceChallenge, PkceVerifier};
 pub use secrets::{AccessToken, ApiToken, ClientSecret, RefreshToken, WebhookSecret};
 pub use state::{OAuthState, StateSigner};

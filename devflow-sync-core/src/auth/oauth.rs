@@ -23,9 +23,14 @@ use serde::{Deserialize, Serialize};
 use super::{ClientSecret, PkceVerifier, RefreshToken, StateSigner};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::http::{HttpClient, HttpRequest};
+use crate::http::{HttpClient, HttpRequest, KnownSecrets};
 use crate::model::{ConnectionId, ProviderKey};
 use crate::store::Credentials;
+
+/// The longest lifetime a token response can give a token (`expires_in` beyond it is
+/// cut to it).
+pub const MAX_TOKEN_LIFETIME: std::time::Duration =
+    std::time::Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// Fields some providers add to their token response.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,9 +211,15 @@ impl OAuthFlow {
         &self.config
     }
 
-    /// Starts the authorization code flow for `connection`, on behalf of `actor`.
-    pub fn authorize(&self, connection: &ConnectionId, actor: &str) -> Result<AuthorizationStart> {
-        let state = self.signer.sign(connection, actor)?;
+    /// Starts the authorization code flow for `tenant`'s `connection`, on behalf of
+    /// `actor`.
+    pub fn authorize(
+        &self,
+        tenant: &str,
+        connection: &ConnectionId,
+        actor: &str,
+    ) -> Result<AuthorizationStart> {
+        let state = self.signer.sign(tenant, connection, actor)?;
         let signed = state.clone();
         let mut request = self
             .client
@@ -236,31 +247,44 @@ impl OAuthFlow {
         })
     }
 
-    /// Finishes the flow: checks `state` (signature, expiry, single use, connection) and
-    /// exchanges the code, using up the PKCE verifier.
+    /// Finishes the flow: checks `state` (signature, expiry, tenant, connection, single
+    /// use) and exchanges the code, using up the PKCE verifier. With PKCE on, a missing
+    /// verifier is refused before anything is sent (and before the state is used up).
     pub async fn exchange_code(
         &self,
+        tenant: &str,
         connection: &ConnectionId,
         code: &str,
         state: &str,
         pkce_verifier: Option<PkceVerifier>,
     ) -> Result<TokenGrant> {
-        let checked = self.signer.verify(state)?;
-        if &checked.connection != connection {
-            return Err(Error::Unauthenticated(format!(
-                "OAuth state rejected: it was issued for connection {}, not {connection}",
-                checked.connection
-            )));
+        if self.config.pkce && pkce_verifier.is_none() {
+            return Err(Error::invalid_input(
+                "pkce_verifier",
+                "PKCE is on for this provider: give the verifier kept from authorize()",
+            ));
         }
+        self.signer.verify(state, tenant, connection)?;
+        let mut known = self.known_secrets().with(code);
         let mut request = self
             .client
             .exchange_code(AuthorizationCode::new(code.to_owned()));
         if let Some(verifier) = pkce_verifier {
+            known.add(verifier.secret());
             request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.into_secret()));
         }
         let http = self.adapter(connection);
         let response = request.request_async(&http).await;
-        self.grant(connection, response)
+        self.grant(connection, response, &known)
+    }
+
+    /// The secrets of this flow's configuration (the client secret).
+    fn known_secrets(&self) -> KnownSecrets {
+        let mut known = KnownSecrets::new();
+        if let Some(secret) = &self.config.client_secret {
+            known.add(secret.secret());
+        }
+        known
     }
 
     /// Exchanges a refresh token for new tokens.
@@ -276,7 +300,8 @@ impl OAuthFlow {
             .exchange_refresh_token(&token)
             .request_async(&http)
             .await;
-        let mut grant = self.grant(connection, response)?;
+        let known = self.known_secrets().with(refresh_token.secret());
+        let mut grant = self.grant(connection, response, &known)?;
         // Providers that do not rotate answer without a refresh token: keep the old one.
         if grant.credentials.refresh_token.is_none() {
             grant.credentials.refresh_token =
@@ -294,7 +319,7 @@ impl OAuthFlow {
             .add_scopes(self.config.scopes.iter().cloned().map(Scope::new))
             .request_async(&http)
             .await;
-        self.grant(connection, response)
+        self.grant(connection, response, &self.known_secrets())
     }
 
     fn adapter(&self, connection: &ConnectionId) -> OAuthHttp {
@@ -313,12 +338,13 @@ impl OAuthFlow {
             TokenResponseOf,
             RequestTokenError<Error, BasicErrorResponse>,
         >,
+        known: &KnownSecrets,
     ) -> Result<TokenGrant> {
-        let token = response.map_err(|e| token_error(connection, e))?;
+        let token = response.map_err(|e| known.scrub_error(token_error(connection, e)))?;
+        // `expires_in` comes from outside: clamped, never overflowed.
         let expires_at: Option<DateTime<Utc>> = token
             .expires_in()
-            .and_then(|d| chrono::Duration::from_std(d).ok())
-            .map(|d| self.clock.now() + d);
+            .map(|d| crate::clock::after(self.clock.now(), d.min(MAX_TOKEN_LIFETIME)));
         Ok(TokenGrant {
             credentials: Credentials {
                 access_token: SecretString::from(token.access_token().secret().to_owned()),

@@ -114,11 +114,8 @@ impl TokenManager {
     }
 
     fn expiring(&self, stored: &StoredToken) -> bool {
-        let margin = chrono::Duration::from_std(self.margin).unwrap_or(chrono::Duration::zero());
-        stored
-            .credentials
-            .expires_at
-            .is_some_and(|at| at <= self.clock.now() + margin)
+        let soon = crate::clock::after(self.clock.now(), self.margin);
+        stored.credentials.expires_at.is_some_and(|at| at <= soon)
     }
 
     async fn load(&self, connection: &ConnectionId) -> Result<StoredToken> {

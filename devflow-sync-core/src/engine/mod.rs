@@ -30,10 +30,12 @@ mod webhook;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt as _;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
@@ -468,6 +470,7 @@ impl SyncEngine {
     ) -> Result<SyncReport> {
         let e = &*self.inner;
         let t = e.target(connection, object)?;
+        let t_key = t.provider.key();
         let partial = e.mapping_check(connection, object)?;
         let lease = e
             .leases
@@ -476,21 +479,38 @@ impl SyncEngine {
             .ok_or_else(|| {
                 Error::precondition(format!("another worker is syncing {connection}/{object}"))
             })?;
-        let result = self
-            .run(
-                "pull",
-                Some(connection),
-                Trigger::Poll,
-                false,
-                |mut ctx| async move {
-                    ctx.partial = partial;
-                    let result = pull::pull(&mut ctx, &t, budget).await;
-                    (ctx, result)
-                },
-            )
-            .await;
-        e.leases.release(&lease).await?;
-        result.map(|(report, _)| report)
+        // The lease is given back on every way out: an error, and a panic anywhere
+        // below (a provider's bug), which becomes an error here.
+        let run = self.run(
+            "pull",
+            Some(connection),
+            Trigger::Poll,
+            false,
+            |mut ctx| async move {
+                ctx.partial = partial;
+                let result = pull::pull(&mut ctx, &t, budget).await;
+                (ctx, result)
+            },
+        );
+        let result = match AssertUnwindSafe(run).catch_unwind().await {
+            Ok(result) => result,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".into());
+                tracing::error!(%connection, %object, panic = %what, "pull panicked; lease released");
+                Err(Error::Other {
+                    provider: t_key.to_string(),
+                    source: format!("the pull of {connection}/{object} panicked: {what}").into(),
+                })
+            }
+        };
+        let released = e.leases.release(&lease).await;
+        let report = result.map(|(report, _)| report)?;
+        released?;
+        Ok(report)
     }
 
     /// Verifies a webhook delivery with its provider, drops a delivery id seen before,
@@ -529,9 +549,8 @@ impl SyncEngine {
     /// their scheduler.
     pub async fn prune_inbox(&self) -> Result<usize> {
         let e = &*self.inner;
-        let ttl =
-            chrono::Duration::from_std(e.config.delivery_ttl).unwrap_or(chrono::Duration::MAX);
-        e.journal.prune_inbox(e.clock.now() - ttl).await
+        let cutoff = crate::clock::before(e.clock.now(), e.config.delivery_ttl);
+        e.journal.prune_inbox(cutoff).await
     }
 
     /// Settles a pending conflict and syncs its entity again.

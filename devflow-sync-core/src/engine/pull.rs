@@ -73,11 +73,12 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
         .cursor(&t.connection, &t.object)
         .await?
         .unwrap_or_default();
-    let lookback =
-        chrono::Duration::from_std(ctx.e.config.lookback).unwrap_or(chrono::Duration::zero());
-    let (since, mut token) = match &cursor.pass {
+    let lookback = ctx.e.config.lookback;
+    let from_high_water =
+        |c: &SyncCursor| c.high_water.map(|hw| crate::clock::before(hw, lookback));
+    let (mut since, mut token) = match &cursor.pass {
         Some(pass) => (pass.since, Some(pass.page_token.clone())),
-        None => (cursor.high_water.map(|hw| hw - lookback), None),
+        None => (from_high_water(&cursor), None),
     };
     let (mut pages, mut records) = (0usize, 0usize);
     while pages < budget.max_pages && records < budget.max_records {
@@ -87,10 +88,33 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
             limit: ctx.e.config.page_size,
             filter: t.filter.clone(),
         };
-        let page = t
+        let page = match t
             .provider
             .list_changed(&t.connection, &t.object, &query)
-            .await?;
+            .await
+        {
+            Ok(page) => page,
+            // A saved page token that no longer fits the configuration (a repository
+            // removed since): dropped, and the listing starts again from the saved
+            // high-water mark. Only a saved token is dropped, once.
+            Err(Error::StalePageToken(why)) if token.is_some() && cursor.pass.is_some() => {
+                tracing::warn!(
+                    connection = %t.connection,
+                    object = %t.object,
+                    reason = %why,
+                    "saved page token discarded; listing again from the high-water mark"
+                );
+                ctx.report.warn(format!(
+                    "saved page token discarded ({why}); listing again from the high-water mark"
+                ));
+                cursor.pass = None;
+                ctx.put_cursor(t, &cursor).await?;
+                since = from_high_water(&cursor);
+                token = None;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         pages += 1;
         records += page.records.len();
         let seen: Vec<(ExternalId, DateTime<Utc>)> = page

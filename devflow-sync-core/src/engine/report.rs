@@ -72,6 +72,10 @@ pub struct SyncReport {
     pub skipped: usize,
     /// Every entity's outcome, in the order handled.
     pub outcomes: Vec<EntityOutcome>,
+    /// What a person may want to know that concerns no one entity (a saved page
+    /// token discarded, events dropped as out of scope).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl SyncReport {
@@ -98,6 +102,10 @@ impl SyncReport {
             outcome,
             detail,
         });
+    }
+
+    pub(crate) fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
     }
 
     /// The outcomes of one entity.

@@ -23,8 +23,11 @@ pub struct Accepted {
     pub inbox_id: Option<String>,
     /// Whether the delivery id was seen before (nothing was stored).
     pub duplicate: bool,
-    /// How many events the delivery carries.
+    /// How many events the delivery carries about what the connection syncs.
     pub events: usize,
+    /// How many events were about records outside the connection's configuration:
+    /// dropped, never imported.
+    pub out_of_scope: usize,
 }
 
 pub(crate) async fn accept(
@@ -49,13 +52,29 @@ pub(crate) async fn accept(
         .get(provider)
         .ok_or_else(|| Error::not_found(format!("provider {provider}")))?;
     let delivery = p.parse_webhook(connection, headers, body)?;
+    if delivery.delivery_id.trim().is_empty() {
+        return Err(Error::invalid_input(
+            "delivery_id",
+            format!("a {provider} delivery without a delivery id is refused"),
+        ));
+    }
+    if delivery.out_of_scope > 0 {
+        tracing::warn!(
+            %provider,
+            %connection,
+            delivery = %delivery.delivery_id,
+            out_of_scope = delivery.out_of_scope,
+            "webhook events outside the connection's configuration dropped"
+        );
+    }
     let now = e.clock.now();
     let entry = InboxEntry {
         id: String::new(),
         provider: provider.clone(),
         connection: connection.clone(),
         delivery_id: delivery.delivery_id.clone(),
-        headers: headers.clone(),
+        // Only what parsing needs; never a signature or a token.
+        headers: headers.only(&p.webhook_headers()),
         body: body.to_vec(),
         received_at: now,
         status: InboxStatus::Pending,
@@ -69,12 +88,14 @@ pub(crate) async fn accept(
             inbox_id: Some(id),
             duplicate: false,
             events: delivery.events.len(),
+            out_of_scope: delivery.out_of_scope,
         }),
         Err(Error::AlreadyExists(_)) => Ok(Accepted {
             delivery_id: delivery.delivery_id,
             inbox_id: None,
             duplicate: true,
             events: delivery.events.len(),
+            out_of_scope: delivery.out_of_scope,
         }),
         Err(err) => Err(err),
     }
@@ -95,7 +116,7 @@ pub(crate) async fn process(ctx: &mut Ctx<'_>, limit: usize) -> Result<()> {
             .providers
             .get(&entry.provider)
             .ok_or_else(|| Error::not_found(format!("provider {}", entry.provider)))
-            .and_then(|p| p.parse_webhook(&entry.connection, &entry.headers, &entry.body));
+            .and_then(|p| p.parse_verified_webhook(&entry.connection, &entry.headers, &entry.body));
         match parsed {
             Ok(delivery) => {
                 for event in delivery.events {
@@ -168,9 +189,8 @@ pub(crate) async fn process(ctx: &mut Ctx<'_>, limit: usize) -> Result<()> {
                     entry.status = InboxStatus::Failed;
                 } else {
                     let factor = 1u32 << entry.attempts.saturating_sub(1).min(16);
-                    let delay = chrono::Duration::from_std(backoff * factor)
-                        .unwrap_or(chrono::Duration::MAX);
-                    entry.next_attempt_at = now + delay;
+                    let delay = backoff.saturating_mul(factor);
+                    entry.next_attempt_at = crate::clock::after(now, delay);
                 }
             }
         }

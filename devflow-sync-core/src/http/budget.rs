@@ -58,7 +58,8 @@ impl RequestBudget {
         if self.tokens >= 0.0 {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64(-self.tokens * 60.0 / f64::from(self.per_minute))
+            Duration::try_from_secs_f64(-self.tokens * 60.0 / f64::from(self.per_minute))
+                .unwrap_or(Duration::MAX)
         }
     }
 

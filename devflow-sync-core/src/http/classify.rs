@@ -43,7 +43,13 @@ pub enum Disposition {
 /// least a minute).
 pub const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
-/// `Retry-After` in seconds or as an HTTP date, as a wait from `now`.
+/// The longest wait a server can ask for: anything longer (`Retry-After: 1e20`) is
+/// clamped to this. A wait past a request's deadline is not taken anyway: the request
+/// fails as rate limited.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// `Retry-After` in seconds or as an HTTP date, as a wait from `now`, at most
+/// [`MAX_SERVER_WAIT`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -54,19 +60,36 @@ pub const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
 /// assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
 /// assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
 /// assert_eq!(parse_retry_after("soon", now), None);
+/// // Numbers from outside are clamped, never overflowed.
+/// assert_eq!(parse_retry_after("1e20", now), Some(MAX_SERVER_WAIT));
+/// assert_eq!(parse_retry_after("18446744073709551615", now), Some(MAX_SERVER_WAIT));
+/// # use devflow_sync_core::http::MAX_SERVER_WAIT;
 /// ```
 pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs).min(MAX_SERVER_WAIT));
     }
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        if !(secs.is_finite() && secs >= 0.0) {
+            return None;
+        }
+        return Some(Duration::from_secs_f64(
+            secs.min(MAX_SERVER_WAIT.as_secs_f64()),
+        ));
     }
     let at = DateTime::parse_from_rfc2822(value)
         .ok()?
         .with_timezone(&Utc);
-    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+    Some(wait_until(at, now))
+}
+
+/// The wait from `now` until `at`: zero when it is past, at most [`MAX_SERVER_WAIT`].
+fn wait_until(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    at.signed_duration_since(now)
+        .to_std()
+        .unwrap_or(Duration::ZERO)
+        .min(MAX_SERVER_WAIT)
 }
 
 /// A rate-limit reset header as an instant: epoch seconds (GitHub) or an ISO 8601 time
@@ -111,7 +134,7 @@ fn rate_limit_wait(headers: &Headers, now: DateTime<Utc>) -> Option<Duration> {
     let exhausted = header_u64(headers, "x-ratelimit-remaining") == Some(0);
     let reset = headers.get("x-ratelimit-reset").and_then(parse_reset);
     match (exhausted, reset) {
-        (true, Some(at)) => Some((at - now).to_std().unwrap_or(Duration::ZERO)),
+        (true, Some(at)) => Some(wait_until(at, now)),
         _ => None,
     }
 }

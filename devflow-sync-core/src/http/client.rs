@@ -11,8 +11,10 @@ use tokio::sync::Semaphore;
 
 use super::budget::RequestBudget;
 use super::classify::{Disposition, RetryReason, classify};
+use super::origin::{Origin, check_same_origin, shown_url};
+use super::redact::KnownSecrets;
 use super::retry::{Backoff, JitterSource, RetryConfig, SeededJitter};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, SystemClock, after};
 use crate::error::{Error, Result};
 use crate::model::{ConnectionId, ProviderKey};
 use crate::provider::Headers;
@@ -90,6 +92,9 @@ pub struct HttpConfig {
     pub default_rate_limit: RateLimitConfig,
     /// The `User-Agent` sent (GitHub refuses requests without one).
     pub user_agent: String,
+    /// The largest response body read; a longer one is refused
+    /// ([`Error::InvalidInput`]) instead of filling memory.
+    pub max_response_bytes: usize,
 }
 
 impl Default for HttpConfig {
@@ -101,6 +106,7 @@ impl Default for HttpConfig {
             rate_limits: HashMap::new(),
             default_rate_limit: RateLimitConfig::default(),
             user_agent: concat!("devflow-sync/", env!("CARGO_PKG_VERSION")).to_owned(),
+            max_response_bytes: 64 << 20,
         }
     }
 }
@@ -131,6 +137,9 @@ pub struct HttpRequest {
     /// for callers that parse error bodies themselves (OAuth). Retries and server
     /// errors behave as usual.
     pub error_responses: bool,
+    /// The origin the request's credentials belong to: the client refuses to send it
+    /// to any other ([`Error::PermissionDenied`] naming the refused origin).
+    pub origin: Option<Origin>,
 }
 
 impl HttpRequest {
@@ -160,7 +169,43 @@ impl HttpRequest {
             request_id: None,
             no_redirects: false,
             error_responses: false,
+            origin: None,
         }
+    }
+
+    /// Binds the request's credentials to `origin`: sent anywhere else (a `link` header
+    /// or a stored page token naming another host), the request is refused.
+    #[must_use]
+    pub fn bound_to(mut self, origin: &Origin) -> Self {
+        self.origin = Some(origin.clone());
+        self
+    }
+
+    /// Every secret the request carries: credential headers (and what a `Basic` one
+    /// decodes to), a password in the URL, and the values of secret keys in its query
+    /// and body. Scrubbed from whatever is built from the answer.
+    pub fn known_secrets(&self) -> KnownSecrets {
+        let mut known = KnownSecrets::new();
+        for (name, value) in &self.headers {
+            if is_secret_header(name) {
+                known.add_credential_header(value);
+            }
+        }
+        if let Ok(url) = reqwest::Url::parse(&self.url) {
+            if let Some(password) = url.password() {
+                known.add(password);
+            }
+            if let Some(query) = url.query() {
+                known.add_form(query);
+            }
+        }
+        if let Some(body) = self.body.as_deref() {
+            match serde_json::from_slice::<serde_json::Value>(body) {
+                Ok(json) => known.add_json(&json),
+                Err(_) => known.add_form(&String::from_utf8_lossy(body)),
+            }
+        }
+        known
     }
 
     /// Adds a header.
@@ -199,13 +244,17 @@ impl HttpRequest {
     }
 }
 
-/// Headers whose values are credentials.
-fn is_secret_header(name: &str) -> bool {
+/// Whether a header's value is a credential (`Authorization`, cookies, API keys,
+/// anything naming a token, a secret or a signature).
+pub fn is_secret_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     matches!(
         name.as_str(),
         "authorization" | "proxy-authorization" | "cookie" | "set-cookie" | "x-api-key"
     ) || name.contains("token")
+        || name.contains("api-key")
+        || name.contains("apikey")
+        || name.contains("password")
         || name.contains("secret")
         || name.contains("signature")
 }
@@ -222,7 +271,7 @@ impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
-            .field("url", &self.url.split('?').next().unwrap_or_default())
+            .field("url", &shown_url(&self.url))
             .field(
                 "headers",
                 &redacted_headers(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
@@ -349,10 +398,13 @@ impl HttpClientBuilder {
                 .read_timeout(self.config.read_timeout)
                 .user_agent(self.config.user_agent.clone())
         };
-        let follow = base().build().map_err(|e| Error::InvalidConfig {
-            pointer: "http".into(),
-            message: e.to_string(),
-        })?;
+        let follow = base()
+            .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
+            .build()
+            .map_err(|e| Error::InvalidConfig {
+                pointer: "http".into(),
+                message: e.to_string(),
+            })?;
         let no_follow = base()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -374,6 +426,21 @@ impl HttpClientBuilder {
                 config: self.config,
             }),
         })
+    }
+}
+
+/// Follows at most ten redirects, none to another origin: credentials never follow a
+/// server elsewhere.
+fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let first = attempt.previous().first().and_then(Origin::of_url);
+    let next = Origin::of_url(attempt.url());
+    if attempt.previous().len() > 10 {
+        attempt.error("too many redirects")
+    } else if first.is_some() && first == next {
+        attempt.follow()
+    } else {
+        let refused = next.map_or_else(|| "a URL without a host".to_owned(), |o| o.to_string());
+        attempt.error(format!("refused a redirect to another origin ({refused})"))
     }
 }
 
@@ -429,15 +496,25 @@ impl HttpClient {
 
     fn exhaust(&self, provider: &ProviderKey, wait: Duration) {
         let now = self.inner.clock.now();
-        let until = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
+        let until = after(now, wait);
         if let Some(budget) = lock(&self.inner.budgets).get_mut(provider) {
             budget.exhaust_until(until, now);
         }
     }
 
     /// Sends a request with retries. Returns the response for a success (2xx, 3xx
-    /// including 304) and a classified error otherwise.
+    /// including 304) and a classified error otherwise. Every secret the request
+    /// carries is scrubbed from the error's messages; a request bound to an origin
+    /// ([`HttpRequest::bound_to`]) is refused for any other.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let result = self.send_checked(&request).await;
+        result.map_err(|e| request.known_secrets().scrub_error(e))
+    }
+
+    async fn send_checked(&self, request: &HttpRequest) -> Result<HttpResponse> {
+        if let Some(origin) = &request.origin {
+            check_same_origin(&request.url, origin)?;
+        }
         let inner = &self.inner;
         let request_id = request.request_id.clone().unwrap_or_else(|| {
             format!(
@@ -446,25 +523,21 @@ impl HttpClient {
                 inner.ids.fetch_add(1, Ordering::Relaxed) + 1
             )
         });
-        let semaphore = self.semaphore(&request);
+        let semaphore = self.semaphore(request);
         let _permit = semaphore
             .acquire_owned()
             .await
             .map_err(|_| Error::transient("the connection's request slots were closed"))?;
         let retry = inner.config.retry;
         let started = inner.clock.now();
-        let deadline = started
-            + chrono::Duration::from_std(retry.retry_timeout).unwrap_or(chrono::Duration::MAX);
+        let deadline = after(started, retry.retry_timeout);
         let mut backoff = Backoff::new(retry.backoff, self.jitter());
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let wait = self.budget_wait(&request);
+            let wait = self.budget_wait(request);
             if !wait.is_zero() {
-                if inner.clock.now()
-                    + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)
-                    > deadline
-                {
+                if after(inner.clock.now(), wait) > deadline {
                     return Err(Error::RateLimited {
                         retry_after: Some(wait),
                         message: format!(
@@ -474,15 +547,15 @@ impl HttpClient {
                     });
                 }
                 if let Some(o) = &inner.observer {
-                    o.budget_wait(&request, wait);
+                    o.budget_wait(request, wait);
                 }
                 inner.sleeper.sleep(wait).await;
             }
-            let outcome = self.attempt(&request, &request_id).await;
+            let outcome = self.attempt(request, &request_id).await;
             let (error, delay, why) = match outcome {
                 Ok(response) => {
                     if let Some(o) = &inner.observer {
-                        o.status(&request, response.status, attempt);
+                        o.status(request, response.status, attempt);
                     }
                     let disposition = classify(
                         response.status,
@@ -541,14 +614,13 @@ impl HttpClient {
                 }
                 Err(Failure::Other(e)) => return Err(e),
             };
-            let resume = inner.clock.now()
-                + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+            let resume = after(inner.clock.now(), delay);
             if attempt > retry.max_retries || resume > deadline {
                 return Err(error);
             }
             tracing::debug!(request_id = %request_id, attempt, delay_ms = delay.as_millis() as u64, reason = %why, "retrying");
             if let Some(o) = &inner.observer {
-                o.retry(&request, attempt, delay, &why);
+                o.retry(request, attempt, delay, &why);
             }
             inner.sleeper.sleep(delay).await;
         }
@@ -585,11 +657,18 @@ impl HttpClient {
                 )
             })
             .collect();
-        let body = response
-            .bytes()
-            .await
-            .map_err(Failure::from_reqwest)?
-            .to_vec();
+        let limit = self.inner.config.max_response_bytes;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(Failure::Other(too_large(limit)));
+        }
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(Failure::from_reqwest)? {
+            if body.len() + chunk.len() > limit {
+                return Err(Failure::Other(too_large(limit)));
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(HttpResponse {
             status,
             headers,
@@ -598,6 +677,13 @@ impl HttpClient {
             attempts: 0,
         })
     }
+}
+
+fn too_large(limit: usize) -> Error {
+    Error::invalid_input(
+        "response body",
+        format!("the response is over the limit of {limit} bytes"),
+    )
 }
 
 /// Why an attempt got no response.

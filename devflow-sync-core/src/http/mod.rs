@@ -8,6 +8,7 @@
 mod budget;
 mod classify;
 mod client;
+mod origin;
 mod redact;
 mod retry;
 
@@ -16,13 +17,15 @@ pub use reqwest::Method;
 
 pub use budget::RequestBudget;
 pub use classify::{
-    Disposition, RetryReason, SECONDARY_LIMIT_WAIT, classify, parse_reset, parse_retry_after,
+    Disposition, MAX_SERVER_WAIT, RetryReason, SECONDARY_LIMIT_WAIT, classify, parse_reset,
+    parse_retry_after,
 };
 pub use client::{
     HttpClient, HttpClientBuilder, HttpConfig, HttpObserver, HttpRequest, HttpResponse,
-    REQUEST_ID_HEADER, RateLimitConfig, Sleeper, TokioSleeper,
+    REQUEST_ID_HEADER, RateLimitConfig, Sleeper, TokioSleeper, is_secret_header,
 };
-pub use redact::{MAX_ERROR_BODY, redact_body};
+pub use origin::{Origin, check_api_base};
+pub use redact::{KnownSecrets, MAX_ERROR_BODY, is_secret_key, redact_body};
 pub use retry::{Backoff, BackoffConfig, JitterSource, RetryConfig, SeededJitter};
 
 #[cfg(test)]

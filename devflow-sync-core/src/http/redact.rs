@@ -1,23 +1,67 @@
 //! Error bodies as they may appear in errors and logs: short, and without secrets.
+//!
+//! Two nets: by shape (values of secret-looking keys in JSON, `key=value`,
+//! `key: value` and `Bearer`/`Basic`/`token` credentials in text) and by knowledge
+//! ([`KnownSecrets`]: every token, secret, key and code the client holds or sent in the
+//! request, removed wherever it appears, whatever surrounds it).
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::error::Error;
 
 /// The most bytes of a body kept in an error message.
 pub const MAX_ERROR_BODY: usize = 512;
 
-const SECRET_KEYS: [&str; 9] = [
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "client_secret",
-    "password",
+/// What stands where a secret was.
+const REDACTED: &str = "[redacted]";
+
+/// Parts of key names (lower case, without `_` and `-`) whose values are secret:
+/// `access_token`, `accessToken`, `apiKey`, `client-secret`, `code_verifier`, ...
+const SECRET_KEY_PARTS: [&str; 14] = [
     "token",
     "secret",
-    "code_verifier",
+    "password",
+    "passwd",
+    "apikey",
+    "privatekey",
+    "accesskey",
     "authorization",
+    "codeverifier",
+    "credential",
+    "cookie",
+    "session",
+    "assertion",
+    "signature",
 ];
 
-/// Replaces the values of secret-looking JSON keys (`access_token`, `client_secret`,
-/// ...) and `Bearer`/`Basic` credentials with `[redacted]`, then truncates to
-/// [`MAX_ERROR_BODY`] bytes on a character boundary.
+/// Whether a key names a secret value. Case, `_` and `-` do not matter; `code` (an
+/// OAuth authorization code) counts only as the whole key.
+///
+/// ```
+/// use devflow_sync_core::http::is_secret_key;
+/// for key in ["access_token", "accessToken", "apiKey", "clientSecret", "client-secret",
+///             "X-Api-Key", "code", "code_verifier", "password", "Authorization"] {
+///     assert!(is_secret_key(key), "{key}");
+/// }
+/// for key in ["key", "message", "summary", "errorCode", "error_description"] {
+///     assert!(!is_secret_key(key), "{key}");
+/// }
+/// ```
+pub fn is_secret_key(key: &str) -> bool {
+    let norm: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    norm == "code" || SECRET_KEY_PARTS.iter().any(|part| norm.contains(part))
+}
+
+/// Replaces the values of secret-looking keys (`access_token`, `clientSecret`,
+/// `apiKey`, ...) and `Bearer`/`Basic`/`token` credentials with `[redacted]`, then
+/// truncates to [`MAX_ERROR_BODY`] bytes on a character boundary.
 ///
 /// ```
 /// use devflow_sync_core::http::redact_body;
@@ -25,6 +69,9 @@ const SECRET_KEYS: [&str; 9] = [
 /// let clean = redact_body(body);
 /// assert!(!clean.contains("rt-123") && !clean.contains("abc.def"));
 /// assert!(clean.contains("invalid_grant"));
+/// // Not JSON (cut short): the same keys are found in the text.
+/// let cut = redact_body(r#"{"accessToken": "at-1", "apiKey":"k-2", "errors": {"client_secret": "cs-3"#);
+/// assert!(!cut.contains("at-1") && !cut.contains("k-2") && !cut.contains("cs-3"), "{cut}");
 /// ```
 pub fn redact_body(body: &str) -> String {
     let redacted = match serde_json::from_str::<serde_json::Value>(body) {
@@ -32,7 +79,7 @@ pub fn redact_body(body: &str) -> String {
             redact_value(&mut value);
             value.to_string()
         }
-        Err(_) => redact_text(body),
+        Err(_) => body.to_owned(),
     };
     truncate(&redact_text(&redacted), MAX_ERROR_BODY)
 }
@@ -41,12 +88,8 @@ fn redact_value(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                let k = key.to_ascii_lowercase();
-                if SECRET_KEYS
-                    .iter()
-                    .any(|s| k == *s || k.ends_with(&format!("_{s}")))
-                {
-                    *v = serde_json::Value::String("[redacted]".into());
+                if is_secret_key(key) && !v.is_null() {
+                    *v = serde_json::Value::String(REDACTED.into());
                 } else {
                     redact_value(v);
                 }
@@ -57,41 +100,93 @@ fn redact_value(value: &mut serde_json::Value) {
     }
 }
 
-/// Blanks what follows `Bearer `/`Basic ` and `key=value` pairs of secret keys in text.
+/// Where a value that follows `key` ends: at its closing quote when quoted, else at
+/// the first delimiter.
+fn value_end(tail: &str) -> (usize, usize) {
+    let mut chars = tail.char_indices();
+    match chars.next() {
+        Some((_, q @ ('"' | '\''))) => {
+            let end = tail[1..].find(q).map_or(tail.len(), |i| i + 1);
+            (1, end)
+        }
+        _ => (
+            0,
+            tail.find(|c: char| c.is_whitespace() || "&,;}\"')]".contains(c))
+                .unwrap_or(tail.len()),
+        ),
+    }
+}
+
+/// Blanks credentials after an auth scheme, and the values of secret keys written as
+/// `key=value`, `key: value`, `"key": "value"` in text.
 fn redact_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    'outer: while !rest.is_empty() {
-        for scheme in ["Bearer ", "Basic ", "bearer ", "basic "] {
-            if let Some(tail) = rest.strip_prefix(scheme) {
-                out.push_str(scheme);
-                out.push_str("[redacted]");
+    while !rest.is_empty() {
+        // An identifier: a run of letters, digits, `_` and `-`.
+        let ident_len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(rest.len());
+        if ident_len == 0 {
+            let c = rest.chars().next().map_or(1, char::len_utf8);
+            out.push_str(&rest[..c]);
+            rest = &rest[c..];
+            continue;
+        }
+        let (ident, after) = rest.split_at(ident_len);
+        out.push_str(ident);
+        rest = after;
+        let scheme = ["bearer", "basic", "token"]
+            .iter()
+            .any(|s| ident.eq_ignore_ascii_case(s));
+        if scheme {
+            if let Some(tail) = rest.strip_prefix(' ') {
                 let end = tail
-                    .find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',')
+                    .find(|c: char| c.is_whitespace() || "\"',;".contains(c))
                     .unwrap_or(tail.len());
-                rest = &tail[end..];
-                continue 'outer;
+                let word = &tail[..end];
+                // After `token`, only what looks like a credential (not "the token is
+                // invalid").
+                let credential = !ident.eq_ignore_ascii_case("token")
+                    || (word.len() >= 8
+                        && word.chars().any(|c| c.is_ascii_digit())
+                        && word.chars().any(|c| c.is_ascii_alphabetic()));
+                if end > 0 && credential {
+                    out.push(' ');
+                    out.push_str(REDACTED);
+                    rest = &tail[end..];
+                    continue;
+                }
             }
         }
-        for key in SECRET_KEYS {
-            let pattern = format!("{key}=");
-            if let Some(head) = rest
-                .get(..pattern.len())
-                .filter(|h| h.eq_ignore_ascii_case(&pattern))
-            {
-                out.push_str(head);
-                out.push_str("[redacted]");
-                let tail = &rest[pattern.len()..];
-                let end = tail.find(['&', ' ', '"', '\'', ',']).unwrap_or(tail.len());
-                rest = &tail[end..];
-                continue 'outer;
-            }
+        if !is_secret_key(ident) {
+            continue;
         }
-        let mut chars = rest.chars();
-        if let Some(c) = chars.next() {
-            out.push(c);
+        // Optional closing quote of a JSON key, spaces, then `=` or `:`.
+        let sep = rest.trim_start_matches(['"', '\'']).trim_start_matches(' ');
+        let Some(value) = sep.strip_prefix(['=', ':']) else {
+            continue;
+        };
+        let mut value = value.trim_start_matches(' ');
+        // `Authorization: Bearer X`: the scheme stays, the credential goes.
+        if let Some((scheme, _)) = value.split_once(' ').filter(|(w, _)| {
+            ["bearer", "basic", "token"]
+                .iter()
+                .any(|s| w.eq_ignore_ascii_case(s))
+        }) {
+            let consumed = rest.len() - value.len() + scheme.len() + 1;
+            out.push_str(&rest[..consumed]);
+            rest = &rest[consumed..];
+            value = rest;
         }
-        rest = chars.as_str();
+        let (open, end) = value_end(value);
+        if end <= open {
+            continue;
+        }
+        let consumed = rest.len() - value.len();
+        out.push_str(&rest[..consumed + open]);
+        out.push_str(REDACTED);
+        rest = &value[end..];
     }
     out
 }
@@ -107,9 +202,190 @@ fn truncate(text: &str, max: usize) -> String {
     format!("{}… ({} bytes in all)", &text[..end], text.len())
 }
 
+/// The secret values a client holds or sent: tokens, client secrets, codes, PKCE
+/// verifiers, passwords. [`KnownSecrets::scrub`] removes each from any text, wherever
+/// it appears and whatever surrounds it ("refresh token X was revoked"); this is what
+/// keeps a server that echoes a credential back in free text from putting it in an
+/// error, a log line or a stored record.
+///
+/// ```
+/// use devflow_sync_core::http::KnownSecrets;
+/// let known = KnownSecrets::new().with("rt-9f8e7d6c").with("s3cr3t/+=");
+/// assert_eq!(
+///     known.scrub("refresh token rt-9f8e7d6c was revoked; secret s3cr3t%2F%2B%3D"),
+///     "refresh token [redacted] was revoked; secret [redacted]"
+/// );
+/// assert_eq!(format!("{known:?}"), "KnownSecrets(3 values)"); // two raw, one URL-encoded
+/// ```
+#[derive(Clone, Default)]
+pub struct KnownSecrets(Vec<String>);
+
+impl fmt::Debug for KnownSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KnownSecrets({} values)", self.0.len())
+    }
+}
+
+impl KnownSecrets {
+    /// Values shorter than this are not scrubbed (they would blank ordinary words);
+    /// no credential this library handles is that short.
+    pub const MIN_LEN: usize = 4;
+
+    /// None yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a value, and its URL-encoded form when that differs.
+    pub fn add(&mut self, value: &str) {
+        let value = value.trim();
+        if value.len() < Self::MIN_LEN {
+            return;
+        }
+        let encoded = percent_encode(value);
+        for v in [value.to_owned(), encoded] {
+            if !self.0.contains(&v) {
+                self.0.push(v);
+            }
+        }
+        // Longest first, so a secret containing another is removed whole.
+        self.0.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    }
+
+    /// With a value added.
+    #[must_use]
+    pub fn with(mut self, value: &str) -> Self {
+        self.add(value);
+        self
+    }
+
+    /// Adds every value of `other`.
+    pub fn extend(&mut self, other: &KnownSecrets) {
+        for v in &other.0 {
+            self.add(v);
+        }
+    }
+
+    /// Adds what an `Authorization`-like header value carries: the whole value, the
+    /// credential after its scheme, and for `Basic` the decoded user and password.
+    pub fn add_credential_header(&mut self, value: &str) {
+        self.add(value);
+        if let Some((scheme, credential)) = value.trim().split_once(' ') {
+            let credential = credential.trim();
+            self.add(credential);
+            if scheme.eq_ignore_ascii_case("basic") {
+                if let Some(decoded) = STANDARD
+                    .decode(credential)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                {
+                    self.add(&decoded);
+                    // The user of an API token pair (an email) is not secret.
+                    if let Some((_, password)) = decoded.split_once(':') {
+                        self.add(password);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the values of secret keys in a form-encoded or query string
+    /// (`code=...&client_secret=...`).
+    pub fn add_form(&mut self, form: &str) {
+        for pair in form.split('&') {
+            if let Some((key, value)) = pair.split_once('=') {
+                if is_secret_key(&percent_decode(key)) {
+                    self.add(&percent_decode(value));
+                }
+            }
+        }
+    }
+
+    /// Adds the string values of secret keys anywhere in a JSON document.
+    pub fn add_json(&mut self, json: &serde_json::Value) {
+        match json {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    match value {
+                        serde_json::Value::String(s) if is_secret_key(key) => self.add(s),
+                        other => self.add_json(other),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| self.add_json(v)),
+            _ => {}
+        }
+    }
+
+    /// Whether none is known.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `text` with every known value replaced by `[redacted]`.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.0 {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// `error` with every known value scrubbed from its messages.
+    pub fn scrub_error(&self, error: Error) -> Error {
+        if self.0.is_empty() {
+            return error;
+        }
+        error.map_messages(|m| self.scrub(m))
+    }
+}
+
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(decoded)) => {
+                out.push(decoded);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A short message for an error response: the provider's own message when the body has
 /// one (GitHub `message`, Jira `errorMessages` and `errors`, OAuth `error` and
-/// `error_description`), else the redacted, truncated body.
+/// `error_description`), else the redacted, truncated body. Values under secret keys
+/// (`errors: {"client_secret": ...}`) are not shown.
 pub(crate) fn error_message(status: u16, body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let parsed: Option<serde_json::Value> = serde_json::from_str(&text).ok();
@@ -124,10 +400,15 @@ pub(crate) fn error_message(status: u16, body: &[u8]) -> String {
         if let Some(errors) = v.get("errors") {
             match errors {
                 serde_json::Value::Object(map) => {
-                    parts
-                        .extend(map.iter().map(|(k, m)| {
+                    parts.extend(map.iter().map(|(k, m)| {
+                        if is_secret_key(k) {
+                            format!("{k}: {REDACTED}")
+                        } else {
+                            let mut m = m.clone();
+                            redact_value(&mut m);
                             format!("{k}: {}", m.as_str().unwrap_or(&m.to_string()))
-                        }));
+                        }
+                    }));
                 }
                 serde_json::Value::Array(list) => {
                     parts.extend(list.iter().map(|e| {

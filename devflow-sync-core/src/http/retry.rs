@@ -116,8 +116,9 @@ impl Backoff {
     pub fn next_delay(&mut self) -> Duration {
         let low = self.config.init.as_secs_f64();
         let high = (self.previous.as_secs_f64() * self.config.base).max(low);
-        let pick = low + (high - low) * self.jitter.next_unit();
-        let delay = Duration::from_secs_f64(pick.min(self.config.max.as_secs_f64()));
+        let pick = low + (high - low) * self.jitter.next_unit().clamp(0.0, 1.0);
+        let delay = Duration::try_from_secs_f64(pick.min(self.config.max.as_secs_f64()))
+            .unwrap_or(self.config.max);
         self.previous = delay;
         delay
     }

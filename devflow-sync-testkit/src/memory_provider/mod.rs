@@ -513,10 +513,7 @@ impl Provider for MemoryProvider {
                     .split_once(':')
                     .and_then(|(n, id)| Some((n.parse::<i64>().ok()?, id)))
                     .ok_or_else(|| {
-                        Error::invalid_input(
-                            "page_token",
-                            format!("malformed page token {token:?}"),
-                        )
+                        Error::StalePageToken(format!("malformed page token {token:?}"))
                     })?;
                 Some((nanos, ExternalId::new(id)))
             }
@@ -710,19 +707,35 @@ impl Provider for MemoryProvider {
 
     fn parse_webhook(
         &self,
-        _connection: &ConnectionId,
+        connection: &ConnectionId,
         headers: &Headers,
         body: &[u8],
     ) -> Result<WebhookDelivery> {
         self.verifier().verify(headers, body)?;
+        self.parse_verified_webhook(connection, headers, body)
+    }
+
+    fn parse_verified_webhook(
+        &self,
+        _connection: &ConnectionId,
+        _headers: &Headers,
+        body: &[u8],
+    ) -> Result<WebhookDelivery> {
         let parsed: Body = serde_json::from_slice(body).map_err(|e| Error::InvalidInput {
             pointer: Some(format!("body (line {}, column {})", e.line(), e.column())),
             message: format!("webhook body is not a delivery: {e}"),
         })?;
-        Ok(WebhookDelivery {
-            delivery_id: parsed.delivery_id,
-            events: parsed.events,
-        })
+        if parsed.delivery_id.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "/delivery_id",
+                "a delivery without a delivery id",
+            ));
+        }
+        Ok(WebhookDelivery::new(parsed.delivery_id, parsed.events))
+    }
+
+    fn webhook_headers(&self) -> Vec<String> {
+        Vec::new()
     }
 
     async fn revoke(&self, connection: &ConnectionId) -> Result<()> {

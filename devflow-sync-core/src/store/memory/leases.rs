@@ -41,10 +41,6 @@ impl Default for MemoryLeases {
     }
 }
 
-fn ttl(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
-}
-
 #[async_trait]
 impl LeaseManager for MemoryLeases {
     async fn acquire(
@@ -68,7 +64,7 @@ impl LeaseManager for MemoryLeases {
             object: object.clone(),
             holder: holder.to_owned(),
             token: state.0,
-            expires_at: now + ttl(duration),
+            expires_at: crate::clock::after(now, duration),
         };
         state.1.insert(key, lease.clone());
         Ok(Some(lease))
@@ -80,7 +76,7 @@ impl LeaseManager for MemoryLeases {
         let key = (lease.connection.clone(), lease.object.clone());
         match state.1.get_mut(&key) {
             Some(held) if held.token == lease.token && held.expires_at > now => {
-                held.expires_at = now + ttl(duration);
+                held.expires_at = crate::clock::after(now, duration);
                 Ok(held.clone())
             }
             _ => Err(Error::precondition(format!(
