@@ -14,7 +14,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
 use devflow_sync_core::auth::AccessToken;
 use devflow_sync_core::clock::{Clock, SystemClock};
-use devflow_sync_core::http::{HttpClient, HttpRequest, Method};
+use devflow_sync_core::http::{HttpClient, HttpRequest, Method, check_api_base};
 use devflow_sync_core::model::ConnectionId;
 use devflow_sync_core::{Error, Result};
 use ring::rand::SystemRandom;
@@ -214,11 +214,14 @@ impl InstallationTokens {
 
     async fn mint(&self, connection: &ConnectionId) -> Result<Cached> {
         let jwt = self.app.jwt()?;
+        // The app's JWT goes only to the configured API (https, or http on loopback).
+        let origin = check_api_base("github.app.base_url", &self.base_url)?;
         let url = format!(
             "{}/app/installations/{}/access_tokens",
             self.base_url, self.installation_id
         );
         let mut request = HttpRequest::new(Method::POST, url, "github", connection.clone())
+            .bound_to(&origin)
             .header("Authorization", format!("Bearer {}", jwt.secret()))
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", crate::client::API_VERSION);

@@ -686,6 +686,22 @@ fn too_large(limit: usize) -> Error {
     )
 }
 
+/// An error with the causes beneath it (`error following redirect: refused a
+/// redirect to another origin (...)`).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 /// Why an attempt got no response.
 enum Failure {
     Connect(Error),
@@ -697,18 +713,19 @@ impl Failure {
     fn from_reqwest(e: reqwest::Error) -> Self {
         // The URL may carry a query with credentials: never show it.
         let e = e.without_url();
+        let text = with_causes(&e);
         if e.is_timeout() {
-            Failure::Timeout(Error::transient(format!("timed out: {e}")))
+            Failure::Timeout(Error::transient(format!("timed out: {text}")))
         } else if e.is_connect() {
-            Failure::Connect(Error::transient(format!("could not connect: {e}")))
+            Failure::Connect(Error::transient(format!("could not connect: {text}")))
         } else if e.is_request() || e.is_body() || e.is_decode() {
             Failure::Timeout(Error::transient(format!(
-                "the connection failed mid-request: {e}"
+                "the connection failed mid-request: {text}"
             )))
         } else {
             Failure::Other(Error::Other {
                 provider: "http".into(),
-                source: Box::new(e),
+                source: text.into(),
             })
         }
     }
