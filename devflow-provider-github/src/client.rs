@@ -636,6 +636,20 @@ impl GitHubProvider {
     }
 }
 
+/// `text` for a URL query: everything but ASCII letters, digits and `-._~`
+/// percent-encoded.
+fn query_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// A repository a token reaches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Repository {
@@ -959,7 +973,7 @@ impl Provider for GitHubProvider {
             let url = format!(
                 "{}/search/issues?q=repo:{repo}+is:issue+in:body+%22devflow-id:+{}%22",
                 self.config.base_url,
-                marker.as_str()
+                query_encode(&crate::metadata::escape_value(marker.as_str()))
             );
             let found = Self::json(&self.send_json(connection, Method::GET, url, None).await?)?;
             for item in found

@@ -26,6 +26,62 @@ pub struct BodyMetadata {
     pub synced: Option<String>,
 }
 
+/// A value as written inside a metadata comment, reversibly: `%` becomes `%25`, a `-`
+/// followed by another `%2D` (so the value never closes the comment), line breaks
+/// `%0A` and `%0D`. Plain ids (`item-42`, UUIDs) are unchanged.
+///
+/// ```
+/// use devflow_provider_github::metadata::{escape_value, unescape_value};
+/// assert_eq!(escape_value("item-42"), "item-42");
+/// assert_eq!(escape_value("a-->b"), "a%2D->b");
+/// for v in ["--", "a%2Db", "x\n--\r%", "---"] {
+///     assert_eq!(unescape_value(&escape_value(v)), v);
+/// }
+/// ```
+pub fn escape_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\n' => out.push_str("%0A"),
+            '\r' => out.push_str("%0D"),
+            '-' if chars.peek() == Some(&'-') => out.push_str("%2D"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The value [`escape_value`] wrote.
+pub fn unescape_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let code = rest.get(i + 1..i + 3);
+        let decoded = match code {
+            Some("25") => Some('%'),
+            Some("2D" | "2d") => Some('-'),
+            Some("0A" | "0a") => Some('\n'),
+            Some("0D" | "0d") => Some('\r'),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[i + 3..];
+            }
+            None => {
+                out.push('%');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn metadata_line(line: &str) -> Option<(&str, &str)> {
     let inner = line
         .trim()
@@ -59,6 +115,8 @@ impl BodyMetadata {
             match metadata_line(line) {
                 Some((key, value)) => {
                     after_meta = true;
+                    let value = unescape_value(value);
+                    let value = value.as_str();
                     match key {
                         "id" if !value.is_empty() => meta.id = Some(ItemId::new(value)),
                         "type" => meta.kind = value.parse().ok(),
@@ -89,8 +147,8 @@ impl BodyMetadata {
             out.push_str("<!-- devflow-");
             out.push_str(key);
             out.push_str(": ");
-            // A value never closes the comment early.
-            out.push_str(&value.replace("--", "- -"));
+            // A value never closes the comment early nor breaks the line.
+            out.push_str(&escape_value(value));
             out.push_str(" -->\n");
         };
         if let Some(id) = &self.id {

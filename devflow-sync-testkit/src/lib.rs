@@ -8,6 +8,10 @@
 //!   provider for engine tests and for host test suites.
 //! - [`conformance`]: the suites every provider and store implementation must pass.
 //! - [`rng`]: a seeded generator for reproducible simulations.
+//! - [`hostile`]: a loopback server answering with scripted raw bytes, for tests of
+//!   careless and hostile servers; [`fuzz`]: truncations and mutations of real
+//!   payloads for property tests; [`capture`]: a tracing subscriber that keeps what
+//!   was logged.
 //!
 //! ```
 //! use devflow_sync_core::HierarchyRules;
@@ -21,9 +25,12 @@
 //! assert_eq!(plan.order.len(), tree.len());
 //! ```
 
+pub mod capture;
 pub mod conformance;
+pub mod fuzz;
 pub mod github_sim;
 pub mod harness;
+pub mod hostile;
 pub mod items;
 pub mod memory_provider;
 pub mod rng;

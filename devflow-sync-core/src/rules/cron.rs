@@ -104,19 +104,28 @@ impl Cron {
 
     /// The first matching minute strictly after `after`, within four years.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let mut t = after.with_second(0)?.with_nanosecond(0)? + Duration::minutes(1);
-        let limit = after + Duration::days(4 * 366);
+        // Near the end of representable time there is no next run (never a panic).
+        let mut t = after
+            .with_second(0)?
+            .with_nanosecond(0)?
+            .checked_add_signed(Duration::minutes(1))?;
+        let limit = after
+            .checked_add_signed(Duration::days(4 * 366))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         while t <= limit {
             if self.months & (1 << t.month()) == 0 || !self.day_matches(t) {
-                t = (t + Duration::days(1)).with_hour(0)?.with_minute(0)?;
+                t = t
+                    .checked_add_signed(Duration::days(1))?
+                    .with_hour(0)?
+                    .with_minute(0)?;
                 continue;
             }
             if self.hours & (1 << t.hour()) == 0 {
-                t = (t + Duration::hours(1)).with_minute(0)?;
+                t = t.checked_add_signed(Duration::hours(1))?.with_minute(0)?;
                 continue;
             }
             if self.minutes & (1 << t.minute()) == 0 {
-                t += Duration::minutes(1);
+                t = t.checked_add_signed(Duration::minutes(1))?;
                 continue;
             }
             return Some(t);

@@ -309,10 +309,14 @@ impl IntegrationRule {
         jitter: &mut dyn JitterSource,
     ) -> Result<DateTime<Utc>> {
         let from = last_run.unwrap_or(now);
+        let beyond = || Error::InvalidInput {
+            pointer: Some("/interval".into()),
+            message: format!("the next run after {from} is beyond representable time"),
+        };
         let (base, period) = match &self.interval {
             Interval::Minutes { minutes } => {
                 let period = chrono::Duration::minutes(i64::from(*minutes));
-                (from + period, period)
+                (from.checked_add_signed(period).ok_or_else(beyond)?, period)
             }
             Interval::Cron { cron } => {
                 let cron = Cron::parse(cron)?;
@@ -320,15 +324,17 @@ impl IntegrationRule {
                     pointer: "/interval/cron".into(),
                     message: "never fires".into(),
                 })?;
-                let after = cron
-                    .next_after(next)
-                    .unwrap_or(next + chrono::Duration::days(1));
+                let after = cron.next_after(next).unwrap_or(crate::clock::after(
+                    next,
+                    std::time::Duration::from_secs(86_400),
+                ));
                 (next, after - next)
             }
         };
         let spread = period.num_milliseconds() as f64 * 0.1;
-        let offset = (jitter.next_unit() * 2.0 - 1.0) * spread;
-        Ok(base + chrono::Duration::milliseconds(offset as i64))
+        let offset = (jitter.next_unit().clamp(0.0, 1.0) * 2.0 - 1.0) * spread;
+        base.checked_add_signed(chrono::Duration::milliseconds(offset as i64))
+            .ok_or_else(beyond)
     }
 }
 

@@ -1,8 +1,16 @@
-//! Test support: a loopback server that answers with whatever raw bytes a test
-//! scripts (hostile headers, bodies, redirects), and a tracing subscriber that keeps
-//! every formatted event.
-
-#![allow(dead_code, unreachable_pub)]
+//! A loopback HTTP server that answers with whatever raw bytes a test scripts:
+//! hostile headers and bodies, broken framing, redirects. For tests of what a client
+//! does when a server is careless or an attacker.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use devflow_sync_testkit::hostile::HostileServer;
+//! let server = HostileServer::start().await;
+//! server.answer(429, &[("Retry-After", "1e20")], b"slow down");
+//! assert!(server.url.starts_with("http://127.0.0.1:"));
+//! assert_eq!(server.request_count(), 0);
+//! # });
+//! ```
 
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
@@ -10,19 +18,31 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A server on 127.0.0.1 answering every request with the next scripted response (the
-/// last one again when the script runs out), keeping the raw requests it received.
+/// last one again when the script runs out; an empty answer before any is scripted),
+/// keeping the raw requests it received.
 #[derive(Clone, Debug)]
-pub struct Hostile {
+pub struct HostileServer {
+    /// `http://127.0.0.1:<port>`.
     pub url: String,
     script: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// Every request received, as raw text.
     pub requests: Arc<Mutex<Vec<String>>>,
 }
 
-impl Hostile {
+impl HostileServer {
+    /// Starts the server on a free loopback port (panics when none can be bound: a
+    /// test helper).
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let server = Hostile {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("no loopback port: {e}"));
+        let url = format!(
+            "http://{}",
+            listener
+                .local_addr()
+                .unwrap_or_else(|e| panic!("no local address: {e}"))
+        );
+        let server = HostileServer {
             url,
             script: Arc::new(Mutex::new(Vec::new())),
             requests: Arc::new(Mutex::new(Vec::new())),
@@ -63,7 +83,7 @@ impl Hostile {
                         .unwrap()
                         .push(String::from_utf8_lossy(&buf).into_owned());
                     let response = {
-                        let mut script = s.script.lock().unwrap();
+                        let mut script = s.script.lock().unwrap_or_else(|e| e.into_inner());
                         if script.len() > 1 {
                             script.remove(0)
                         } else {
@@ -88,19 +108,31 @@ impl Hostile {
 
     /// Answers with exactly these bytes.
     pub fn answer_raw(&self, bytes: Vec<u8>) {
-        self.script.lock().unwrap().push(bytes);
+        self.script
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(bytes);
     }
 
     /// Forgets the script.
     pub fn reset(&self) {
-        self.script.lock().unwrap().clear();
+        self.script
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
+    /// How many requests arrived.
     pub fn request_count(&self) -> usize {
-        self.requests.lock().unwrap().len()
+        self.requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 }
 
+/// The bytes of an HTTP/1.1 response with `status`, `headers` and `body`
+/// (`Content-Length` and `Connection: close` added).
 pub fn raw_response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut head = format!("HTTP/1.1 {status} X\r\n");
     for (k, v) in headers {
@@ -114,47 +146,4 @@ pub fn raw_response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u
     let mut out = head.into_bytes();
     out.extend_from_slice(body);
     out
-}
-
-/// Every tracing event, formatted with its fields, while installed.
-#[derive(Clone, Debug, Default)]
-pub struct Captured(pub Arc<Mutex<String>>);
-
-impl Captured {
-    pub fn text(&self) -> String {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-struct Visitor<'a>(&'a mut String);
-
-impl tracing::field::Visit for Visitor<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, " {}={:?}", field.name(), value);
-    }
-}
-
-impl tracing::Subscriber for Captured {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        let mut out = self.0.lock().unwrap();
-        span.record(&mut Visitor(&mut out));
-        out.push('\n');
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
-        let mut out = self.0.lock().unwrap();
-        values.record(&mut Visitor(&mut out));
-        out.push('\n');
-    }
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut out = self.0.lock().unwrap();
-        event.record(&mut Visitor(&mut out));
-        out.push('\n');
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
 }

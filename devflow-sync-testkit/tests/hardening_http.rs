@@ -1,8 +1,6 @@
 //! Regression tests of the hardening review: each test names the finding it guards.
 //! Servers here are hostile or careless on purpose (loopback only).
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,8 +19,9 @@ use devflow_sync_core::model::{ConnectionId, ProviderKey};
 use devflow_sync_core::provider::Headers;
 use devflow_sync_core::store::memory::{MemoryJournal, MemoryTokens};
 use devflow_sync_core::store::{Credentials, SyncJournal, TokenStore};
+use devflow_sync_testkit::capture::CapturedTracing;
+use devflow_sync_testkit::hostile::{HostileServer as Hostile, raw_response};
 use secrecy::{ExposeSecret, SecretString};
-use support::{Captured, Hostile};
 
 /// Records waits instead of sleeping.
 #[derive(Debug, Default)]
@@ -187,7 +186,7 @@ fn assert_clean(what: &str, text: &str) {
 async fn secrets_never_reach_errors_health_or_logs() {
     let server = Hostile::start().await;
     let clock = clock();
-    let captured = Captured::default();
+    let captured = CapturedTracing::default();
     let _guard = tracing::subscriber::set_default(captured.clone());
 
     // Token endpoint errors: free text, OAuth error_description, echoed keys.
@@ -350,17 +349,17 @@ async fn hostile_headers_and_bodies_give_typed_errors_not_panics() {
         .unwrap();
     let big = vec![b'x'; 4096];
     let responses: Vec<Vec<u8>> = vec![
-        support::raw_response(200, &[], &big),
+        raw_response(200, &[], &big),
         b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\nshort".to_vec(),
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n".to_vec(),
         b"HTTP/1.1 999 Weird\r\nContent-Length: 0\r\n\r\n".to_vec(),
         b"garbage\r\n\r\n".to_vec(),
-        support::raw_response(
+        raw_response(
             429,
             &[("Retry-After", "Wed, 21 Oct 99999 07:28:00 GMT")],
             b"",
         ),
-        support::raw_response(
+        raw_response(
             403,
             &[
                 ("x-ratelimit-remaining", "-1"),
@@ -368,8 +367,8 @@ async fn hostile_headers_and_bodies_give_typed_errors_not_panics() {
             ],
             b"{",
         ),
-        support::raw_response(400, &[], &[0xff, 0xfe, 0x00, b'{']),
-        support::raw_response(
+        raw_response(400, &[], &[0xff, 0xfe, 0x00, b'{']),
+        raw_response(
             401,
             &[("Retry-After", "\u{7f}")],
             b"{\"error\":{\"nested\":[1,2,{\"token\":\"t\"}]}}",
