@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use devflow_sync_core::auth::{AccessToken, TokenManager, WebhookSecret};
 use devflow_sync_core::http::{
-    HttpClient, HttpRequest, HttpResponse, Method, Origin, check_api_base,
+    HttpClient, HttpRequest, HttpResponse, Method, Origin, check_api_base, percent_encode,
 };
 use devflow_sync_core::model::{
     ConnectionId, ExternalId, FieldValue, Fields, ItemId, ItemKind, ObjectType, ProviderKey,
@@ -636,20 +636,6 @@ impl GitHubProvider {
     }
 }
 
-/// `text` for a URL query: everything but ASCII letters, digits and `-._~`
-/// percent-encoded.
-fn query_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A repository a token reaches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Repository {
@@ -839,7 +825,10 @@ impl Provider for GitHubProvider {
             )
             .await?
         {
-            fields.insert("milestone", FieldValue::int(m as i64));
+            fields.insert(
+                "milestone",
+                FieldValue::int(i64::try_from(m).unwrap_or(i64::MAX)),
+            );
         }
         // Not idempotent: a retried create is recovered by its marker instead.
         let body = issue_request(&fields, &meta, new.kind);
@@ -910,7 +899,10 @@ impl Provider for GitHubProvider {
                 )
                 .await?
             {
-                fields.insert("milestone", FieldValue::int(m as i64));
+                fields.insert(
+                    "milestone",
+                    FieldValue::int(i64::try_from(m).unwrap_or(i64::MAX)),
+                );
             }
         }
         let kind = meta.kind.filter(|_| fields.contains("labels"));
@@ -973,7 +965,7 @@ impl Provider for GitHubProvider {
             let url = format!(
                 "{}/search/issues?q=repo:{repo}+is:issue+in:body+%22devflow-id:+{}%22",
                 self.config.base_url,
-                query_encode(&crate::metadata::escape_value(marker.as_str()))
+                percent_encode(&crate::metadata::escape_value(marker.as_str()))
             );
             let found = Self::json(&self.send_json(connection, Method::GET, url, None).await?)?;
             for item in found

@@ -15,12 +15,12 @@ use devflow_provider_github::webhook::parse_delivery;
 use devflow_provider_github::wire::{issue_to_record, next_link, parent_from_url, split_issue_id};
 use devflow_sync_core::Error;
 use devflow_sync_core::auth::{AccessToken, WebhookSecret};
-use devflow_sync_core::http::{HttpClient, HttpConfig, RateLimitConfig, RetryConfig};
+use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::model::{ConnectionId, ExternalId, ItemId, ItemKind, ObjectType};
 use devflow_sync_core::provider::{ChangeQuery, Headers, Provider};
 use devflow_sync_core::webhook::{SignatureScheme, WebhookVerifier, sign_hmac_sha256};
 use devflow_sync_testkit::fuzz::{Mutation, hostile_values, mutate, node_count, replace_nth};
-use devflow_sync_testkit::hostile::HostileServer;
+use devflow_sync_testkit::hostile::{HostileServer, one_shot_client};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -149,22 +149,7 @@ proptest! {
 }
 
 fn quick_http() -> HttpClient {
-    HttpClient::builder()
-        .config(HttpConfig {
-            read_timeout: Duration::from_secs(5),
-            retry: RetryConfig {
-                max_retries: 0,
-                ..RetryConfig::default()
-            },
-            default_rate_limit: RateLimitConfig {
-                requests_per_minute: u32::MAX,
-                burst: u32::MAX,
-                max_concurrent_per_connection: 4,
-            },
-            ..HttpConfig::default()
-        })
-        .build()
-        .unwrap()
+    one_shot_client().unwrap()
 }
 
 /// Stored page tokens of any shape, and list pages of any shape, through the provider.

@@ -7,7 +7,7 @@
 //! use devflow_sync_testkit::fuzz::{Mutation, mutate};
 //! let body = br#"{"number":1,"title":"x"}"#;
 //! assert_eq!(mutate(body, &[Mutation::Truncate(5)]), br#"{"num"#);
-//! assert_eq!(mutate(body, &[Mutation::Flip(0, 0x01)]), br#"znumber":1,"title":"x"}"#.to_vec());
+//! assert_eq!(mutate(body, &[Mutation::Flip(0, 0x01)]), br#"z"number":1,"title":"x"}"#.to_vec());
 //! ```
 
 use serde_json::Value;

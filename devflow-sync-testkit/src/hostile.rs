@@ -13,6 +13,9 @@
 //! ```
 
 use std::fmt::Write as _;
+use std::time::Duration;
+
+use devflow_sync_core::http::{HttpClient, HttpConfig, RateLimitConfig, RetryConfig};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -80,7 +83,7 @@ impl HostileServer {
                     }
                     s.requests
                         .lock()
-                        .unwrap()
+                        .unwrap_or_else(|e| e.into_inner())
                         .push(String::from_utf8_lossy(&buf).into_owned());
                     let response = {
                         let mut script = s.script.lock().unwrap_or_else(|e| e.into_inner());
@@ -102,7 +105,7 @@ impl HostileServer {
     pub fn answer(&self, status: u16, headers: &[(&str, &str)], body: &[u8]) {
         self.script
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .push(raw_response(status, headers, body));
     }
 
@@ -146,4 +149,24 @@ pub fn raw_response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u
     let mut out = head.into_bytes();
     out.extend_from_slice(body);
     out
+}
+
+/// An [`HttpClient`] for running thousands of exchanges against a [`HostileServer`]:
+/// no retries, a 5-second read timeout, and no request budget in the way.
+pub fn one_shot_client() -> devflow_sync_core::Result<HttpClient> {
+    HttpClient::builder()
+        .config(HttpConfig {
+            read_timeout: Duration::from_secs(5),
+            retry: RetryConfig {
+                max_retries: 0,
+                ..RetryConfig::default()
+            },
+            default_rate_limit: RateLimitConfig {
+                requests_per_minute: u32::MAX,
+                burst: u32::MAX,
+                max_concurrent_per_connection: 4,
+            },
+            ..HttpConfig::default()
+        })
+        .build()
 }

@@ -16,8 +16,7 @@ use devflow_sync_core::auth::{
 };
 use devflow_sync_core::clock::ManualClock;
 use devflow_sync_core::http::{
-    HttpClient, HttpConfig, KnownSecrets, Origin, RateLimitConfig, RetryConfig, check_api_base,
-    classify, parse_reset, parse_retry_after, redact_body,
+    KnownSecrets, Origin, check_api_base, classify, parse_reset, parse_retry_after, redact_body,
 };
 use devflow_sync_core::model::ConnectionId;
 use devflow_sync_core::provider::Headers;
@@ -25,7 +24,7 @@ use devflow_sync_core::registry::load_catalog;
 use devflow_sync_core::rules::{Cron, IntegrationRule};
 use devflow_sync_core::webhook::{SignatureScheme, WebhookVerifier, delivery_id, sign_hmac_sha256};
 use devflow_sync_testkit::fuzz::{Mutation, mutate};
-use devflow_sync_testkit::hostile::HostileServer;
+use devflow_sync_testkit::hostile::{HostileServer, one_shot_client};
 use proptest::prelude::*;
 
 const CASES: u32 = 1000;
@@ -323,23 +322,7 @@ fn token_endpoint_responses_never_panic() {
         .unwrap();
     let server = runtime.block_on(HostileServer::start());
     let clock = ManualClock::starting_at_epoch_secs(1_780_000_000);
-    let http = HttpClient::builder()
-        .config(HttpConfig {
-            read_timeout: Duration::from_secs(5),
-            retry: RetryConfig {
-                max_retries: 0,
-                ..RetryConfig::default()
-            },
-            // A thousand exchanges in a row: no request budget in the way.
-            default_rate_limit: RateLimitConfig {
-                requests_per_minute: u32::MAX,
-                burst: u32::MAX,
-                max_concurrent_per_connection: 4,
-            },
-            ..HttpConfig::default()
-        })
-        .build()
-        .unwrap();
+    let http = one_shot_client().unwrap();
     let mut oauth = OAuthConfig::new("github", "client", format!("{}/token", server.url));
     oauth.client_secret = Some(ClientSecret::new("client-secret-value"));
     oauth.errors_as_200 = true;

@@ -25,7 +25,7 @@ pub use client::{
     REQUEST_ID_HEADER, RateLimitConfig, Sleeper, TokioSleeper, is_secret_header,
 };
 pub use origin::{Origin, check_api_base};
-pub use redact::{KnownSecrets, MAX_ERROR_BODY, is_secret_key, redact_body};
+pub use redact::{KnownSecrets, MAX_ERROR_BODY, is_secret_key, percent_encode, redact_body};
 pub use retry::{Backoff, BackoffConfig, JitterSource, RetryConfig, SeededJitter};
 
 #[cfg(test)]

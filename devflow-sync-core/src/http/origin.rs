@@ -139,6 +139,7 @@ pub(crate) fn shown_url(url: &str) -> String {
 ///     "http://127.0.0.1.nip.io",
 ///     "http://127.0.0.1@attacker.test",
 ///     "https://user:pass@api.github.com",
+///     "http://@127.0.0.1",
 ///     "ftp://127.0.0.1",
 /// ] {
 ///     assert!(check_api_base("github.base_url", hostile).is_err(), "{hostile}");
@@ -150,7 +151,12 @@ pub fn check_api_base(pointer: &str, base: &str) -> Result<Origin> {
         message,
     };
     let url = Url::parse(base).map_err(|e| invalid(format!("not a URL: {e}")))?;
-    if !url.username().is_empty() || url.password().is_some() {
+    // Any `@` before the host (even with nothing before it) reads differently to
+    // different URL parsers: refused as written, not as parsed.
+    let authority = base.split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or_default()
+    });
+    if authority.contains('@') || !url.username().is_empty() || url.password().is_some() {
         return Err(invalid(
             "the URL carries credentials; give them to the token source instead".into(),
         ));

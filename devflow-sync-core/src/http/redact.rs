@@ -342,7 +342,14 @@ impl KnownSecrets {
     }
 }
 
-fn percent_encode(value: &str) -> String {
+/// `value` percent-encoded for a URL query or form: everything but ASCII letters,
+/// digits and `-._~`.
+///
+/// ```
+/// use devflow_sync_core::http::percent_encode;
+/// assert_eq!(percent_encode("devflow-id: a b/c"), "devflow-id%3A%20a%20b%2Fc");
+/// ```
+pub fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
