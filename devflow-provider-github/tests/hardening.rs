@@ -388,3 +388,62 @@ async fn a_refused_oauth_token_is_refreshed_once_and_the_request_retried() {
         c
     }));
 }
+
+#[tokio::test]
+async fn an_echoed_token_reaches_no_error_run_record_health_or_log() {
+    use devflow_sync_core::clock::{Clock, ManualClock};
+    use devflow_sync_testkit::capture::CapturedTracing;
+    let token = "ghp_EchoedBack0123456789abcdefABCDEF";
+    let mut server = mockito::Server::new_async().await;
+    server
+        .mock("GET", mockito::Matcher::Any)
+        .with_status(401)
+        .with_body(format!(
+            r#"{{"message":"Bad credentials: token {token} is revoked","accessToken":"{token}"}}"#
+        ))
+        .create_async()
+        .await;
+    let clock = Arc::new(ManualClock::starting_at_epoch_secs(1_780_000_000));
+    let journal = Arc::new(MemoryJournal::new());
+    let mut config = config(&server.url(), &["acme/app"]);
+    config.tokens = TokenSource::Static(AccessToken::new(token));
+    let engine = SyncEngine::builder()
+        .provider(Arc::new(
+            GitHubProvider::new(config, HttpClient::builder().build().unwrap()).unwrap(),
+        ))
+        .bind("gh", "github", "issue")
+        .journal(journal.clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let captured = CapturedTracing::default();
+    let _guard = tracing::subscriber::set_default(captured.clone());
+    let conn = ConnectionId::new("gh");
+    let err = engine
+        .pull(&conn, &ObjectType::new("issue"), PullBudget::UNLIMITED)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unauthenticated(_)), "{err:?}");
+    let run_id = format!("worker-{}-1", clock.now().timestamp_millis());
+    let run = journal
+        .run(&run_id)
+        .await
+        .unwrap()
+        .expect("the run is recorded");
+    let logs = journal.logs_of_run(&run_id).await.unwrap();
+    let health = journal
+        .health(&conn)
+        .await
+        .unwrap()
+        .expect("health is recorded");
+    for (what, text) in [
+        ("error", format!("{err} {err:?}")),
+        ("run record", format!("{run:?}")),
+        ("run log", format!("{logs:?}")),
+        ("health", format!("{health:?}")),
+        ("tracing", captured.text()),
+    ] {
+        assert!(!text.contains(token), "{what} shows the token: {text}");
+    }
+    assert!(health.last_error.unwrap().contains("Bad credentials"));
+}

@@ -504,3 +504,27 @@ async fn atlassian_cloud_id_lookup_reads_the_recorded_shape() {
     assert_eq!(sites[0].id, "07779958-e747-4285-ad18-0f5252a97bff");
     assert_eq!(sites[0].url, "https://nango-team-test.atlassian.net");
 }
+
+#[tokio::test]
+async fn pkce_on_without_a_verifier_is_refused_before_anything_is_sent() {
+    let mut server = mockito::Server::new_async().await;
+    let token = server
+        .mock("POST", "/oauth/token")
+        .expect(0)
+        .create_async()
+        .await;
+    let clock = clock();
+    let flow = flow(&server, &clock, "jira");
+    assert!(flow.config().pkce);
+    let conn = ConnectionId::new("conn-1");
+    let start = flow.authorize("acme", &conn, "user-7").unwrap();
+    let err = flow
+        .exchange_code("acme", &conn, "the-code", &start.state, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput { pointer: Some(p), .. } if p == "pkce_verifier"),
+        "{err:?}"
+    );
+    token.assert_async().await;
+}
