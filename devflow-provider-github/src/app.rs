@@ -208,6 +208,9 @@ impl InstallationTokens {
     }
 
     /// Forgets the cached token (after GitHub refused it).
+    ///
+    /// (Through [`TokenSource::refused`](devflow_sync_core::api::TokenSource::refused)
+    /// the provider does this and mints again after a 401.)
     pub async fn invalidate(&self) {
         *self.cached.lock().await = None;
     }
@@ -258,5 +261,27 @@ impl InstallationTokens {
             token: AccessToken::new(token),
             expires_at,
         })
+    }
+}
+
+#[async_trait::async_trait]
+impl devflow_sync_core::api::TokenSource for InstallationTokens {
+    async fn token(&self, connection: &ConnectionId) -> Result<AccessToken> {
+        InstallationTokens::token(self, connection).await
+    }
+
+    /// The installation token was revoked or expired early: mint another.
+    async fn refused(
+        &self,
+        connection: &ConnectionId,
+        rejected: &AccessToken,
+    ) -> Result<AccessToken> {
+        {
+            let mut cached = self.cached.lock().await;
+            if cached.as_ref().is_some_and(|c| c.token == *rejected) {
+                *cached = None;
+            }
+        }
+        InstallationTokens::token(self, connection).await
     }
 }

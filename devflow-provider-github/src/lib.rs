@@ -4,8 +4,18 @@ devflow_sync_core::provider_catalog!(devflow_provider_github, "github", "../prov
 
 pub mod app;
 pub mod client;
+mod config;
+pub mod errors;
+mod labels;
+mod listing;
 pub mod mapping;
 pub mod metadata;
+mod milestones;
 mod paging;
+mod provider;
+mod repositories;
+mod sub_issues;
 pub mod webhook;
 pub mod wire;
+
+pub use client::{API_VERSION, GitHubConfig, GitHubProvider, Repository, TokenSource};

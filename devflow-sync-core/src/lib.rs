@@ -7,6 +7,8 @@
 //!   with violations written for a person, and batch ordering parents first.
 //! - [`merge`]: field diffs, the three-way merge and the [`merge::ConflictPolicy`]
 //!   built-ins.
+//! - [`api`]: the provider kit: token sources, an API client pinned to a provider's
+//!   origin with one refresh after a 401, typed JSON, page following, ETag caching.
 //!
 //! A host's item and a provider's copy, merged after both were edited:
 //!
@@ -27,6 +29,7 @@
 //! assert_eq!(out.remote_changes[0].new, FieldValue::enumeration("in_progress"));
 //! ```
 
+pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod engine;
