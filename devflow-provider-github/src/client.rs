@@ -6,11 +6,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use devflow_sync_core::Result;
 use devflow_sync_core::api::{ApiClient, ApiRequest, EtagCache, parse_json};
 use devflow_sync_core::http::{HttpClient, HttpResponse, Method};
-use devflow_sync_core::model::{ConnectionId, ExternalId};
+use devflow_sync_core::model::{ConnectionId, ExternalId, ObjectType};
+use devflow_sync_core::provider::Capabilities;
 use devflow_sync_core::webhook::{SignatureScheme, WebhookVerifier};
+use devflow_sync_core::{Error, Result};
 use serde_json::Value;
 
 pub use crate::config::{API_VERSION, GitHubConfig, TokenSource};
@@ -40,6 +41,8 @@ pub struct GitHubProvider {
     pub(crate) milestones: tokio::sync::Mutex<HashMap<(String, String), u64>>,
     /// The milestone of issues this provider wrote, so children inherit it without a read.
     pub(crate) issue_milestones: Mutex<HashMap<ExternalId, Option<u64>>>,
+    /// What each object can do, from the catalog.
+    pub(crate) capabilities: HashMap<ObjectType, Capabilities>,
 }
 
 impl GitHubProvider {
@@ -62,9 +65,19 @@ impl GitHubProvider {
         for secret in &config.webhook_secrets {
             verifier = verifier.secret(secret.clone());
         }
+        let catalog = crate::catalog().map_err(|e| Error::InvalidConfig {
+            pointer: "provider.json".into(),
+            message: e.to_string(),
+        })?;
+        let capabilities = catalog
+            .objects
+            .iter()
+            .map(|o| (o.key.clone(), o.capabilities()))
+            .collect();
         Ok(Self {
             config,
             api,
+            capabilities,
             verifier,
             pages: EtagCache::new(CACHED_PAGES),
             probes: Mutex::new(HashMap::new()),

@@ -23,21 +23,9 @@ impl Provider for GitHubProvider {
         ProviderKey::new("github")
     }
 
+    /// As the catalog (`provider.json`) declares it: one source.
     fn capabilities(&self, object: &ObjectType) -> Capabilities {
-        match object.as_str() {
-            "issue" => Capabilities {
-                list: true,
-                delta: true,
-                create: true,
-                update: true,
-                conditional_update: false,
-                delete: false,
-                webhook: true,
-                markers: true,
-                hierarchy: true,
-            },
-            _ => Capabilities::default(),
-        }
+        self.capabilities.get(object).copied().unwrap_or_default()
     }
 
     async fn list_changed(

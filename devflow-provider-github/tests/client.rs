@@ -413,3 +413,32 @@ fn plain_http_is_for_loopback_only() {
     bad.repositories = vec!["no-slash".into()];
     assert!(GitHubProvider::new(bad, http).is_err());
 }
+
+#[test]
+fn capabilities_are_the_catalogs() {
+    let catalog = devflow_provider_github::catalog().unwrap();
+    let p = GitHubProvider::new(
+        GitHubConfig::new(
+            "https://api.github.com",
+            vec!["a/b".into()],
+            TokenSource::Static(AccessToken::new("t")),
+        ),
+        HttpClient::builder().build().unwrap(),
+    )
+    .unwrap();
+    for object in &catalog.objects {
+        assert_eq!(
+            p.capabilities(&object.key),
+            object.capabilities(),
+            "{}",
+            object.key
+        );
+    }
+    let issue = p.capabilities(&issue());
+    assert!(issue.list && issue.delta && issue.create && issue.update && issue.webhook);
+    assert!(issue.markers && issue.hierarchy && !issue.delete && !issue.conditional_update);
+    assert_eq!(
+        p.capabilities(&ObjectType::new("pull_request")),
+        devflow_sync_core::provider::Capabilities::default()
+    );
+}

@@ -115,6 +115,7 @@ pub struct FieldSpec {
 
 /// What can be done with an object.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CapabilitySpec {
     /// Records can be listed.
     pub list: bool,
@@ -128,6 +129,13 @@ pub struct CapabilitySpec {
     pub delete: bool,
     /// Changes come by webhook.
     pub webhook: bool,
+    /// Updates can be made conditional on the record's version (default false).
+    #[serde(default)]
+    pub conditional_update: bool,
+    /// A marker (the host's item id) can be written into a record and found again
+    /// (default false).
+    #[serde(default)]
+    pub markers: bool,
 }
 
 /// How an object's records nest.
@@ -174,6 +182,25 @@ pub struct ObjectCatalog {
 }
 
 impl ObjectCatalog {
+    /// What a provider can do with the object, as the catalog declares it; a provider
+    /// answers [`Provider::capabilities`](crate::provider::Provider::capabilities) with
+    /// this, so the catalog is the one source. `hierarchy` is whether the object
+    /// declares how its records nest.
+    pub fn capabilities(&self) -> crate::provider::Capabilities {
+        let c = self.capabilities;
+        crate::provider::Capabilities {
+            list: c.list,
+            delta: c.delta,
+            create: c.create,
+            update: c.update,
+            conditional_update: c.conditional_update,
+            delete: c.delete,
+            webhook: c.webhook,
+            markers: c.markers,
+            hierarchy: self.hierarchy.is_some(),
+        }
+    }
+
     /// A field by name.
     pub fn field(&self, name: &str) -> Option<&FieldSpec> {
         self.fields.iter().find(|f| f.name == name)
