@@ -10,6 +10,7 @@
 //! exits non-zero if one does not hold.
 #![allow(clippy::print_stdout)]
 
+use devflow_sync_core::store::ConflictStore;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -177,9 +178,7 @@ async fn engine_steps(steps: &mut Steps) -> devflow_sync::Result<()> {
     use devflow_sync::http::HttpClient;
     use devflow_sync::model::{ConnectionId, ItemId, ObjectType, ProviderKey, Record};
     use devflow_sync::store::memory::{MemoryJournal, MemoryMappings, MemoryWorkItems};
-    use devflow_sync::store::{
-        ConflictStatus, ItemUpdate, MappingStore, SyncJournal, WorkItemStore,
-    };
+    use devflow_sync::store::{ConflictStatus, ItemUpdate, MappingStore, WorkItemStore};
     use devflow_sync_testkit::github_sim::{GitHubSimulator, WEBHOOK_SECRET};
     use serde_json::json;
 

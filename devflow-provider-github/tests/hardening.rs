@@ -16,9 +16,8 @@ use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::model::{ConnectionId, ExternalId, ObjectType, ProviderKey};
 use devflow_sync_core::provider::{ChangeQuery, Headers, Provider};
 use devflow_sync_core::store::memory::{MemoryJournal, MemoryMappings, MemoryTokens};
-use devflow_sync_core::store::{
-    Credentials, CursorPass, MappingStore, SyncCursor, SyncJournal, TokenStore,
-};
+use devflow_sync_core::store::{Credentials, CursorPass, MappingStore, SyncCursor, TokenStore};
+use devflow_sync_core::store::{HealthStore, RunLog, WebhookInbox};
 use devflow_sync_core::webhook::sign_hmac_sha256;
 use devflow_sync_testkit::github_sim::{GitHubSimulator, WEBHOOK_SECRET};
 use secrecy::SecretString;

@@ -11,7 +11,8 @@ use devflow_sync_core::engine::{PullBudget, SyncEngine};
 use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::model::{ConnectionId, ItemKind, ObjectType, ProviderKey, Record};
 use devflow_sync_core::store::memory::{MemoryJournal, MemoryMappings, MemoryWorkItems};
-use devflow_sync_core::store::{ConflictStatus, MappingStore, SyncJournal, WorkItemStore};
+use devflow_sync_core::store::{ConflictStatus, MappingStore, WorkItemStore};
+use devflow_sync_core::store::{ConflictStore, RunLog};
 use devflow_sync_testkit::github_sim::{GitHubSimulator, WEBHOOK_SECRET};
 use serde_json::{Value, json};
 

@@ -13,8 +13,9 @@ use devflow_sync_core::auth::{
 use devflow_sync_core::clock::{Clock, ManualClock};
 use devflow_sync_core::http::{HttpClient, HttpConfig, RetryConfig};
 use devflow_sync_core::model::{ConnectionId, ProviderKey};
+use devflow_sync_core::store::HealthStore;
 use devflow_sync_core::store::memory::{MemoryJournal, MemoryTokens};
-use devflow_sync_core::store::{ConnectionStatus, Credentials, SyncJournal, TokenStore};
+use devflow_sync_core::store::{ConnectionStatus, Credentials, TokenStore};
 use mockito::Matcher;
 use secrecy::{ExposeSecret, SecretString};
 

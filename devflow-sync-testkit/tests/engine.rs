@@ -9,8 +9,9 @@ use devflow_sync_core::model::{FieldValue, Fields, ItemId, ItemKind};
 use devflow_sync_core::provider::Headers;
 use devflow_sync_core::store::{
     ConflictStatus, ConflictType, ConnectionStatus, Exclusion, InboxStatus, ItemUpdate,
-    MappingStore, RunStatus, SyncJournal, WorkItemStore,
+    MappingStore, RunStatus, WorkItemStore,
 };
+use devflow_sync_core::store::{ConflictStore, HealthStore, RunLog};
 use devflow_sync_testkit::harness::{Harness, PROVIDER};
 use devflow_sync_testkit::memory_provider::{FaultKind, Faults, Op};
 

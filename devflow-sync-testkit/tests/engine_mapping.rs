@@ -9,7 +9,8 @@ use devflow_sync_core::merge::Manual;
 use devflow_sync_core::model::{FieldChange, FieldType, FieldValue, Fields, ItemKind};
 use devflow_sync_core::provider::RecordFilter;
 use devflow_sync_core::registry::{ObjectCatalog, load_catalog};
-use devflow_sync_core::store::{ItemUpdate, MappingStore, RunStatus, SyncJournal, WorkItemStore};
+use devflow_sync_core::store::RunLog;
+use devflow_sync_core::store::{ItemUpdate, MappingStore, RunStatus, WorkItemStore};
 use devflow_sync_testkit::harness::{Harness, PROVIDER};
 
 fn catalog(extra: &str) -> ObjectCatalog {

@@ -17,7 +17,8 @@ use devflow_sync_core::provider::{
     Capabilities, ChangeQuery, Headers, NewRemote, Page, Provider, RemoteRecord, RemoteUpdate,
     WebhookDelivery,
 };
-use devflow_sync_core::store::{CursorPass, MappingStore, SyncCursor, SyncJournal};
+use devflow_sync_core::store::WebhookInbox;
+use devflow_sync_core::store::{CursorPass, MappingStore, SyncCursor};
 use devflow_sync_core::webhook::sign_hmac_sha256;
 use devflow_sync_core::{Error, Result};
 use devflow_sync_testkit::harness::{Harness, PROVIDER};

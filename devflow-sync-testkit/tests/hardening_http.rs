@@ -17,8 +17,9 @@ use devflow_sync_core::http::{
 };
 use devflow_sync_core::model::{ConnectionId, ProviderKey};
 use devflow_sync_core::provider::Headers;
+use devflow_sync_core::store::HealthStore;
 use devflow_sync_core::store::memory::{MemoryJournal, MemoryTokens};
-use devflow_sync_core::store::{Credentials, SyncJournal, TokenStore};
+use devflow_sync_core::store::{Credentials, TokenStore};
 use devflow_sync_testkit::capture::CapturedTracing;
 use devflow_sync_testkit::hostile::{HostileServer as Hostile, raw_response};
 use secrecy::{ExposeSecret, SecretString};

@@ -13,8 +13,9 @@ use std::time::Duration;
 use devflow_sync_core::engine::PullBudget;
 use devflow_sync_core::merge::{ConflictPolicy, LastWriterWins, Manual};
 use devflow_sync_core::model::{ExternalId, FieldChange, FieldValue, Fields, ItemId, ItemKind};
+use devflow_sync_core::store::ConflictStore;
 use devflow_sync_core::store::{
-    ConflictStatus, ConflictType, ItemUpdate, MappingStore, SyncJournal, WorkItemStore,
+    ConflictStatus, ConflictType, ItemUpdate, MappingStore, WorkItemStore,
 };
 use devflow_sync_testkit::harness::{Harness, PROVIDER};
 use devflow_sync_testkit::memory_provider::Faults;

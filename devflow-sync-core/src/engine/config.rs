@@ -111,6 +111,9 @@ pub struct EngineConfig {
     /// The first retry delay of a failed webhook delivery; it doubles per attempt
     /// (default: 30 s).
     pub inbox_backoff: Duration,
+    /// How long a worker holds the deliveries it claimed before another may take
+    /// them over (default: 5 minutes); see [`WebhookInbox::claim_due`](crate::store::WebhookInbox::claim_due).
+    pub inbox_visibility: Duration,
     /// The largest webhook body accepted (default: 1 MiB).
     pub max_webhook_bytes: usize,
     /// How long a delivery id is remembered to drop repeats (default: 7 days); see
@@ -134,6 +137,7 @@ impl Default for EngineConfig {
             host_object: ObjectType::new("work_item"),
             max_inbox_attempts: 5,
             inbox_backoff: Duration::from_secs(30),
+            inbox_visibility: Duration::from_secs(300),
             max_webhook_bytes: 1 << 20,
             delivery_ttl: Duration::from_secs(7 * 24 * 3600),
             lease_ttl: Duration::from_secs(300),

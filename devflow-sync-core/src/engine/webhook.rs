@@ -81,6 +81,8 @@ pub(crate) async fn accept(
         attempts: 0,
         last_error: None,
         next_attempt_at: now,
+        claimed_by: None,
+        claimed_until: None,
     };
     match e.journal.insert_inbox(&entry).await {
         Ok(id) => Ok(Accepted {
@@ -103,7 +105,21 @@ pub(crate) async fn accept(
 
 pub(crate) async fn process(ctx: &mut Ctx<'_>, limit: usize) -> Result<()> {
     let now = ctx.now();
-    let mut entries = ctx.e.journal.due_inbox(now, limit).await?;
+    // Claimed, not just read: another worker processing the inbox at the same time
+    // gets other deliveries. A dry run only looks.
+    let mut entries = if ctx.dry_run {
+        ctx.e.journal.due_inbox(now, limit).await?
+    } else {
+        ctx.e
+            .journal
+            .claim_due(
+                now,
+                limit,
+                &ctx.e.config.worker_id,
+                ctx.e.config.inbox_visibility,
+            )
+            .await?
+    };
     let mut failures: Vec<Option<String>> = vec![None; entries.len()];
     let mut dead: Vec<bool> = vec![false; entries.len()];
     // Every event with the entry it came in, grouped per entity in the order entities

@@ -190,9 +190,9 @@ pub trait MappingStore: Send + Sync + fmt::Debug {
     async fn purge_connection(&self, connection: &ConnectionId) -> Result<usize>;
 }
 
-/// The journal: sync log, runs, conflicts, webhook inbox and connection health.
+/// The run log: runs and their log lines.
 #[async_trait]
-pub trait SyncJournal: Send + Sync + fmt::Debug {
+pub trait RunLog: Send + Sync + fmt::Debug {
     /// Appends a line to the sync log.
     async fn append_log(&self, entry: &SyncLogEntry) -> Result<()>;
 
@@ -204,7 +204,11 @@ pub trait SyncJournal: Send + Sync + fmt::Debug {
 
     /// A run by id.
     async fn run(&self, id: &str) -> Result<Option<RunRecord>>;
+}
 
+/// Conflicts a person settles.
+#[async_trait]
+pub trait ConflictStore: Send + Sync + fmt::Debug {
     /// Records a conflict. A pending conflict of the same connection, object, entity,
     /// type and field is updated in place rather than duplicated; returns the id kept.
     async fn record_conflict(&self, conflict: &ConflictRecord) -> Result<String>;
@@ -229,16 +233,35 @@ pub trait SyncJournal: Send + Sync + fmt::Debug {
         resolution: &str,
         at: DateTime<Utc>,
     ) -> Result<()>;
+}
 
+/// The webhook inbox: deliveries stored fast, claimed by one worker at a time, applied
+/// later.
+#[async_trait]
+pub trait WebhookInbox: Send + Sync + fmt::Debug {
     /// Stores a webhook delivery under a new id (the entry's own `id` is ignored) and
     /// returns that id. [`Error::AlreadyExists`](crate::Error::AlreadyExists) when the
     /// same provider and connection already delivered that delivery id.
     async fn insert_inbox(&self, entry: &InboxEntry) -> Result<String>;
 
-    /// Up to `limit` pending deliveries due at `now`, oldest first.
+    /// Up to `limit` pending deliveries due at `now`, oldest first, claimed or not: a
+    /// look, which claims nothing.
     async fn due_inbox(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<InboxEntry>>;
 
-    /// Replaces an inbox entry (its status, attempts, error, next attempt).
+    /// Claims up to `limit` pending deliveries due at `now` that no other worker holds
+    /// (or whose claim lapsed), oldest first, for `worker` until `now + visibility`,
+    /// in one step: two workers never get the same delivery while a claim holds.
+    /// [`WebhookInbox::update_inbox`] gives the claim back.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        worker: &str,
+        visibility: Duration,
+    ) -> Result<Vec<InboxEntry>>;
+
+    /// Replaces an inbox entry (its status, attempts, error, next attempt) and releases
+    /// its claim.
     async fn update_inbox(&self, entry: &InboxEntry) -> Result<()>;
 
     /// Forgets processed and failed deliveries received before `received_before`, and
@@ -248,13 +271,23 @@ pub trait SyncJournal: Send + Sync + fmt::Debug {
 
     /// An inbox entry by id.
     async fn inbox_entry(&self, id: &str) -> Result<Option<InboxEntry>>;
+}
 
+/// How each connection is doing.
+#[async_trait]
+pub trait HealthStore: Send + Sync + fmt::Debug {
     /// A connection's health.
     async fn health(&self, connection: &ConnectionId) -> Result<Option<ConnectionHealth>>;
 
     /// Stores a connection's health.
     async fn put_health(&self, health: &ConnectionHealth) -> Result<()>;
+}
 
+/// The journal: the run log, conflicts, the webhook inbox and connection health, each
+/// its own trait so a store can keep them apart; the engine takes one value that has
+/// all four.
+#[async_trait]
+pub trait SyncJournal: RunLog + ConflictStore + WebhookInbox + HealthStore {
     /// Deletes every journal row of a connection; returns how many went.
     async fn purge_connection(&self, connection: &ConnectionId) -> Result<usize>;
 }

@@ -416,6 +416,12 @@ pub struct InboxEntry {
     pub last_error: Option<String>,
     /// Not before this time.
     pub next_attempt_at: DateTime<Utc>,
+    /// The worker holding it, while a claim holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
+    /// Until when that claim holds; after it, another worker may claim the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_until: Option<DateTime<Utc>>,
 }
 
 /// The state of a connection.

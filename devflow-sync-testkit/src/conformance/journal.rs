@@ -48,6 +48,8 @@ fn inbox(conn: &ConnectionId, delivery: &str, minutes: i64) -> InboxEntry {
         attempts: 0,
         last_error: None,
         next_attempt_at: t0() + Duration::minutes(minutes),
+        claimed_by: None,
+        claimed_until: None,
     }
 }
 
@@ -197,6 +199,38 @@ pub async fn sync_journal(journal: &dyn SyncJournal) {
             .len(),
         1
     );
+    // Claims: one worker's claim keeps the others off until it lapses or is given
+    // back.
+    let at = t0() + Duration::minutes(2);
+    let visibility = std::time::Duration::from_secs(30);
+    let a = journal
+        .claim_due(at, 1, "worker-a", visibility)
+        .await
+        .expect("claim");
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].id, id0, "oldest first");
+    assert_eq!(a[0].claimed_by.as_deref(), Some("worker-a"));
+    let b = journal
+        .claim_due(at, 10, "worker-b", visibility)
+        .await
+        .expect("claim");
+    assert_eq!(
+        b.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        [id1.as_str()],
+        "what worker-a holds is not handed out again"
+    );
+    assert!(
+        journal
+            .claim_due(at, 10, "worker-c", visibility)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let lapsed = journal
+        .claim_due(at + Duration::seconds(31), 10, "worker-c", visibility)
+        .await
+        .expect("claim");
+    assert_eq!(lapsed.len(), 2, "lapsed claims are taken over");
     let mut retry = due[0].clone();
     retry.attempts = 1;
     retry.last_error = Some("transient".into());
@@ -212,7 +246,11 @@ pub async fn sync_journal(journal: &dyn SyncJournal) {
             .expect("due")
             .is_empty()
     );
-    assert_eq!(journal.inbox_entry(&id0).await.expect("get"), Some(retry));
+    assert_eq!(
+        journal.inbox_entry(&id0).await.expect("get"),
+        Some(retry),
+        "an update gives the claim back"
+    );
 
     // Pruning forgets old finished deliveries and their ids, never pending ones.
     let old = journal

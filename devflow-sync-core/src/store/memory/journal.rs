@@ -9,8 +9,8 @@ use super::log::Log;
 use crate::error::{Error, Result};
 use crate::model::{ConnectionId, ProviderKey};
 use crate::store::{
-    ConflictRecord, ConflictStatus, ConnectionHealth, InboxEntry, InboxStatus, RunRecord,
-    SyncJournal, SyncLogEntry,
+    ConflictRecord, ConflictStatus, ConflictStore, ConnectionHealth, HealthStore, InboxEntry,
+    InboxStatus, RunLog, RunRecord, SyncJournal, SyncLogEntry, WebhookInbox,
 };
 
 #[derive(Debug, Default)]
@@ -67,7 +67,7 @@ fn same_subject(a: &ConflictRecord, b: &ConflictRecord) -> bool {
 }
 
 #[async_trait]
-impl SyncJournal for MemoryJournal {
+impl RunLog for MemoryJournal {
     async fn append_log(&self, entry: &SyncLogEntry) -> Result<()> {
         lock(&self.state).logs.push(entry);
         Ok(())
@@ -85,7 +85,10 @@ impl SyncJournal for MemoryJournal {
     async fn run(&self, id: &str) -> Result<Option<RunRecord>> {
         Ok(lock(&self.state).runs.get(id).cloned())
     }
+}
 
+#[async_trait]
+impl ConflictStore for MemoryJournal {
     async fn record_conflict(&self, conflict: &ConflictRecord) -> Result<String> {
         let mut state = lock(&self.state);
         if let Some(existing) = state
@@ -155,7 +158,10 @@ impl SyncJournal for MemoryJournal {
         conflict.updated_at = at;
         Ok(())
     }
+}
 
+#[async_trait]
+impl WebhookInbox for MemoryJournal {
     async fn insert_inbox(&self, entry: &InboxEntry) -> Result<String> {
         let mut state = lock(&self.state);
         let key = (
@@ -195,12 +201,48 @@ impl SyncJournal for MemoryJournal {
         Ok(due)
     }
 
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        worker: &str,
+        visibility: std::time::Duration,
+    ) -> Result<Vec<InboxEntry>> {
+        let until = crate::clock::after(now, visibility);
+        let mut state = lock(&self.state);
+        let mut due: Vec<(DateTime<Utc>, u64)> = state
+            .inbox
+            .iter()
+            .filter(|(_, e)| {
+                e.status == InboxStatus::Pending
+                    && e.next_attempt_at <= now
+                    && e.claimed_until.is_none_or(|t| t <= now)
+            })
+            .map(|(n, e)| (e.received_at, *n))
+            .collect();
+        due.sort();
+        due.truncate(limit);
+        let mut claimed = Vec::with_capacity(due.len());
+        for (_, n) in due {
+            if let Some(entry) = state.inbox.get_mut(&n) {
+                entry.claimed_by = Some(worker.to_owned());
+                entry.claimed_until = Some(until);
+                claimed.push(entry.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
     async fn update_inbox(&self, entry: &InboxEntry) -> Result<()> {
         let mut state = lock(&self.state);
         let slot = parse_id(&entry.id)
             .and_then(|n| state.inbox.get_mut(&n))
             .ok_or_else(|| Error::not_found(format!("inbox entry {}", entry.id)))?;
-        *slot = entry.clone();
+        *slot = InboxEntry {
+            claimed_by: None,
+            claimed_until: None,
+            ..entry.clone()
+        };
         Ok(())
     }
 
@@ -223,7 +265,10 @@ impl SyncJournal for MemoryJournal {
     async fn inbox_entry(&self, id: &str) -> Result<Option<InboxEntry>> {
         Ok(parse_id(id).and_then(|n| lock(&self.state).inbox.get(&n).cloned()))
     }
+}
 
+#[async_trait]
+impl HealthStore for MemoryJournal {
     async fn health(&self, connection: &ConnectionId) -> Result<Option<ConnectionHealth>> {
         Ok(lock(&self.state).health.get(connection).cloned())
     }
@@ -234,7 +279,10 @@ impl SyncJournal for MemoryJournal {
             .insert(health.connection.clone(), health.clone());
         Ok(())
     }
+}
 
+#[async_trait]
+impl SyncJournal for MemoryJournal {
     async fn purge_connection(&self, connection: &ConnectionId) -> Result<usize> {
         let mut state = lock(&self.state);
         let before = state.logs.len()
