@@ -10,7 +10,7 @@ use devflow_sync_core::api::{ApiClient, ApiRequest, EtagCache, parse_json};
 use devflow_sync_core::http::{HttpClient, HttpResponse, Method};
 use devflow_sync_core::model::{ConnectionId, ExternalId, ObjectType};
 use devflow_sync_core::provider::Capabilities;
-use devflow_sync_core::webhook::{SignatureScheme, WebhookVerifier};
+use devflow_sync_core::webhook::WebhookVerifier;
 use devflow_sync_core::{Error, Result};
 use serde_json::Value;
 
@@ -60,7 +60,7 @@ impl GitHubProvider {
         .with_header("Accept", "application/vnd.github+json")
         .with_header("X-GitHub-Api-Version", config.api_version.as_str())
         .with_errors(Arc::new(GitHubErrors));
-        let mut verifier = WebhookVerifier::new(SignatureScheme::github())
+        let mut verifier = WebhookVerifier::new(crate::webhook::signature_scheme())
             .delivery_id_header(crate::webhook::DELIVERY_HEADER);
         for secret in &config.webhook_secrets {
             verifier = verifier.secret(secret.clone());

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use devflow_sync_core::model::{ExternalId, ObjectType};
 use devflow_sync_core::provider::{Headers, WebhookAction, WebhookDelivery, WebhookEvent};
-use devflow_sync_core::webhook::{WebhookVerifier, delivery_id};
+use devflow_sync_core::webhook::{SignatureScheme, WebhookVerifier, delivery_id};
 use devflow_sync_core::{Error, Result};
 use serde_json::Value;
 
@@ -14,6 +14,13 @@ use crate::wire::{issue_id, issue_to_record};
 pub const EVENT_HEADER: &str = "X-GitHub-Event";
 /// The header carrying the delivery id.
 pub const DELIVERY_HEADER: &str = "X-GitHub-Delivery";
+/// The header carrying the signature.
+pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
+
+/// How GitHub signs deliveries: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256>`.
+pub fn signature_scheme() -> SignatureScheme {
+    SignatureScheme::hmac_sha256(SIGNATURE_HEADER, "sha256=")
+}
 
 fn time(v: Option<&Value>) -> Option<DateTime<Utc>> {
     v.and_then(Value::as_str)

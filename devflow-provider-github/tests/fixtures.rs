@@ -9,7 +9,7 @@ use devflow_sync_core::Error;
 use devflow_sync_core::auth::WebhookSecret;
 use devflow_sync_core::model::{FieldValue, Fields, ItemId, ItemKind};
 use devflow_sync_core::provider::{Headers, WebhookAction};
-use devflow_sync_core::webhook::{SignatureScheme, WebhookVerifier, sign_hmac_sha256};
+use devflow_sync_core::webhook::{WebhookVerifier, sign_hmac_sha256};
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> Value {
@@ -87,7 +87,7 @@ fn link_headers_are_followed_verbatim_page_after_page() {
 }
 
 fn verifier() -> WebhookVerifier {
-    WebhookVerifier::new(SignatureScheme::github())
+    WebhookVerifier::new(devflow_provider_github::webhook::signature_scheme())
         .secret(WebhookSecret::new("hook-secret"))
         .delivery_id_header("X-GitHub-Delivery")
 }

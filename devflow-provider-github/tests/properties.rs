@@ -18,7 +18,7 @@ use devflow_sync_core::auth::{AccessToken, WebhookSecret};
 use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::model::{ConnectionId, ExternalId, ItemId, ItemKind, ObjectType};
 use devflow_sync_core::provider::{ChangeQuery, Headers, Provider};
-use devflow_sync_core::webhook::{SignatureScheme, WebhookVerifier, sign_hmac_sha256};
+use devflow_sync_core::webhook::{WebhookVerifier, sign_hmac_sha256};
 use devflow_sync_testkit::fuzz::{Mutation, hostile_values, mutate, node_count, replace_nth};
 use devflow_sync_testkit::hostile::{HostileServer, one_shot_client};
 use proptest::prelude::*;
@@ -89,7 +89,7 @@ proptest! {
             .with("X-GitHub-Event", event)
             .with("X-GitHub-Delivery", delivery)
             .with("X-Hub-Signature-256", sign_hmac_sha256(&secret, &body));
-        let verifier = WebhookVerifier::new(SignatureScheme::github())
+        let verifier = WebhookVerifier::new(devflow_provider_github::webhook::signature_scheme())
             .secret(secret)
             .delivery_id_header("X-GitHub-Delivery");
         if let Ok(delivery) = parse_delivery(&verifier, &headers, &body) {

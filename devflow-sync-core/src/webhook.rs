@@ -31,19 +31,13 @@ pub enum SignatureScheme {
 }
 
 impl SignatureScheme {
-    /// GitHub: `X-Hub-Signature-256: sha256=<hex>`.
-    pub fn github() -> Self {
+    /// `header: <prefix><hex HMAC-SHA256(secret, raw body)>` (GitHub:
+    /// `X-Hub-Signature-256` and `sha256=`; Jira admin webhooks: `X-Hub-Signature` and
+    /// `sha256=`). Each provider crate names its own.
+    pub fn hmac_sha256(header: impl Into<String>, prefix: impl Into<String>) -> Self {
         SignatureScheme::HmacSha256 {
-            header: "X-Hub-Signature-256".into(),
-            prefix: "sha256=".into(),
-        }
-    }
-
-    /// Jira admin webhooks with a secret: `X-Hub-Signature: sha256=<hex>`.
-    pub fn jira_admin() -> Self {
-        SignatureScheme::HmacSha256 {
-            header: "X-Hub-Signature".into(),
-            prefix: "sha256=".into(),
+            header: header.into(),
+            prefix: prefix.into(),
         }
     }
 
@@ -150,7 +144,7 @@ pub struct Verified {
 ///
 /// let old = WebhookSecret::new("old secret");
 /// let new = WebhookSecret::new("new secret");
-/// let verifier = WebhookVerifier::new(SignatureScheme::github())
+/// let verifier = WebhookVerifier::new(SignatureScheme::hmac_sha256("X-Hub-Signature-256", "sha256="))
 ///     .secret(new)
 ///     .secret(old.clone())
 ///     .delivery_id_header("X-GitHub-Delivery");
@@ -276,9 +270,12 @@ mod tests {
     const BODY: &[u8] = b"Hello, World!";
 
     fn github() -> WebhookVerifier {
-        WebhookVerifier::new(SignatureScheme::github())
-            .secret(WebhookSecret::new("It's a Secret to Everybody"))
-            .delivery_id_header("X-GitHub-Delivery")
+        WebhookVerifier::new(SignatureScheme::hmac_sha256(
+            "X-Hub-Signature-256",
+            "sha256=",
+        ))
+        .secret(WebhookSecret::new("It's a Secret to Everybody"))
+        .delivery_id_header("X-GitHub-Delivery")
     }
 
     fn headers(sig: &str) -> Headers {
@@ -329,14 +326,16 @@ mod tests {
     fn a_second_active_secret_is_accepted_during_rotation() {
         let old = WebhookSecret::new("old");
         let new = WebhookSecret::new("new");
-        let v = WebhookVerifier::new(SignatureScheme::jira_admin())
+        let v = WebhookVerifier::new(SignatureScheme::hmac_sha256("X-Hub-Signature", "sha256="))
             .secret(new.clone())
             .secret(old.clone());
         for (secret, index) in [(&new, 0), (&old, 1)] {
             let h = Headers::new().with("X-Hub-Signature", sign_hmac_sha256(secret, BODY));
             assert_eq!(v.verify(&h, BODY).unwrap().secret_index, index);
         }
-        let retired = WebhookVerifier::new(SignatureScheme::jira_admin()).secret(new);
+        let retired =
+            WebhookVerifier::new(SignatureScheme::hmac_sha256("X-Hub-Signature", "sha256="))
+                .secret(new);
         let h = Headers::new().with("X-Hub-Signature", sign_hmac_sha256(&old, BODY));
         assert!(retired.verify(&h, BODY).is_err());
     }
@@ -358,7 +357,10 @@ mod tests {
             .verify(&Headers::new().with("x-token", "tok"), b"123456789")
             .unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
-        let none = WebhookVerifier::new(SignatureScheme::github());
+        let none = WebhookVerifier::new(SignatureScheme::hmac_sha256(
+            "X-Hub-Signature-256",
+            "sha256=",
+        ));
         assert!(matches!(
             none.verify(&headers("x"), BODY),
             Err(Error::InvalidConfig { .. })

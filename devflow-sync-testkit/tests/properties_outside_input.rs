@@ -177,7 +177,7 @@ proptest! {
         headers in headers(),
     ) {
         let secret = WebhookSecret::new("hook-secret");
-        let verifier = WebhookVerifier::new(SignatureScheme::github())
+        let verifier = WebhookVerifier::new(SignatureScheme::hmac_sha256("X-Hub-Signature-256", "sha256="))
             .secret(secret.clone())
             .delivery_id_header("X-GitHub-Delivery");
         let _ = verifier.verify(&headers, &body);
