@@ -1,11 +1,11 @@
-//! A small HTTP/1.1 server: one request per connection, enough for a test double.
+//! The simulator's HTTP side on axum (HTTP/1.1 with keep-alive): every request goes
+//! to the simulator's handler as a plain [`Request`].
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// A parsed request.
 #[derive(Clone, Debug)]
@@ -96,86 +96,58 @@ pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    let mut buf = Vec::with_capacity(8192);
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break pos;
+/// The largest request body taken.
+const MAX_BODY: usize = 25 << 20;
+
+/// An axum [`Router`](axum::Router) answering every request with `handler`: HTTP/1.1
+/// with keep-alive, request parsing by hyper.
+pub(crate) fn router<H>(handler: Arc<H>) -> axum::Router
+where
+    H: Fn(Request) -> Response + Send + Sync + 'static,
+{
+    axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let handler = handler.clone();
+        async move {
+            let (parts, body) = request.into_parts();
+            let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+                let too_large = serde_json::json!({"message": "Payload too large"});
+                return to_axum(Response::json(413, &too_large));
+            };
+            let headers: HashMap<String, String> = parts
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_ascii_lowercase(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let request = Request {
+                method: parts.method.as_str().to_owned(),
+                path: parts.uri.path().to_owned(),
+                query: parts.uri.query().map(parse_query).unwrap_or_default(),
+                headers,
+                body: body.to_vec(),
+            };
+            to_axum(handler(request))
         }
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 || buf.len() > 1 << 20 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split_whitespace();
-    let method = first.next()?.to_owned();
-    let target = first.next()?.to_owned();
-    let headers: HashMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = buf[head_end + 4..].to_vec();
-    while body.len() < length {
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    body.truncate(length);
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_owned(), parse_query(q)),
-        None => (target, Vec::new()),
-    };
-    Some(Request {
-        method,
-        path,
-        query,
-        headers,
-        body,
     })
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        304 => "Not Modified",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        422 => "Unprocessable Entity",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        _ => "Status",
+fn to_axum(response: Response) -> axum::response::Response {
+    let mut out = axum::response::Response::new(axum::body::Body::from(response.body));
+    *out.status_mut() = axum::http::StatusCode::from_u16(response.status)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in response.headers {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(name.as_bytes()),
+            axum::http::HeaderValue::from_str(&value),
+        ) {
+            out.headers_mut().append(name, value);
+        }
     }
-}
-
-async fn write_response(stream: &mut TcpStream, response: Response) {
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\n",
-        response.status,
-        reason(response.status)
-    );
-    for (k, v) in &response.headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str(&format!(
-        "content-length: {}\r\nconnection: close\r\n\r\n",
-        response.body.len()
-    ));
-    let _ = stream.write_all(head.as_bytes()).await;
-    let _ = stream.write_all(&response.body).await;
-    let _ = stream.shutdown().await;
+    out
 }
 
 /// Serves `handler` on a free loopback port until the returned handle is dropped.
@@ -187,16 +159,9 @@ where
 {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    let app = router(handler);
     let task = tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let handler = handler.clone();
-            tokio::spawn(async move {
-                if let Some(request) = read_request(&mut stream).await {
-                    let response = handler(request);
-                    write_response(&mut stream, response).await;
-                }
-            });
-        }
+        let _ = axum::serve(listener, app).await;
     });
     Ok((addr, task))
 }
