@@ -28,7 +28,12 @@ pub(super) fn emit_event(s: &mut State, repo: &str, event: &str, mut payload: Va
     s.outbox.push((headers, body));
 }
 
-pub(super) fn label_objects(repo: &mut Repo, names: &[String]) -> Value {
+pub(super) fn label_objects(
+    base: &str,
+    repo_name: &str,
+    repo: &mut Repo,
+    names: &[String],
+) -> Value {
     Value::Array(
         names
             .iter()
@@ -38,7 +43,7 @@ pub(super) fn label_objects(repo: &mut Repo, names: &[String]) -> Value {
                     .entry(n.clone())
                     .or_insert_with(|| "ededed".into())
                     .clone();
-                json!({"name": n, "color": color})
+                super::resources::label_object(base, repo_name, n, &color)
             })
             .collect(),
     )
@@ -54,7 +59,38 @@ pub(super) fn strings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// An open issue with no title, body, labels or people yet, in GitHub's shape (the
+/// fields of the recorded payloads).
+pub(super) fn issue_object(base: &str, repo: &str, id: u64, number: u64, now: &str) -> Value {
+    let url = format!("{base}/repos/{repo}/issues/{number}");
+    json!({
+        "id": id, "node_id": format!("I_{id}"), "number": number,
+        "url": url, "repository_url": format!("{base}/repos/{repo}"),
+        "labels_url": format!("{url}/labels{{/name}}"), "comments_url": format!("{url}/comments"),
+        "events_url": format!("{url}/events"),
+        "html_url": format!("https://github.com/{repo}/issues/{number}"),
+        "title": "", "body": null, "user": super::resources::user_object(base),
+        "labels": [], "state": "open", "state_reason": null, "locked": false,
+        "assignee": null, "assignees": [], "milestone": null, "comments": 0,
+        "created_at": now, "updated_at": now, "closed_at": null,
+        "author_association": "OWNER", "active_lock_reason": null,
+        "parent_issue_url": null, "draft": false,
+        "reactions": {"url": format!("{url}/reactions"), "total_count": 0, "+1": 0, "-1": 0,
+                      "laugh": 0, "hooray": 0, "confused": 0, "heart": 0, "rocket": 0, "eyes": 0},
+        "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
+    })
+}
+
 pub(super) fn create_issue(s: &mut State, repo: &str, fields: &Value) -> Result<Value, Response> {
+    let title = fields
+        .get("title")
+        .and_then(|t| {
+            t.as_str()
+                .map(str::to_owned)
+                .or_else(|| t.as_u64().map(|n| n.to_string()))
+        })
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| validation("Issue", "missing_field", "title"))?;
     let now = stamp(s.clock.now());
     s.next_id += 1;
     let id = s.next_id;
@@ -66,21 +102,18 @@ pub(super) fn create_issue(s: &mut State, repo: &str, fields: &Value) -> Result<
         .map_err(|_| validation("Issue", "invalid", "milestone"))?;
     let number = r.next_number;
     r.next_number += 1;
-    let labels = label_objects(r, &strings(fields.get("labels")));
+    let labels = label_objects(&s.base_url, repo, r, &strings(fields.get("labels")));
     let assignees: Vec<Value> = strings(fields.get("assignees"))
         .into_iter()
-        .map(|l| json!({"login": l}))
+        .map(|l| json!({"login": l, "id": fnv(l.as_bytes()) >> 12, "type": "User"}))
         .collect();
-    let issue = json!({
-        "id": id, "node_id": format!("I_{id}"), "number": number,
-        "title": fields.get("title").and_then(Value::as_str).unwrap_or(""),
-        "body": fields.get("body").cloned().unwrap_or(Value::Null),
-        "state": "open", "state_reason": null, "labels": labels, "assignees": assignees,
-        "milestone": milestone, "parent_issue_url": null,
-        "url": format!("{}/repos/{repo}/issues/{number}", s.base_url),
-        "html_url": format!("https://github.com/{repo}/issues/{number}"),
-        "created_at": now, "updated_at": now, "closed_at": null,
-    });
+    let mut issue = issue_object(&s.base_url, repo, id, number, &now);
+    issue["title"] = json!(title);
+    issue["body"] = fields.get("body").cloned().unwrap_or(Value::Null);
+    issue["labels"] = labels;
+    issue["assignee"] = assignees.first().cloned().unwrap_or(Value::Null);
+    issue["assignees"] = Value::Array(assignees);
+    issue["milestone"] = milestone.unwrap_or(Value::Null);
     if let Some(r) = s.repos.get_mut(repo) {
         r.feed.insert((now, number));
         r.issues.insert(number, issue.clone());
@@ -93,8 +126,7 @@ pub(super) fn create_issue(s: &mut State, repo: &str, fields: &Value) -> Result<
 }
 
 /// Moves an issue's change time to `now` and its place in the feed with it. Times have
-/// one-second precision, like GitHub's, and only move forward: a change in the same
-/// second as the last one gets the next second.
+/// one-second precision, like GitHub's: edits within one second share it.
 pub(super) fn touch(
     feed: &mut std::collections::BTreeSet<(String, u64)>,
     issue: &mut Value,
@@ -106,8 +138,9 @@ pub(super) fn touch(
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc));
     let now = now.with_nanosecond(0).unwrap_or(now);
+    // Never backwards, never ahead of the clock: edits within one second share it.
     let next = match last {
-        Some(l) if l >= now => l + chrono::Duration::seconds(1),
+        Some(l) if l > now => l,
         _ => now,
     };
     let old_stamp = issue["updated_at"].as_str().unwrap_or("").to_owned();
@@ -161,7 +194,7 @@ pub(super) fn update_issue(s: &mut State, repo: &str, number: u64, patch: &Value
     let r = s.repos.get_mut(repo)?;
     let labels = patch
         .get("labels")
-        .map(|_| label_objects(r, &strings(patch.get("labels"))));
+        .map(|_| label_objects(&s.base_url, repo, r, &strings(patch.get("labels"))));
     let milestone = match patch.get("milestone") {
         Some(m) => Some(milestone_ref(r, Some(m)).ok()?),
         None => None,
@@ -197,7 +230,7 @@ pub(super) fn update_issue(s: &mut State, repo: &str, number: u64, patch: &Value
         issue["assignees"] = Value::Array(
             strings(patch.get("assignees"))
                 .into_iter()
-                .map(|l| json!({"login": l}))
+                .map(|l| json!({"login": l, "id": fnv(l.as_bytes()) >> 12, "type": "User"}))
                 .collect(),
         );
     }
@@ -245,52 +278,72 @@ pub(super) fn list_issues(s: &State, repo: &str, req: &Request) -> Response {
         .query("after")
         .and_then(|a| a.split_once('_'))
         .and_then(|(t, n)| Some((t.to_owned(), n.parse().ok()?)));
-    // Walk the feed from the cursor (or `since`), in change order.
-    let start = match (&after, since) {
-        (Some((t, n)), _) => (t.clone(), n + 1),
-        (None, Some(since)) => (stamp(since.with_timezone(&Utc)), 0),
-        (None, None) => (String::new(), 0),
-    };
-    let mut items: Vec<&Value> = Vec::with_capacity(per_page + 1);
+    // Walk the feed in change order (newest first with `direction=desc`), from the
+    // cursor when there is one; `page=N` without a cursor skips N-1 pages.
     let descending = req.query("direction") == Some("desc");
-    let walk: Box<dyn Iterator<Item = &(String, u64)>> = if descending {
-        Box::new(r.feed.iter().rev())
-    } else {
-        Box::new(r.feed.range(start..))
+    let since_key = since.map(|t| (stamp(t.with_timezone(&Utc)), 0));
+    let walk: Box<dyn Iterator<Item = &(String, u64)>> = match (&after, descending) {
+        (Some((t, n)), false) => Box::new(r.feed.range((t.clone(), n + 1)..)),
+        (Some((t, n)), true) => Box::new(r.feed.range(..(t.clone(), *n)).rev()),
+        (None, false) => Box::new(r.feed.range(since_key.clone().unwrap_or_default()..)),
+        (None, true) => Box::new(r.feed.iter().rev()),
     };
-    for (_, number) in walk {
-        let Some(i) = r.issues.get(number) else {
-            continue;
-        };
-        if state != "all" && i["state"] != state {
-            continue;
-        }
-        let labelled = labels.iter().all(|l| {
-            i["labels"]
-                .as_array()
-                .is_some_and(|ls| ls.iter().any(|x| x["name"] == *l))
-        });
-        let assigned = match assignee {
-            None => true,
-            Some("none") => i["assignees"].as_array().is_none_or(Vec::is_empty),
-            Some("*") => i["assignees"].as_array().is_some_and(|a| !a.is_empty()),
-            Some(login) => i["assignees"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x["login"] == login)),
-        };
-        let in_milestone = match milestone {
-            None => true,
-            Some("none") => i["milestone"].is_null(),
-            Some("*") => !i["milestone"].is_null(),
-            Some(n) => n.parse::<u64>().ok() == i["milestone"]["number"].as_u64(),
-        };
-        if labelled && assigned && in_milestone {
-            items.push(i);
-            if items.len() > per_page {
-                break;
+    let page: usize = req
+        .query("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let skip = if after.is_none() {
+        (page - 1).saturating_mul(per_page)
+    } else {
+        0
+    };
+    let matching = walk
+        .filter_map(|(_, number)| r.issues.get(number))
+        .filter(|i| {
+            if state != "all" && i["state"] != state {
+                return false;
             }
-        }
-    }
+            if since_key
+                .as_ref()
+                .is_some_and(|(t, _)| i["updated_at"].as_str().unwrap_or("") < t.as_str())
+            {
+                return false;
+            }
+            let labelled = labels.iter().all(|l| {
+                i["labels"]
+                    .as_array()
+                    .is_some_and(|ls| ls.iter().any(|x| x["name"] == *l))
+            });
+            let assigned = match assignee {
+                None => true,
+                Some("none") => i["assignees"].as_array().is_none_or(Vec::is_empty),
+                Some("*") => i["assignees"].as_array().is_some_and(|a| !a.is_empty()),
+                Some(login) => i["assignees"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x["login"] == login)),
+            };
+            let in_milestone = match milestone {
+                None => true,
+                Some("none") => i["milestone"].is_null(),
+                Some("*") => !i["milestone"].is_null(),
+                Some(n) => n.parse::<u64>().ok() == i["milestone"]["number"].as_u64(),
+            };
+            labelled && assigned && in_milestone
+        });
+    // Page numbers (no cursor) also say where the last page is.
+    let (items, total): (Vec<&Value>, Option<usize>) =
+        if after.is_none() && req.query("page").is_some() {
+            let all: Vec<&Value> = matching.collect();
+            let total = all.len();
+            (
+                all.into_iter().skip(skip).take(per_page + 1).collect(),
+                Some(total),
+            )
+        } else {
+            (matching.take(per_page + 1).collect(), None)
+        };
+    let mut items = items;
     let key = |i: &Value| {
         (
             i["updated_at"].as_str().unwrap_or("").to_owned(),
@@ -310,26 +363,62 @@ pub(super) fn list_issues(s: &State, repo: &str, req: &Request) -> Response {
         };
     }
     let mut response = Response::json(200, &body).header("etag", etag);
-    if more {
-        if let Some(last) = items.last() {
-            let (t, n) = key(last);
-            let mut params: Vec<String> = req
-                .query
-                .iter()
-                .filter(|(k, _)| k != "after" && k != "page")
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            params.push(format!("after={t}_{n}"));
-            let page: u64 = req.query("page").and_then(|p| p.parse().ok()).unwrap_or(1) + 1;
-            params.push(format!("page={page}"));
-            let next = format!(
-                "{}/repositories/{}/issues?{}",
-                s.base_url,
-                r.id,
-                params.join("&")
-            );
-            response = response.header("link", format!("<{next}>; rel=\"next\""));
+    let link_with = |extra: &[(&str, String)]| {
+        let mut params: Vec<String> = req
+            .query
+            .iter()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k) && k != "after")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        params.extend(extra.iter().map(|(k, v)| format!("{k}={v}")));
+        format!(
+            "{}/repositories/{}/issues?{}",
+            s.base_url,
+            r.id,
+            params.join("&")
+        )
+    };
+    let mut links = Vec::new();
+    match total {
+        // Page numbers asked for: next and last by number, like GitHub.
+        Some(total) => {
+            let last = total.div_ceil(per_page).max(1);
+            if page < last {
+                links.push(format!(
+                    "<{}>; rel=\"next\"",
+                    link_with(&[("page", (page + 1).to_string())])
+                ));
+                links.push(format!(
+                    "<{}>; rel=\"last\"",
+                    link_with(&[("page", last.to_string())])
+                ));
+            }
+            if page > 1 {
+                links.push(format!(
+                    "<{}>; rel=\"first\"",
+                    link_with(&[("page", "1".into())])
+                ));
+                links.push(format!(
+                    "<{}>; rel=\"prev\"",
+                    link_with(&[("page", (page - 1).to_string())])
+                ));
+            }
         }
+        // A cursor: the next page continues after the last issue shown.
+        None if more => {
+            if let Some(last) = items.last() {
+                let (t, n) = key(last);
+                let page = page + 1;
+                links.push(format!(
+                    "<{}>; rel=\"next\"",
+                    link_with(&[("after", format!("{t}_{n}")), ("page", page.to_string())])
+                ));
+            }
+        }
+        None => {}
+    }
+    if !links.is_empty() {
+        response = response.header("link", links.join(", "));
     }
     response
 }

@@ -9,6 +9,7 @@
 mod auth;
 mod issues;
 mod milestones;
+mod resources;
 mod routes;
 mod server;
 
@@ -24,6 +25,7 @@ use devflow_sync_core::provider::Headers;
 use devflow_sync_core::webhook::sign_hmac_sha256;
 use issues::*;
 use milestones::*;
+use resources::*;
 use routes::*;
 use serde_json::{Value, json};
 use server::{Request, Response, parse_query};
@@ -290,6 +292,7 @@ impl GitHubSimulator {
     pub fn seed_issues(&self, repo: &str, count: usize) {
         let mut s = lock(&self.state);
         let now = stamp(s.clock.now());
+        let base = s.base_url.clone();
         let Some(r) = s.repos.get_mut(repo) else {
             return;
         };
@@ -297,13 +300,9 @@ impl GitHubSimulator {
         for i in 0..count {
             let number = r.next_number;
             r.next_number += 1;
-            let issue = json!({
-                "id": 5_000_000 + number, "number": number, "title": format!("Issue {i}"),
-                "body": "Seeded.", "state": "open", "state_reason": null,
-                "labels": [], "assignees": [], "milestone": null,
-                "html_url": format!("https://github.com/{repo_name}/issues/{number}"),
-                "created_at": now, "updated_at": now, "closed_at": null,
-            });
+            let mut issue = issue_object(&base, &repo_name, 5_000_000 + number, number, &now);
+            issue["title"] = json!(format!("Issue {i}"));
+            issue["body"] = json!("Seeded.");
             r.feed.insert((now.clone(), number));
             r.issues.insert(number, issue);
         }

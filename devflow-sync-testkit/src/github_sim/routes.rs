@@ -36,7 +36,10 @@ pub(super) fn handle(state: &Mutex<State>, req: &Request) -> Response {
     if !s.tokens.contains(token) || expired {
         return error(401, "Bad credentials");
     }
-    // The primary rate limit, in hourly windows.
+    // The primary rate limit, in hourly windows. Reading it costs nothing.
+    if req.method == "GET" && req.path.trim_end_matches('/') == "/rate_limit" {
+        return Response::json(200, &rate_limit_body(&s));
+    }
     let now = s.clock.now().timestamp();
     if now >= s.window_start + 3600 {
         s.window_start = now;
@@ -68,7 +71,35 @@ pub(super) fn body_json(req: &Request) -> Value {
 
 pub(super) fn route(s: &mut State, req: &Request) -> Response {
     let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    let number = |n: &str| n.parse::<u64>().unwrap_or(0);
     match (req.method.as_str(), parts.as_slice()) {
+        ("GET", ["user"]) => Response::json(200, &user_object(&s.base_url)),
+        ("GET", ["repos", o, r]) => repo_object(s, &format!("{o}/{r}")).map_or_else(
+            || error(404, "Not Found"),
+            |repo| Response::json(200, &repo),
+        ),
+        ("GET", ["repos", o, r, "labels", name]) => {
+            get_label(s, &format!("{o}/{r}"), &server::percent_decode(name))
+        }
+        (method, ["repos", o, r, "issues", n, "labels"]) => issue_labels(
+            s,
+            method,
+            &format!("{o}/{r}"),
+            number(n),
+            None,
+            &body_json(req),
+        ),
+        (method, ["repos", o, r, "issues", n, "labels", name]) => {
+            let name = server::percent_decode(name);
+            let repo = format!("{o}/{r}");
+            issue_labels(s, method, &repo, number(n), Some(&name), &body_json(req))
+        }
+        ("GET", ["repos", o, r, "issues", n, "sub_issues"]) => {
+            sub_issues(s, &format!("{o}/{r}"), number(n))
+        }
+        ("GET", ["repos", o, r, "issues", n, "parent"]) => {
+            parent_of(s, &format!("{o}/{r}"), number(n))
+        }
         ("GET", ["user", "repos"]) => {
             let repos: Vec<Value> = s
                 .repos

@@ -1,0 +1,223 @@
+//! The GitHub simulator driven as a third-party client would drive GitHub: a plain
+//! HTTP client, no devflow-sync code, a typical session, GitHub's shapes asserted
+//! against the recorded payloads.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use devflow_sync_testkit::github_sim::GitHubSimulator;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+const REPO: &str = "octo-org/app";
+const TOKEN: &str = "ghp_thirdparty";
+
+struct Session {
+    http: Client,
+    base: String,
+}
+
+impl Session {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, String) {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let mut request = self
+            .http
+            .request(method, url)
+            .header("Authorization", format!("token {TOKEN}"))
+            .header("Accept", "application/vnd.github+json")
+            .header("User-Agent", "third-party-client");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let link = response
+            .headers()
+            .get("link")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let text = response.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        (status, value, link)
+    }
+}
+
+fn rel(link: &str, rel: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params.contains(&format!("rel=\"{rel}\"")).then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
+fn recorded_issue_keys() -> BTreeSet<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/github/webhook-issues-opened.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v["issue"].as_object().unwrap().keys().cloned().collect()
+}
+
+#[tokio::test]
+async fn a_third_party_client_session_works_and_sees_githubs_shapes() {
+    let sim = GitHubSimulator::start().await.unwrap();
+    sim.add_repo(REPO);
+    sim.accept_token(TOKEN);
+    sim.seed_issues(REPO, 7);
+    let s = Session {
+        http: Client::new(),
+        base: sim.url(),
+    };
+
+    // The repository and the authenticated user.
+    let (status, repo, _) = s.call(Method::GET, &format!("/repos/{REPO}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(repo["full_name"], REPO);
+    assert_eq!(repo["owner"]["login"], "octo-org");
+    assert!(repo["id"].as_u64().is_some() && repo["has_issues"] == true);
+    let (status, user, _) = s.call(Method::GET, "/user", None).await;
+    assert_eq!(
+        (status, user["login"].as_str()),
+        (StatusCode::OK, Some("octocat"))
+    );
+
+    // Every issue, newest first, by page numbers; `next` and `last` links.
+    let mut seen = Vec::new();
+    let mut url = format!("/repos/{REPO}/issues?state=all&direction=desc&per_page=3&page=1");
+    let mut pages = 0;
+    loop {
+        let (status, page, link) = s.call(Method::GET, &url, None).await;
+        assert_eq!(status, StatusCode::OK);
+        pages += 1;
+        assert!(pages <= 3, "pages never end: {link}");
+        seen.extend(
+            page.as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["number"].as_u64().unwrap()),
+        );
+        if pages == 1 {
+            assert!(rel(&link, "last").unwrap().contains("page=3"), "{link}");
+        }
+        match rel(&link, "next") {
+            Some(next) => url = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 7, "{seen:?}");
+    assert_eq!(
+        seen.iter().collect::<BTreeSet<_>>().len(),
+        7,
+        "no issue twice: {seen:?}"
+    );
+
+    // An issue has every field of the recorded payload.
+    let (_, issue, _) = s
+        .call(Method::GET, &format!("/repos/{REPO}/issues/1"), None)
+        .await;
+    let keys: BTreeSet<String> = issue.as_object().unwrap().keys().cloned().collect();
+    let missing: Vec<_> = recorded_issue_keys().difference(&keys).cloned().collect();
+    assert!(missing.is_empty(), "issue lacks {missing:?}");
+    assert_eq!(issue["user"]["login"], "octocat");
+
+    // Labels on an issue: add, list, remove, remove again; a label by name.
+    let labels_url = format!("/repos/{REPO}/issues/1/labels");
+    let (status, labels, _) = s
+        .call(Method::POST, &labels_url, Some(json!({"labels": ["bug"]})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(labels[0]["name"], "bug");
+    assert!(
+        labels[0]["id"].as_u64().is_some()
+            && labels[0]["url"].as_str().unwrap().ends_with("/labels/bug")
+    );
+    let (_, listed, _) = s.call(Method::GET, &labels_url, None).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let (status, label, _) = s
+        .call(Method::GET, &format!("/repos/{REPO}/labels/bug"), None)
+        .await;
+    assert_eq!(
+        (status, label["name"].as_str()),
+        (StatusCode::OK, Some("bug"))
+    );
+    let (status, left, _) = s
+        .call(Method::DELETE, &format!("{labels_url}/bug"), None)
+        .await;
+    assert_eq!((status, left), (StatusCode::OK, json!([])));
+    let (status, _, _) = s
+        .call(Method::DELETE, &format!("{labels_url}/bug"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Sub-issues: add #2 under #1, list them, read #2's parent.
+    let (_, child, _) = s
+        .call(Method::GET, &format!("/repos/{REPO}/issues/2"), None)
+        .await;
+    let (status, _, _) = s
+        .call(
+            Method::POST,
+            &format!("/repos/{REPO}/issues/1/sub_issues"),
+            Some(json!({"sub_issue_id": child["id"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, subs, _) = s
+        .call(
+            Method::GET,
+            &format!("/repos/{REPO}/issues/1/sub_issues"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        subs.as_array()
+            .unwrap()
+            .iter()
+            .map(|i| &i["number"])
+            .collect::<Vec<_>>(),
+        [&json!(2)]
+    );
+    let (status, parent, _) = s
+        .call(Method::GET, &format!("/repos/{REPO}/issues/2/parent"), None)
+        .await;
+    assert_eq!(
+        (status, parent["number"].as_u64()),
+        (StatusCode::OK, Some(1))
+    );
+
+    // The rate limit, which reading does not spend.
+    let (_, before, _) = s.call(Method::GET, "/rate_limit", None).await;
+    let (_, after, _) = s.call(Method::GET, "/rate_limit", None).await;
+    assert_eq!(before["resources"]["core"]["limit"], 5000);
+    assert_eq!(
+        before["resources"]["core"]["remaining"],
+        after["resources"]["core"]["remaining"]
+    );
+
+    // A create without a title is GitHub's 422.
+    let (status, err, _) = s
+        .call(
+            Method::POST,
+            &format!("/repos/{REPO}/issues"),
+            Some(json!({"body": "no title"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["errors"][0]["code"], "missing_field");
+    assert_eq!(err["errors"][0]["field"], "title");
+}
