@@ -1,7 +1,7 @@
 //! `cargo run --release --example pull_github -- --base-url URL --repo OWNER/NAME --token TOKEN`
 //!
 //! Pulls every issue of one repository from GitHub or any compatible server (the
-//! `github_simulator` example serves one) into in-memory stores through the engine —
+//! `simulator` example serves one) into in-memory stores through the engine —
 //! the GitHub provider, its default mapping, the three-way merge, the journal — page
 //! by page, and ends with `records=<n> requests=<r> seconds=<s>` after the process's
 //! peak memory. Only the stores grow with the repository (about 1 KB per issue); the

@@ -15,6 +15,7 @@ mod server;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use auth::*;
@@ -71,6 +72,7 @@ struct State {
 pub struct GitHubSimulator {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    latency: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -124,9 +126,22 @@ impl GitHubSimulator {
         }));
         let handler_state = state.clone();
         let handler = Arc::new(move |request: Request| handle(&handler_state, &request));
-        let (addr, task) = server::serve(handler).await?;
+        let latency = Arc::new(AtomicU64::new(0));
+        let (addr, task) = server::serve(handler, latency.clone()).await?;
         lock(&state).base_url = format!("http://{addr}");
-        Ok(Self { addr, state, task })
+        Ok(Self {
+            addr,
+            state,
+            latency,
+            task,
+        })
+    }
+
+    /// Makes every request wait `latency` first, to model a real network in
+    /// benchmarks (zero by default).
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        let ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+        self.latency.store(ms, Ordering::Relaxed);
     }
 
     /// The base URL (`http://127.0.0.1:PORT`).

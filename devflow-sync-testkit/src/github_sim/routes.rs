@@ -274,6 +274,13 @@ pub(super) fn route(s: &mut State, req: &Request) -> Response {
                 &json!({"total_count": items.len(), "incomplete_results": false, "items": items}),
             )
         }
-        _ => error(404, "Not Found"),
+        _ => {
+            tracing::warn!(
+                method = %req.method,
+                path = %req.path,
+                "the GitHub simulator has no such route; answered 404"
+            );
+            error(404, "Not Found")
+        }
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::net::TcpListener;
 
@@ -101,13 +102,18 @@ const MAX_BODY: usize = 25 << 20;
 
 /// An axum [`Router`](axum::Router) answering every request with `handler`: HTTP/1.1
 /// with keep-alive, request parsing by hyper.
-pub(crate) fn router<H>(handler: Arc<H>) -> axum::Router
+/// Each request waits `latency` (milliseconds) first, to model a real network.
+pub(crate) fn router<H>(handler: Arc<H>, latency: Arc<AtomicU64>) -> axum::Router
 where
     H: Fn(Request) -> Response + Send + Sync + 'static,
 {
     axum::Router::new().fallback(move |request: axum::extract::Request| {
         let handler = handler.clone();
+        let latency = latency.load(Ordering::Relaxed);
         async move {
+            if latency > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+            }
             let (parts, body) = request.into_parts();
             let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
                 let too_large = serde_json::json!({"message": "Payload too large"});
@@ -153,13 +159,14 @@ fn to_axum(response: Response) -> axum::response::Response {
 /// Serves `handler` on a free loopback port until the returned handle is dropped.
 pub(crate) async fn serve<H>(
     handler: Arc<H>,
+    latency: Arc<AtomicU64>,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)>
 where
     H: Fn(Request) -> Response + Send + Sync + 'static,
 {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = router(handler);
+    let app = router(handler, latency);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });

@@ -1,0 +1,82 @@
+//! `cargo run --release --example simulator -- --provider github --records N [--latency-ms L] [--repo OWNER/NAME] [--token T]`
+//!
+//! Serves a provider simulator on 127.0.0.1 with `N` seeded records until stopped,
+//! printing what a client needs (`url=... repo=... token=...`): a server for
+//! `pull_github`, for tools outside Rust, and for trying host code against a provider
+//! that needs no network. `--latency-ms` makes every request wait, to model a real
+//! network. Providers: `github` (the others join as their simulators land).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use devflow_sync_testkit::github_sim::GitHubSimulator;
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+fn number(args: &[String], name: &str, default: u64) -> Result<u64, String> {
+    match arg(args, name).map(|n| n.parse::<u64>()) {
+        Some(Ok(n)) => Ok(n),
+        None => Ok(default),
+        Some(Err(_)) => Err(format!("{name} takes a number")),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let provider = arg(&args, "--provider").unwrap_or_else(|| "github".into());
+    if provider != "github" {
+        eprintln!("--provider {provider}: this build simulates github only");
+        return ExitCode::from(2);
+    }
+    let (records, latency) = match (
+        number(&args, "--records", 1000).or_else(|_| number(&args, "--issues", 1000)),
+        number(&args, "--latency-ms", 0),
+    ) {
+        (Ok(r), Ok(l)) => (r, l),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let records = usize::try_from(records).unwrap_or(usize::MAX);
+    let repo = arg(&args, "--repo").unwrap_or_else(|| "acme/app".into());
+    let token = arg(&args, "--token").unwrap_or_else(|| "ghp_simulator".into());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("no runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let sim = match GitHubSimulator::start().await {
+            Ok(sim) => sim,
+            Err(e) => {
+                eprintln!("the simulator did not start: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        sim.add_repo(&repo);
+        sim.accept_token(&token);
+        sim.set_rate_limit(1_000_000);
+        sim.seed_issues(&repo, records);
+        sim.set_latency(Duration::from_millis(latency));
+        println!(
+            "provider=github url={} repo={repo} token={token} records={records} latency_ms={latency}",
+            sim.url()
+        );
+        // Serve until stopped.
+        let _ = tokio::signal::ctrl_c().await;
+        ExitCode::SUCCESS
+    })
+}
