@@ -171,9 +171,7 @@ async fn engine_steps(steps: &mut Steps) -> devflow_sync::Result<()> {
     use std::sync::Arc;
 
     use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
-    use devflow_sync::auth::{
-        AccessToken, ClientSecret, OAuthConfig, OAuthFlow, StateSigner, WebhookSecret,
-    };
+    use devflow_sync::auth::{AccessToken, ClientSecret, OAuthFlow, StateSigner, WebhookSecret};
     use devflow_sync::engine::{PullBudget, Resolution, SyncEngine};
     use devflow_sync::http::HttpClient;
     use devflow_sync::model::{ConnectionId, ItemId, ObjectType, ProviderKey, Record};
@@ -191,17 +189,15 @@ async fn engine_steps(steps: &mut Steps) -> devflow_sync::Result<()> {
     let http = HttpClient::builder().build()?;
 
     // 7. Connect through the OAuth code flow with PKCE.
-    let mut oauth = OAuthConfig::new(
-        "github",
+    // GitHub's OAuth settings come from its catalog; only the token endpoint moves to
+    // the simulator.
+    let mut oauth = devflow_provider_github::oauth_config(
         "Iv1.quickstart",
-        format!("{}/login/oauth/access_token", sim.url()),
-    );
-    oauth.client_secret = Some(ClientSecret::new("quickstart-secret"));
-    oauth.auth_url = Some("https://github.com/login/oauth/authorize".into());
+        Some(ClientSecret::new("quickstart-secret")),
+    )?;
+    oauth.token_url = format!("{}/login/oauth/access_token", sim.url());
     oauth.redirect_url = Some("http://127.0.0.1:8080/callback".into());
     oauth.scopes = vec!["repo".into()];
-    oauth.errors_as_200 = true;
-    oauth.credentials_in_body = true;
     let flow = OAuthFlow::new(
         oauth,
         http.clone(),

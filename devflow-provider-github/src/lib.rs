@@ -3,6 +3,7 @@
 devflow_sync_core::provider_catalog!(devflow_provider_github, "github", "../provider.json");
 
 pub mod app;
+mod builder;
 pub mod client;
 mod config;
 pub mod errors;
@@ -18,4 +19,5 @@ mod sub_issues;
 pub mod webhook;
 pub mod wire;
 
+pub use builder::{DEFAULT_BASE_URL, ENV_KEYS, GitHubBuilder, catalog_http, oauth_config};
 pub use client::{API_VERSION, GitHubConfig, GitHubProvider, Repository, TokenSource};

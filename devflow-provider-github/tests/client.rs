@@ -442,3 +442,42 @@ fn capabilities_are_the_catalogs() {
         devflow_sync_core::provider::Capabilities::default()
     );
 }
+
+#[tokio::test]
+async fn the_builder_takes_string_settings_and_applies_the_catalogs_limits() {
+    use std::collections::HashMap;
+    let settings = HashMap::from([
+        ("DEVFLOW_SYNC_GITHUB_BASE_URL", "http://127.0.0.1:9"),
+        ("DEVFLOW_SYNC_GITHUB_REPOSITORIES", "acme/app, acme/web"),
+        ("DEVFLOW_SYNC_GITHUB_TOKEN", "ghp_builder_secret_value"),
+        ("DEVFLOW_SYNC_GITHUB_PRD_MILESTONES", "false"),
+    ]);
+    let builder = devflow_provider_github::GitHubBuilder::from_lookup(|k| {
+        settings.get(k).map(|v| (*v).to_owned())
+    })
+    .unwrap();
+    assert!(!format!("{builder:?}").contains("ghp_builder_secret_value"));
+    builder.build().unwrap();
+    let err = devflow_provider_github::GitHubBuilder::new()
+        .set("prd_milestones", "ghp_builder_secret_value")
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidConfig { .. }));
+    let err = devflow_provider_github::GitHubBuilder::new()
+        .set("token", "t")
+        .unwrap()
+        .set("base_url", "http://localhost.attacker.test")
+        .unwrap()
+        .set("repositories", "a/b")
+        .unwrap()
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("github.base_url"), "{err}");
+    // The catalog's limits, overridable by name.
+    let catalog = devflow_provider_github::catalog().unwrap();
+    assert_eq!(catalog.rate_limits.requests_per_minute, 80);
+    devflow_provider_github::catalog_http(|k| {
+        (k == "DEVFLOW_SYNC_GITHUB_BURST").then(|| "7".to_owned())
+    })
+    .unwrap();
+    assert!(devflow_provider_github::catalog_http(|_| Some("lots".into())).is_err());
+}

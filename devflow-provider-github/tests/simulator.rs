@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_sync_core::Error;
-use devflow_sync_core::auth::{
-    AccessToken, ClientSecret, OAuthConfig, OAuthFlow, StateSigner, WebhookSecret,
-};
+use devflow_sync_core::auth::{AccessToken, ClientSecret, OAuthFlow, StateSigner, WebhookSecret};
 use devflow_sync_core::engine::{PullBudget, SyncEngine};
 use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::model::{ConnectionId, ItemKind, ObjectType, ProviderKey, Record};
@@ -19,17 +17,12 @@ use serde_json::{Value, json};
 const REPO: &str = "octo-org/app";
 
 async fn oauth_token(sim: &GitHubSimulator) -> AccessToken {
-    let mut config = OAuthConfig::new(
-        "github",
-        "Iv1.sim",
-        format!("{}/login/oauth/access_token", sim.url()),
-    );
-    config.client_secret = Some(ClientSecret::new("sim-secret"));
-    config.auth_url = Some("https://github.com/login/oauth/authorize".into());
+    let mut config =
+        devflow_provider_github::oauth_config("Iv1.sim", Some(ClientSecret::new("sim-secret")))
+            .unwrap();
+    config.token_url = format!("{}/login/oauth/access_token", sim.url());
     config.redirect_url = Some("http://127.0.0.1/callback".into());
     config.scopes = vec!["repo".into()];
-    config.errors_as_200 = true;
-    config.credentials_in_body = true;
     let flow = OAuthFlow::new(
         config,
         HttpClient::builder().build().unwrap(),

@@ -98,6 +98,56 @@ impl fmt::Debug for OAuthConfig {
 }
 
 impl OAuthConfig {
+    /// The provider's settings as its catalog (`provider.json`) declares them: the
+    /// endpoints, scopes, PKCE, and quirks such as GitHub's errors answered with 200, so
+    /// no host sets them by hand. Give the client's secret (none for public clients).
+    /// [`Error::InvalidConfig`] when the catalog names no token endpoint.
+    ///
+    /// ```
+    /// use devflow_sync_core::auth::{ClientSecret, OAuthConfig};
+    /// use devflow_sync_core::registry::load_catalog;
+    /// let catalog = load_catalog("p.json", r#"{"providerSchemaVersion":1,"key":"demo","displayName":"Demo",
+    ///   "oauth":{"flows":["authorization_code"],"authUrl":"https://demo.test/authorize",
+    ///     "tokenUrl":"https://demo.test/token","scopes":["read"],"pkce":true,"errorsAs200":true,
+    ///     "authParams":{"prompt":"consent"}},
+    ///   "rateLimits":{"requestsPerMinute":60,"burst":5,"maxConcurrentPerConnection":2},
+    ///   "objects":[{"key":"issue","label":"Issue","mappingSchemaVersion":1,
+    ///     "fields":[{"name":"id","type":"text","identifier":true}],
+    ///     "capabilities":{"list":true,"delta":true,"create":true,"update":true,"delete":false,"webhook":false}}]}"#).unwrap();
+    /// let config = OAuthConfig::from_catalog(&catalog, "client-1", Some(ClientSecret::new("s"))).unwrap();
+    /// assert_eq!(config.token_url, "https://demo.test/token");
+    /// assert!(config.pkce && config.errors_as_200 && !config.credentials_in_body);
+    /// assert_eq!(config.auth_params, [("prompt".to_owned(), "consent".to_owned())]);
+    /// ```
+    pub fn from_catalog(
+        catalog: &crate::registry::ProviderCatalog,
+        client_id: impl Into<String>,
+        client_secret: Option<ClientSecret>,
+    ) -> Result<Self> {
+        let spec = &catalog.oauth;
+        let token_url = spec.token_url.clone().ok_or_else(|| Error::InvalidConfig {
+            pointer: format!("{}/oauth/tokenUrl", catalog.key),
+            message: "the catalog names no token endpoint".into(),
+        })?;
+        Ok(Self {
+            provider: catalog.key.clone(),
+            client_id: client_id.into(),
+            client_secret,
+            auth_url: spec.auth_url.clone(),
+            token_url,
+            redirect_url: None,
+            scopes: spec.scopes.clone(),
+            pkce: spec.pkce,
+            auth_params: spec
+                .auth_params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            credentials_in_body: spec.credentials_in_body,
+            errors_as_200: spec.errors_as_200,
+        })
+    }
+
     /// Settings for `provider` with a token endpoint; everything else off.
     pub fn new(
         provider: impl Into<ProviderKey>,

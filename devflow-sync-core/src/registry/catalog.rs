@@ -40,6 +40,15 @@ pub struct AuthSpec {
     /// Whether PKCE is used.
     #[serde(default)]
     pub pkce: bool,
+    /// The token endpoint answers errors with HTTP 200 and an `error` field (GitHub).
+    #[serde(default)]
+    pub errors_as_200: bool,
+    /// Client credentials go in the request body rather than HTTP basic auth.
+    #[serde(default)]
+    pub credentials_in_body: bool,
+    /// Extra authorization-request parameters (Atlassian: `audience`, `prompt`).
+    #[serde(default)]
+    pub auth_params: BTreeMap<String, String>,
 }
 
 /// Where a required header's value comes from.
