@@ -12,6 +12,8 @@
 //!   careless and hostile servers; [`fuzz`]: truncations and mutations of real
 //!   payloads for property tests; [`capture`]: a tracing subscriber that keeps what
 //!   was logged.
+//! - [`simkit`]: what every provider simulator is built on (server, faults, webhook
+//!   outbox, OAuth codes); [`github_sim`]: the GitHub simulator.
 //!
 //! ```
 //! use devflow_sync_core::HierarchyRules;
@@ -34,3 +36,4 @@ pub mod hostile;
 pub mod items;
 pub mod memory_provider;
 pub mod rng;
+pub mod simkit;

@@ -11,25 +11,24 @@ mod issues;
 mod milestones;
 mod resources;
 mod routes;
-mod server;
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::simkit::server::{self, parse_query};
+use crate::simkit::{AuthCodes, Faults, Request, Response, WebhookOutbox};
 use auth::*;
 use chrono::{DateTime, SecondsFormat, Timelike, Utc};
-use devflow_sync_core::auth::{PkceVerifier, WebhookSecret};
+use devflow_sync_core::auth::WebhookSecret;
 use devflow_sync_core::clock::{Clock, SystemClock};
 use devflow_sync_core::provider::Headers;
-use devflow_sync_core::webhook::sign_hmac_sha256;
 use issues::*;
 use milestones::*;
 use resources::*;
 use routes::*;
 use serde_json::{Value, json};
-use server::{Request, Response, parse_query};
 
 /// The webhook secret deliveries are signed with.
 pub const WEBHOOK_SECRET: &str = "simulator-webhook-secret";
@@ -51,14 +50,12 @@ struct State {
     repos: BTreeMap<String, Repo>,
     next_id: u64,
     tokens: HashSet<String>,
-    codes: HashMap<String, (String, String)>,
+    codes: AuthCodes,
     rate_limit: u32,
     remaining: u32,
     window_start: i64,
-    requests: u64,
-    faults: VecDeque<u16>,
-    outbox: Vec<(Headers, Vec<u8>)>,
-    next_delivery: u64,
+    faults: Faults,
+    outbox: WebhookOutbox,
     base_url: String,
     /// GitHub Apps by issuer: their public keys (DER `RSAPublicKey`) and installations.
     apps: HashMap<String, (Vec<u8>, HashSet<u64>)>,
@@ -111,14 +108,16 @@ impl GitHubSimulator {
             repos: BTreeMap::new(),
             next_id: 1_000_000,
             tokens: HashSet::new(),
-            codes: HashMap::new(),
+            codes: AuthCodes::default(),
             rate_limit: 5000,
             remaining: 5000,
             window_start: now,
-            requests: 0,
-            faults: VecDeque::new(),
-            outbox: Vec::new(),
-            next_delivery: 0,
+            faults: Faults::default(),
+            outbox: WebhookOutbox::new(
+                WebhookSecret::new(WEBHOOK_SECRET),
+                "X-Hub-Signature-256",
+                "X-GitHub-Delivery",
+            ),
             base_url: String::new(),
             apps: HashMap::new(),
             installation_tokens: HashMap::new(),
@@ -169,14 +168,7 @@ impl GitHubSimulator {
     /// A person approves an OAuth app for `client_id` with this PKCE challenge; the
     /// returned code is what GitHub would put on the redirect.
     pub fn authorize(&self, client_id: &str, code_challenge: &str) -> String {
-        let mut s = lock(&self.state);
-        s.next_id += 1;
-        let code = format!("code-{}", s.next_id);
-        s.codes.insert(
-            code.clone(),
-            (client_id.to_owned(), code_challenge.to_owned()),
-        );
-        code
+        lock(&self.state).codes.issue(client_id, code_challenge)
     }
 
     /// Registers a GitHub App: JWTs with `iss` = `issuer` signed by the private key of
@@ -212,12 +204,12 @@ impl GitHubSimulator {
 
     /// The next requests answer with these statuses (500, 502, 429...).
     pub fn fail_next(&self, statuses: &[u16]) {
-        lock(&self.state).faults.extend(statuses);
+        lock(&self.state).faults.fail_next(statuses);
     }
 
     /// Requests served so far.
     pub fn requests(&self) -> u64 {
-        lock(&self.state).requests
+        lock(&self.state).faults.requests()
     }
 
     /// An issue as GitHub would return it.
@@ -300,7 +292,12 @@ impl GitHubSimulator {
 
     /// Takes the signed webhook deliveries emitted since the last call.
     pub fn take_webhooks(&self) -> Vec<(Headers, Vec<u8>)> {
-        std::mem::take(&mut lock(&self.state).outbox)
+        lock(&self.state)
+            .outbox
+            .take()
+            .into_iter()
+            .map(|w| (w.headers, w.body))
+            .collect()
     }
 
     /// Seeds `count` issues quickly (no webhooks), for benches.

@@ -4,8 +4,7 @@ use super::*;
 
 pub(super) fn handle(state: &Mutex<State>, req: &Request) -> Response {
     let mut s = lock(state);
-    s.requests += 1;
-    if let Some(status) = s.faults.pop_front() {
+    if let Some(status) = s.faults.enter() {
         return error(status, "injected by the simulator");
     }
     if req.method == "POST" && req.path == "/login/oauth/access_token" {

@@ -30,14 +30,9 @@ pub const SIGNATURE_HEADER: &str = "x-memory-signature";
 /// The header carrying a delivery's id.
 pub const DELIVERY_HEADER: &str = "x-memory-delivery";
 
-/// One webhook delivery waiting to be taken by a test.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutgoingWebhook {
-    /// The headers to hand to the engine.
-    pub headers: Headers,
-    /// The raw body.
-    pub body: Vec<u8>,
-}
+/// One webhook delivery waiting to be taken by a test: the same type every simulator
+/// queues.
+pub use crate::simkit::OutgoingWebhook;
 
 /// How many calls of each kind the provider served (faults included).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! The simulator's HTTP side on axum (HTTP/1.1 with keep-alive): every request goes
-//! to the simulator's handler as a plain [`Request`].
+//! A simulator's HTTP side on axum (HTTP/1.1 with keep-alive): every request goes to
+//! the simulator's handler as a plain [`Request`], after the latency knob.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -8,41 +8,52 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::net::TcpListener;
 
-/// A parsed request.
+/// A request as a simulator sees it.
 #[derive(Clone, Debug)]
-pub(crate) struct Request {
-    pub(crate) method: String,
-    pub(crate) path: String,
-    pub(crate) query: Vec<(String, String)>,
-    pub(crate) headers: HashMap<String, String>,
-    pub(crate) body: Vec<u8>,
+pub struct Request {
+    /// The method.
+    pub method: String,
+    /// The path, still percent-encoded.
+    pub path: String,
+    /// The query, decoded, in order.
+    pub query: Vec<(String, String)>,
+    /// The headers, names in lower case.
+    pub headers: HashMap<String, String>,
+    /// The body.
+    pub body: Vec<u8>,
 }
 
 impl Request {
-    pub(crate) fn query(&self, name: &str) -> Option<&str> {
+    /// A query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+    /// A header, by name in any case.
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .get(&name.to_ascii_lowercase())
             .map(String::as_str)
     }
 }
 
-/// A response to write.
+/// A simulator's answer.
 #[derive(Clone, Debug)]
-pub(crate) struct Response {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Vec<u8>,
+pub struct Response {
+    /// The status.
+    pub status: u16,
+    /// The headers.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
 }
 
 impl Response {
-    pub(crate) fn json(status: u16, value: &serde_json::Value) -> Self {
+    /// A JSON answer.
+    pub fn json(status: u16, value: &serde_json::Value) -> Self {
         Self {
             status,
             headers: vec![(
@@ -53,13 +64,16 @@ impl Response {
         }
     }
 
-    pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+    /// With a header added.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_owned(), value.into()));
         self
     }
 }
 
-pub(crate) fn percent_decode(s: &str) -> String {
+/// `%XX` and `+` decoded.
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -87,7 +101,8 @@ pub(crate) fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
+/// A query or form string as decoded pairs.
+pub fn parse_query(q: &str) -> Vec<(String, String)> {
     q.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| match p.split_once('=') {
@@ -103,7 +118,7 @@ const MAX_BODY: usize = 25 << 20;
 /// An axum [`Router`](axum::Router) answering every request with `handler`: HTTP/1.1
 /// with keep-alive, request parsing by hyper.
 /// Each request waits `latency` (milliseconds) first, to model a real network.
-pub(crate) fn router<H>(handler: Arc<H>, latency: Arc<AtomicU64>) -> axum::Router
+pub fn router<H>(handler: Arc<H>, latency: Arc<AtomicU64>) -> axum::Router
 where
     H: Fn(Request) -> Response + Send + Sync + 'static,
 {
@@ -157,7 +172,7 @@ fn to_axum(response: Response) -> axum::response::Response {
 }
 
 /// Serves `handler` on a free loopback port until the returned handle is dropped.
-pub(crate) async fn serve<H>(
+pub async fn serve<H>(
     handler: Arc<H>,
     latency: Arc<AtomicU64>,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)>

@@ -1,0 +1,79 @@
+//! Webhook deliveries a simulator queues for the test to hand to the engine.
+
+use devflow_sync_core::auth::WebhookSecret;
+use devflow_sync_core::provider::Headers;
+use devflow_sync_core::webhook::sign_hmac_sha256;
+
+/// One delivery: what a provider would POST to the host's webhook URL.
+#[derive(Clone, Debug)]
+pub struct OutgoingWebhook {
+    /// The headers to hand to the engine.
+    pub headers: Headers,
+    /// The raw body.
+    pub body: Vec<u8>,
+}
+
+/// Deliveries in the order they happened, each with a fresh delivery id and an
+/// HMAC-SHA256 signature in the provider's header.
+///
+/// ```
+/// use devflow_sync_core::auth::WebhookSecret;
+/// use devflow_sync_testkit::simkit::WebhookOutbox;
+/// let mut outbox = WebhookOutbox::new(WebhookSecret::new("s"), "X-Hub-Signature-256", "X-GitHub-Delivery");
+/// outbox.push(&[("X-GitHub-Event", "issues")], b"{}".to_vec());
+/// let hooks = outbox.take();
+/// assert_eq!(hooks[0].headers.get("x-github-delivery"), Some("00000000-0000-4000-8000-000000000001"));
+/// assert!(hooks[0].headers.get("X-Hub-Signature-256").unwrap().starts_with("sha256="));
+/// assert!(outbox.take().is_empty());
+/// ```
+#[derive(Clone, Debug)]
+pub struct WebhookOutbox {
+    secret: WebhookSecret,
+    signature_header: String,
+    delivery_header: String,
+    next: u64,
+    queue: Vec<OutgoingWebhook>,
+}
+
+impl WebhookOutbox {
+    /// An empty outbox signing with `secret` into `signature_header` (as
+    /// `sha256=<hex>`), numbering deliveries in `delivery_header`.
+    pub fn new(
+        secret: WebhookSecret,
+        signature_header: impl Into<String>,
+        delivery_header: impl Into<String>,
+    ) -> Self {
+        Self {
+            secret,
+            signature_header: signature_header.into(),
+            delivery_header: delivery_header.into(),
+            next: 0,
+            queue: Vec::new(),
+        }
+    }
+
+    /// Queues a delivery of `body` with these extra headers.
+    pub fn push(&mut self, headers: &[(&str, &str)], body: Vec<u8>) {
+        self.next += 1;
+        let mut out = Headers::new();
+        for (name, value) in headers {
+            out = out.with(*name, *value);
+        }
+        let out = out
+            .with(
+                self.delivery_header.as_str(),
+                format!("00000000-0000-4000-8000-{:012}", self.next),
+            )
+            .with(
+                self.signature_header.as_str(),
+                sign_hmac_sha256(&self.secret, &body),
+            )
+            .with("Content-Type", "application/json");
+        self.queue.push(OutgoingWebhook { headers: out, body });
+    }
+
+    /// Every queued delivery, oldest first; the queue is emptied.
+    pub fn take(&mut self) -> Vec<OutgoingWebhook> {
+        std::mem::take(&mut self.queue)
+    }
+}
