@@ -51,6 +51,18 @@ pub struct AuthSpec {
     pub auth_params: BTreeMap<String, String>,
 }
 
+/// A value integration rules for a provider must hold: the value at `pointer` in the
+/// rule (its default when absent) must equal `equals`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleConstraint {
+    /// A JSON pointer into the rule (`/includeChildren`).
+    pub pointer: String,
+    /// The only value allowed.
+    pub equals: serde_json::Value,
+    /// Why, for a person.
+    pub message: String,
+}
+
 /// Where a required header's value comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -291,6 +303,9 @@ pub struct ProviderCatalog {
     pub rate_limits: RateLimits,
     /// The objects offered.
     pub objects: Vec<ObjectCatalog>,
+    /// What integration rules for this provider must say (BQE: never sub-projects).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rule_constraints: Vec<RuleConstraint>,
     /// Webhooks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhooks: Option<WebhookSpec>,

@@ -131,8 +131,8 @@ pub enum ClientSyncPolicy {
     /// Keep the host's value once it diverged.
     #[default]
     PreserveLocal,
-    /// Always take BQE's value.
-    FollowBqe,
+    /// Always take the provider's value.
+    FollowRemote,
     /// Set at the first import only.
     WriteOnce,
 }
@@ -167,16 +167,17 @@ pub struct IntegrationRule {
     /// Deletion handling.
     #[serde(default)]
     pub deletion_policy: RuleDeletionPolicy,
-    /// Whether sub-projects are included (must be false for BQE).
+    /// Whether child records (sub-projects) are included; a provider's catalog may
+    /// forbid it (BQE imports parent projects only).
     #[serde(default)]
-    pub include_subprojects: bool,
+    pub include_children: bool,
     /// Where the first run starts.
     #[serde(default)]
     pub initial_sync_mode: InitialSyncMode,
     /// The start for `delta_only_after_date`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_sync_since: Option<DateTime<Utc>>,
-    /// BQE client names.
+    /// Names of related records the provider keeps (BQE client names): whose wins.
     #[serde(default)]
     pub client_sync_policy: ClientSyncPolicy,
     /// Run a stale mapping with its valid entries instead of refusing.
@@ -202,9 +203,9 @@ impl IntegrationRule {
     ///   "direction":"bidirectional","interval":{"minutes":15},
     ///   "conflictPolicy":{"default":"manual","fields":{"status":"remote_wins"}}}"#).unwrap();
     /// assert_eq!(rule.provider, "github");
-    /// let err = IntegrationRule::load("rule.json", r#"{"provider":"bqe","object":"project",
-    ///   "direction":"pull","interval":{"minutes":60},"includeSubprojects":true}"#).unwrap_err();
-    /// assert!(err.to_string().starts_with("rule.json: /includeSubprojects: "), "{err}");
+    /// let err = IntegrationRule::load("rule.json", r#"{"provider":"github","object":"issue",
+    ///   "direction":"sideways","interval":{"minutes":60}}"#).unwrap_err();
+    /// assert!(err.to_string().starts_with("rule.json: /direction: "), "{err}");
     /// ```
     pub fn load(file: &str, text: &str) -> std::result::Result<Self, CatalogError> {
         let value = check(file, text, RULE_SCHEMA, &RULE_VALIDATOR)?;
@@ -226,17 +227,56 @@ impl IntegrationRule {
         Self::load("rule", &text).map(|_| ())
     }
 
-    fn check_semantics(&self, file: &str) -> std::result::Result<(), CatalogError> {
+    /// Checks the rule against its provider's catalog: the provider and object exist
+    /// and every [`RuleConstraint`](crate::registry::RuleConstraint) holds. Errors name
+    /// the file, the pointer and the catalog's reason.
+    pub fn check_for(
+        &self,
+        file: &str,
+        catalog: &crate::registry::ProviderCatalog,
+    ) -> std::result::Result<(), CatalogError> {
         let mut violations = Vec::new();
-        if self.provider == "bqe" && self.include_subprojects {
+        if catalog.key.as_str() != self.provider {
             violations.push(SchemaViolation {
-                pointer: "/includeSubprojects".into(),
-                message:
-                    "must be false for BQE: sub-projects are never imported, only parent projects"
-                        .into(),
-                rule: "bqe-parent-only".into(),
+                pointer: "/provider".into(),
+                message: format!("the catalog is {}'s, not {}'s", catalog.key, self.provider),
+                rule: "catalog-provider".into(),
+            });
+        } else if catalog.object(&self.object).is_none() {
+            violations.push(SchemaViolation {
+                pointer: "/object".into(),
+                message: format!("{} offers no object {:?}", catalog.key, self.object),
+                rule: "catalog-object".into(),
             });
         }
+        let document = serde_json::to_value(self).unwrap_or_default();
+        for constraint in &catalog.rule_constraints {
+            let value = document
+                .pointer(&constraint.pointer)
+                .unwrap_or(&serde_json::Value::Null);
+            if value != &constraint.equals {
+                violations.push(SchemaViolation {
+                    pointer: constraint.pointer.clone(),
+                    message: format!(
+                        "must be {} for {}: {}",
+                        constraint.equals, catalog.display_name, constraint.message
+                    ),
+                    rule: format!("{}-rule-constraint", catalog.key),
+                });
+            }
+        }
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(CatalogError {
+                file: file.to_owned(),
+                violations,
+            })
+        }
+    }
+
+    fn check_semantics(&self, file: &str) -> std::result::Result<(), CatalogError> {
+        let mut violations = Vec::new();
         if let Interval::Cron { cron } = &self.interval {
             if let Err(e) = Cron::parse(cron) {
                 violations.push(SchemaViolation {

@@ -56,24 +56,45 @@ fn rules_are_validated_with_pointers() {
 }
 
 #[test]
-fn bqe_rules_must_not_include_subprojects() {
-    let doc = r#"{"provider":"bqe","object":"project","direction":"pull","interval":{"minutes":60},"includeSubprojects":true}"#;
-    let err = IntegrationRule::load("bqe-rule.json", doc).unwrap_err();
+fn a_catalog_can_forbid_what_its_rules_may_say() {
+    let catalog = crate::registry::load_catalog(
+        "demo.json",
+        r#"{"providerSchemaVersion":1,"key":"demo","displayName":"Demo",
+          "oauth":{"flows":["api_token"]},
+          "rateLimits":{"requestsPerMinute":60,"burst":5,"maxConcurrentPerConnection":2},
+          "ruleConstraints":[{"pointer":"/includeChildren","equals":false,
+            "message":"sub-projects are never imported, only parent projects"}],
+          "objects":[{"key":"project","label":"Project","mappingSchemaVersion":1,
+            "fields":[{"name":"id","type":"text","identifier":true}],
+            "capabilities":{"list":true,"delta":true,"create":false,"update":false,"delete":false,"webhook":false}}]}"#,
+    )
+    .unwrap();
+    let doc = r#"{"provider":"demo","object":"project","direction":"pull","interval":{"minutes":60},"includeChildren":true}"#;
+    let rule = IntegrationRule::load("demo-rule.json", doc).unwrap();
+    let err = rule.check_for("demo-rule.json", &catalog).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "bqe-rule.json: /includeSubprojects: must be false for BQE: sub-projects are never imported, only parent projects"
+        "demo-rule.json: /includeChildren: must be false for Demo: sub-projects are never imported, only parent projects"
     );
-    let ok = doc.replace("true", "false");
-    assert!(IntegrationRule::load("bqe-rule.json", &ok).is_ok());
-    // Other providers may include children.
-    let jira = doc
-        .replace("\"bqe\"", "\"jira\"")
-        .replace("project\"", "issue\"");
-    assert!(IntegrationRule::load("jira-rule.json", &jira).is_ok());
-    // A rule built in code is checked the same way.
-    let mut rule = IntegrationRule::load("r", &ok).unwrap();
-    rule.include_subprojects = true;
-    assert!(rule.validate().is_err());
+    let ok = IntegrationRule::load("demo-rule.json", &doc.replace("true", "false")).unwrap();
+    ok.check_for("demo-rule.json", &catalog).unwrap();
+    let mut other = ok;
+    other.object = "task".into();
+    assert!(
+        other
+            .check_for("r", &catalog)
+            .unwrap_err()
+            .to_string()
+            .contains("/object")
+    );
+    other.provider = "jira".into();
+    assert!(
+        other
+            .check_for("r", &catalog)
+            .unwrap_err()
+            .to_string()
+            .contains("/provider")
+    );
 }
 
 #[test]
