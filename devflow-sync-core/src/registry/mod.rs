@@ -40,6 +40,20 @@ pub struct CatalogError {
     pub violations: Vec<SchemaViolation>,
 }
 
+impl CatalogError {
+    /// `Ok` when there is no violation, else the error naming `file`.
+    pub fn check(file: &str, violations: Vec<SchemaViolation>) -> Result<(), CatalogError> {
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(CatalogError {
+                file: file.to_owned(),
+                violations,
+            })
+        }
+    }
+}
+
 impl fmt::Display for CatalogError {
     /// One line per violation: `provider.json: /objects/0/fields/2/type: "strng" is not one of [...]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -265,14 +265,7 @@ impl IntegrationRule {
                 });
             }
         }
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(CatalogError {
-                file: file.to_owned(),
-                violations,
-            })
-        }
+        CatalogError::check(file, violations)
     }
 
     fn check_semantics(&self, file: &str) -> std::result::Result<(), CatalogError> {
@@ -286,14 +279,7 @@ impl IntegrationRule {
                 });
             }
         }
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(CatalogError {
-                file: file.to_owned(),
-                violations,
-            })
-        }
+        CatalogError::check(file, violations)
     }
 
     /// The rule's conflict policy.
