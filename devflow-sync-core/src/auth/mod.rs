@@ -3,7 +3,6 @@
 //! crate driven through [`HttpClient`](crate::http::HttpClient), and the token
 //! lifecycle ([`TokenManager`]).
 
-pub mod atlassian;
 mod crypto;
 mod oauth;
 mod pkce;

@@ -1,11 +1,13 @@
 //! Atlassian's cloud id lookup: which sites a 3LO grant reaches.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-use super::AccessToken;
-use crate::error::{Error, Result};
-use crate::http::{HttpClient, HttpRequest};
-use crate::model::ConnectionId;
+use devflow_sync_core::Result;
+use devflow_sync_core::api::{ApiClient, ApiRequest, StaticToken};
+use devflow_sync_core::auth::AccessToken;
+use devflow_sync_core::http::HttpClient;
+use devflow_sync_core::model::ConnectionId;
+use serde::{Deserialize, Serialize};
 
 /// The production host of the lookup.
 pub const ATLASSIAN_API: &str = "https://api.atlassian.com";
@@ -32,24 +34,18 @@ pub async fn accessible_resources(
     connection: &ConnectionId,
     token: &AccessToken,
 ) -> Result<Vec<AccessibleResource>> {
-    let request = HttpRequest::new(
-        reqwest::Method::GET,
-        format!(
-            "{}/oauth/token/accessible-resources",
-            api.trim_end_matches('/')
-        ),
+    let client = ApiClient::new(
+        http.clone(),
         "atlassian",
-        connection.clone(),
-    )
-    .header("Authorization", format!("Bearer {}", token.secret()))
-    .header("Accept", "application/json");
-    let response = http.send(request).await?;
-    serde_json::from_slice(&response.body).map_err(|e| Error::InvalidInput {
-        pointer: Some(format!(
-            "accessible-resources (line {}, column {})",
-            e.line(),
-            e.column()
-        )),
-        message: format!("unexpected accessible-resources response: {e}"),
-    })
+        api,
+        "atlassian.api",
+        Arc::new(StaticToken::new(token.clone())),
+    )?
+    .with_header("Accept", "application/json");
+    client
+        .json(
+            connection,
+            &ApiRequest::get(client.url("/oauth/token/accessible-resources")),
+        )
+        .await
 }
