@@ -661,3 +661,55 @@ async fn a_renamed_prd_renames_its_milestone() {
         .collect();
     assert_eq!(titles, [json!("Checkout v2"), json!("Payments")]);
 }
+
+#[tokio::test]
+async fn a_create_github_made_but_reported_as_a_timeout_is_found_by_its_marker() {
+    use devflow_sync_testkit::faulty::FaultyProvider;
+    use devflow_sync_testkit::memory_provider::{FaultKind, Op};
+    let sim = GitHubSimulator::start().await.unwrap();
+    sim.add_repo(REPO);
+    sim.accept_token("ghp_faulty");
+    let config = GitHubConfig::new(
+        sim.url(),
+        vec![REPO.into()],
+        TokenSource::Static(AccessToken::new("ghp_faulty")),
+    );
+    let github =
+        Arc::new(GitHubProvider::new(config, HttpClient::builder().build().unwrap()).unwrap());
+    let faulty = Arc::new(FaultyProvider::new(github, 3));
+    let items = Arc::new(MemoryWorkItems::new());
+    let engine = SyncEngine::builder()
+        .provider(faulty.clone())
+        .bind("gh", "github", "issue")
+        .work_items(items.clone())
+        .build()
+        .unwrap();
+    let prd = items
+        .create(
+            None,
+            Record::new("work_item", chrono::Utc::now())
+                .with_kind(ItemKind::Prd)
+                .with_field("title", "Checkout"),
+        )
+        .await
+        .unwrap()
+        .id;
+    // GitHub creates the issue, but the answer is lost.
+    faulty.fail_next(Op::Create, FaultKind::TimeoutAfterCommit);
+    let (conn, object) = (ConnectionId::new("gh"), ObjectType::new("issue"));
+    let first = engine.push(&conn, &object, &prd).await;
+    assert!(
+        first.as_ref().map_or(true, |r| r.errors > 0),
+        "the lost answer is a failure: {first:?}"
+    );
+    assert_eq!(sim.issues(REPO).len(), 1, "created once");
+    // The retry finds the issue by its marker instead of creating another.
+    let report = engine.push(&conn, &object, &prd).await.unwrap();
+    assert_eq!(report.errors, 0, "{report:?}");
+    assert_eq!(
+        sim.issues(REPO).len(),
+        1,
+        "no duplicate: {:?}",
+        sim.issues(REPO)
+    );
+}

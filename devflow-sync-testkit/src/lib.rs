@@ -7,6 +7,8 @@
 //!   in-memory remote system with a change feed, webhooks and fault knobs: a mock
 //!   provider for engine tests and for host test suites.
 //! - [`conformance`]: the suites every provider and store implementation must pass.
+//! - [`faulty`]: [`FaultyProvider`](faulty::FaultyProvider), any provider made to fail on
+//!   purpose (scripted, random, latency, timeouts after a write was done).
 //! - [`rng`]: a seeded generator for reproducible simulations.
 //! - [`hostile`]: a loopback server answering with scripted raw bytes, for tests of
 //!   careless and hostile servers; [`fuzz`]: truncations and mutations of real
@@ -29,6 +31,7 @@
 
 pub mod capture;
 pub mod conformance;
+pub mod faulty;
 pub mod fuzz;
 pub mod github_sim;
 pub mod harness;

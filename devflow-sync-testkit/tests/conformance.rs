@@ -88,3 +88,20 @@ async fn memory_provider() {
         Arc::new(MemoryProvider::new("memory", Arc::new(clock.clone())));
     conformance::provider(shared.as_ref(), &setup(&clock)).await;
 }
+
+#[tokio::test]
+async fn faulty_provider_over_memory_provider() {
+    use devflow_sync_testkit::faulty::{CallFaults, FaultyProvider};
+    let clock = ManualClock::starting_at_epoch_secs(1_780_000_000);
+    let inner = Arc::new(MemoryProvider::new("memory", Arc::new(clock.clone())));
+    let faulty = FaultyProvider::new(inner, 11);
+    // With its knobs off, the wrapper is the provider it wraps.
+    conformance::provider(&faulty, &setup(&clock)).await;
+    assert!(faulty.calls() > 10);
+    // With latency on, still the same behaviour, only slower.
+    faulty.set_faults(CallFaults {
+        latency: Duration::from_millis(1),
+        ..CallFaults::default()
+    });
+    conformance::provider(&faulty, &setup(&clock)).await;
+}
