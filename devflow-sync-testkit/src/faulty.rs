@@ -114,35 +114,13 @@ impl<P: Provider + ?Sized> FaultyProvider<P> {
             tokio::time::sleep(latency).await;
         }
         let mut state = self.lock();
-        if let Some(pos) = state.scripted.iter().position(|(o, _)| *o == op) {
-            let kind = state
-                .scripted
-                .remove(pos)
-                .map_or(FaultKind::Transient, |(_, k)| k);
-            return match kind {
-                FaultKind::Transient => {
-                    Err(Error::transient(format!("injected failure of {op:?}")))
-                }
-                FaultKind::RateLimited => Err(Error::RateLimited {
-                    retry_after: Some(Duration::from_secs(1)),
-                    message: format!("injected rate limit of {op:?}"),
-                }),
-                FaultKind::Unauthenticated => {
-                    Err(Error::Unauthenticated(format!("injected for {op:?}")))
-                }
-                FaultKind::TimeoutAfterCommit => Ok(true),
-            };
-        }
-        let rate = state.faults.error_rate;
-        if state.rng.chance(rate) {
-            if matches!(op, Op::Create | Op::Update | Op::Delete) && state.rng.chance(0.5) {
-                return Ok(true);
-            }
-            return Err(Error::transient(format!(
-                "injected random failure of {op:?}"
-            )));
-        }
-        Ok(false)
+        let state = &mut *state;
+        crate::memory_provider::faults::decide(
+            op,
+            &mut state.scripted,
+            state.faults.error_rate,
+            &mut state.rng,
+        )
     }
 }
 

@@ -3,106 +3,18 @@
 //! delivery ids refused, and only the headers parsing needs stored with a delivery.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_trait::async_trait;
+use devflow_sync_core::Error;
 use devflow_sync_core::auth::WebhookSecret;
 use devflow_sync_core::engine::{PullBudget, SyncEngine};
 use devflow_sync_core::merge::Manual;
-use devflow_sync_core::model::{
-    ConnectionId, ExternalId, FieldValue, Fields, ItemId, ItemKind, ObjectType, ProviderKey,
-    Version,
-};
-use devflow_sync_core::provider::{
-    Capabilities, ChangeQuery, Headers, NewRemote, Page, Provider, RemoteRecord, RemoteUpdate,
-    WebhookDelivery,
-};
-use devflow_sync_core::store::WebhookInbox;
-use devflow_sync_core::store::{CursorPass, MappingStore, SyncCursor};
+use devflow_sync_core::model::{FieldValue, Fields, ItemKind};
+use devflow_sync_core::provider::Headers;
+use devflow_sync_core::store::{CursorPass, MappingStore, SyncCursor, WebhookInbox};
 use devflow_sync_core::webhook::sign_hmac_sha256;
-use devflow_sync_core::{Error, Result};
+use devflow_sync_testkit::faulty::FaultyProvider;
 use devflow_sync_testkit::harness::{Harness, PROVIDER};
-use devflow_sync_testkit::memory_provider::{DELIVERY_HEADER, MemoryProvider};
-
-/// A provider that delegates to a [`MemoryProvider`] and panics in `list_changed`
-/// while told to.
-#[derive(Debug)]
-struct Panicky {
-    inner: Arc<MemoryProvider>,
-    panic: AtomicBool,
-}
-
-#[async_trait]
-impl Provider for Panicky {
-    fn key(&self) -> ProviderKey {
-        self.inner.key()
-    }
-    fn capabilities(&self, object: &ObjectType) -> Capabilities {
-        self.inner.capabilities(object)
-    }
-    async fn list_changed(
-        &self,
-        connection: &ConnectionId,
-        object: &ObjectType,
-        query: &ChangeQuery,
-    ) -> Result<Page> {
-        if self.panic.load(Ordering::SeqCst) {
-            let index: Vec<u8> = Vec::new();
-            // A provider bug: an index out of bounds.
-            let _ = index[query.limit];
-        }
-        self.inner.list_changed(connection, object, query).await
-    }
-    async fn get(&self, c: &ConnectionId, o: &ObjectType, id: &ExternalId) -> Result<RemoteRecord> {
-        self.inner.get(c, o, id).await
-    }
-    async fn create(
-        &self,
-        c: &ConnectionId,
-        o: &ObjectType,
-        new: &NewRemote,
-    ) -> Result<RemoteRecord> {
-        self.inner.create(c, o, new).await
-    }
-    async fn update(
-        &self,
-        c: &ConnectionId,
-        o: &ObjectType,
-        id: &ExternalId,
-        update: &RemoteUpdate,
-        expected: Option<&Version>,
-    ) -> Result<RemoteRecord> {
-        self.inner.update(c, o, id, update, expected).await
-    }
-    async fn delete(&self, c: &ConnectionId, o: &ObjectType, id: &ExternalId) -> Result<()> {
-        self.inner.delete(c, o, id).await
-    }
-    async fn find_by_marker(
-        &self,
-        c: &ConnectionId,
-        o: &ObjectType,
-        marker: &ItemId,
-    ) -> Result<Option<RemoteRecord>> {
-        self.inner.find_by_marker(c, o, marker).await
-    }
-    fn parse_webhook(&self, c: &ConnectionId, h: &Headers, b: &[u8]) -> Result<WebhookDelivery> {
-        self.inner.parse_webhook(c, h, b)
-    }
-    fn parse_verified_webhook(
-        &self,
-        c: &ConnectionId,
-        h: &Headers,
-        b: &[u8],
-    ) -> Result<WebhookDelivery> {
-        self.inner.parse_verified_webhook(c, h, b)
-    }
-    fn webhook_headers(&self) -> Vec<String> {
-        self.inner.webhook_headers()
-    }
-    async fn revoke(&self, c: &ConnectionId) -> Result<()> {
-        self.inner.revoke(c).await
-    }
-}
+use devflow_sync_testkit::memory_provider::{DELIVERY_HEADER, FaultKind, Op};
 
 #[tokio::test]
 async fn a_panicking_provider_releases_the_pull_lease() {
@@ -113,10 +25,8 @@ async fn a_panicking_provider_releases_the_pull_lease() {
         None,
         Fields::new().with("title", FieldValue::text("A PRD")),
     );
-    let panicky = Arc::new(Panicky {
-        inner: h.remote.clone(),
-        panic: AtomicBool::new(true),
-    });
+    let panicky = Arc::new(FaultyProvider::new(h.remote.clone(), 1));
+    panicky.fail_next(Op::List, FaultKind::Panic);
     let engine = SyncEngine::builder()
         .provider(panicky.clone())
         .bind("conn-1", PROVIDER, "issue")
@@ -128,7 +38,6 @@ async fn a_panicking_provider_releases_the_pull_lease() {
         .unwrap_err();
     assert!(err.to_string().contains("panicked"), "{err}");
     // The lease went back: the next pull is not refused as "another worker".
-    panicky.panic.store(false, Ordering::SeqCst);
     let report = engine
         .pull(&h.connection, &h.object, PullBudget::UNLIMITED)
         .await

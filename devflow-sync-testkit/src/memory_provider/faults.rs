@@ -32,6 +32,50 @@ pub enum FaultKind {
     /// Does the write, then fails with a transient error, as a timeout after the
     /// server committed does.
     TimeoutAfterCommit,
+    /// Panics, as a provider with a bug would (for tests that the engine survives it).
+    Panic,
+}
+
+/// The fault a call meets, shared by every provider that injects them: the next one
+/// scripted for `op`, else a random failure at `error_rate` (writes fail after the
+/// write half of the time). `Ok(true)`: do the write, then report a timeout.
+///
+/// # Panics
+///
+/// When the fault met is [`FaultKind::Panic`]: that is its purpose.
+pub(crate) fn decide(
+    op: Op,
+    scripted: &mut VecDeque<(Op, FaultKind)>,
+    error_rate: f64,
+    rng: &mut crate::rng::SimRng,
+) -> devflow_sync_core::Result<bool> {
+    use devflow_sync_core::Error;
+    if let Some(pos) = scripted.iter().position(|(o, _)| *o == op) {
+        let kind = scripted
+            .remove(pos)
+            .map_or(FaultKind::Transient, |(_, k)| k);
+        return match kind {
+            FaultKind::Transient => Err(Error::transient(format!("injected failure of {op:?}"))),
+            FaultKind::RateLimited => Err(Error::RateLimited {
+                retry_after: Some(Duration::from_secs(1)),
+                message: format!("injected rate limit of {op:?}"),
+            }),
+            FaultKind::Unauthenticated => {
+                Err(Error::Unauthenticated(format!("injected for {op:?}")))
+            }
+            FaultKind::TimeoutAfterCommit => Ok(true),
+            FaultKind::Panic => panic!("injected panic in {op:?}"),
+        };
+    }
+    if rng.chance(error_rate) {
+        if matches!(op, Op::Create | Op::Update | Op::Delete) && rng.chance(0.5) {
+            return Ok(true);
+        }
+        return Err(Error::transient(format!(
+            "injected random failure of {op:?}"
+        )));
+    }
+    Ok(false)
 }
 
 /// The fault knobs. All off by default.

@@ -2,7 +2,7 @@
 //! versions, parent links, a change feed with cursors, webhooks it emits, and fault
 //! knobs.
 
-mod faults;
+pub(crate) mod faults;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -435,37 +435,13 @@ impl MemoryProvider {
                 "connection {connection} was revoked"
             )));
         }
-        if let Some(pos) = state.faults.scripted.iter().position(|(o, _)| *o == op) {
-            let (_, kind) = state
-                .faults
-                .scripted
-                .remove(pos)
-                .unwrap_or((op, FaultKind::Transient));
-            return match kind {
-                FaultKind::Transient => {
-                    Err(Error::transient(format!("injected failure of {op:?}")))
-                }
-                FaultKind::RateLimited => Err(Error::RateLimited {
-                    retry_after: Some(std::time::Duration::from_secs(1)),
-                    message: format!("injected rate limit of {op:?}"),
-                }),
-                FaultKind::Unauthenticated => {
-                    Err(Error::Unauthenticated(format!("injected for {op:?}")))
-                }
-                FaultKind::TimeoutAfterCommit => Ok(true),
-            };
-        }
-        let rate = state.faults.error_rate;
-        if state.rng.chance(rate) {
-            let is_write = matches!(op, Op::Create | Op::Update | Op::Delete);
-            if is_write && state.rng.chance(0.5) {
-                return Ok(true);
-            }
-            return Err(Error::transient(format!(
-                "injected random failure of {op:?}"
-            )));
-        }
-        Ok(false)
+        let state = &mut *state;
+        faults::decide(
+            op,
+            &mut state.faults.scripted,
+            state.faults.error_rate,
+            &mut state.rng,
+        )
     }
 }
 
