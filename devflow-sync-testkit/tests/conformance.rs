@@ -105,3 +105,36 @@ async fn faulty_provider_over_memory_provider() {
     });
     conformance::provider(&faulty, &setup(&clock)).await;
 }
+
+#[tokio::test]
+async fn a_failed_behaviour_is_named_and_hides_none_of_the_others() {
+    use devflow_sync_testkit::conformance::BehaviourOutcome;
+    use devflow_sync_testkit::faulty::FaultyProvider;
+    use devflow_sync_testkit::memory_provider::{FaultKind, Op};
+    let clock = ManualClock::starting_at_epoch_secs(1_780_000_000);
+    let inner = Arc::new(MemoryProvider::new("memory", Arc::new(clock.clone())));
+    let faulty = FaultyProvider::new(inner, 5);
+    faulty.fail_next(Op::FindByMarker, FaultKind::Transient);
+    let report = conformance::provider_behaviours(&faulty, &setup(&clock)).await;
+    assert!(
+        matches!(report.outcome("markers"), Some(BehaviourOutcome::Failed(why)) if why.contains("find by marker")),
+        "{report:?}"
+    );
+    for name in [
+        "create",
+        "hierarchy",
+        "update",
+        "list",
+        "delta",
+        "stale page token",
+        "delete",
+        "webhook verification",
+    ] {
+        assert_eq!(
+            report.outcome(name),
+            Some(&BehaviourOutcome::Passed),
+            "{name}: {report:?}"
+        );
+    }
+    assert_eq!(report.failures().len(), 1);
+}

@@ -27,7 +27,9 @@ pub use items::work_item_store;
 pub use journal::sync_journal;
 pub use leases::lease_manager;
 pub use mappings::mapping_store;
-pub use provider::{ProviderSetup, provider};
+pub use provider::{
+    BehaviourOutcome, ProviderReport, ProviderSetup, provider, provider_behaviours,
+};
 pub use tokens::token_store;
 
 use chrono::{DateTime, TimeZone, Utc};
