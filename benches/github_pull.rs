@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_provider_github::mapping::default_mapping;
+use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_sync::auth::AccessToken;
 use devflow_sync::engine::{BindingOptions, ImportMode, PullBudget, SyncEngine};
 use devflow_sync::http::{HttpClient, HttpConfig, RateLimitConfig};

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_provider_github::mapping::default_mapping;
+use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_sync::auth::AccessToken;
 use devflow_sync::engine::{BindingOptions, ImportMode, PullBudget, SyncEngine};
 use devflow_sync::http::{HttpClient, HttpConfig, HttpObserver, HttpRequest};

@@ -170,7 +170,7 @@ async fn main() -> ExitCode {
 async fn engine_steps(steps: &mut Steps) -> devflow_sync::Result<()> {
     use std::sync::Arc;
 
-    use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
+    use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
     use devflow_sync::auth::{AccessToken, ClientSecret, OAuthFlow, StateSigner, WebhookSecret};
     use devflow_sync::engine::{PullBudget, Resolution, SyncEngine};
     use devflow_sync::http::HttpClient;

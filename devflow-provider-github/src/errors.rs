@@ -11,7 +11,7 @@ use serde_json::Value;
 /// ```
 /// use devflow_sync_core::Error;
 /// use devflow_sync_core::api::ErrorMapper;
-/// use devflow_provider_github::errors::GitHubErrors;
+/// use devflow_provider_github::GitHubErrors;
 /// let body = br#"{"message":"Validation Failed","errors":[{"resource":"Label","code":"already_exists","field":"name"}]}"#;
 /// assert!(matches!(GitHubErrors.map(422, body), Some(Error::AlreadyExists(_))));
 /// let invalid = br#"{"message":"Validation Failed","errors":[{"resource":"Label","code":"invalid","field":"color"}]}"#;

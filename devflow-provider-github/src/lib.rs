@@ -4,9 +4,9 @@ devflow_sync_core::provider_catalog!(devflow_provider_github, "github", "../prov
 
 pub mod app;
 mod builder;
-pub mod client;
+mod client;
 mod config;
-pub mod errors;
+mod errors;
 mod labels;
 mod listing;
 pub mod mapping;
@@ -21,3 +21,4 @@ pub mod wire;
 
 pub use builder::{DEFAULT_BASE_URL, ENV_KEYS, GitHubBuilder, catalog_http, oauth_config};
 pub use client::{API_VERSION, GitHubConfig, GitHubProvider, Repository, TokenSource};
+pub use errors::GitHubErrors;

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{TimeZone, Utc};
 use devflow_provider_github::app::{AppPrivateKey, GitHubApp, InstallationTokens};
-use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
+use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_sync_core::Error;
 use devflow_sync_core::clock::{Clock, ManualClock};
 use devflow_sync_core::http::HttpClient;

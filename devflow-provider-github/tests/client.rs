@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
+use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_sync_core::Error;
 use devflow_sync_core::auth::AccessToken;
 use devflow_sync_core::http::HttpClient;

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
+use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_sync_core::Error;
 use devflow_sync_core::auth::{
     AccessToken, ClientSecret, OAuthConfig, OAuthFlow, StateSigner, TokenManager, WebhookSecret,

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use devflow_provider_github::app::{AppPrivateKey, GitHubApp, InstallationTokens};
-use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_provider_github::metadata::BodyMetadata;
 use devflow_provider_github::webhook::parse_delivery;
 use devflow_provider_github::wire::{issue_to_record, next_link, parent_from_url, split_issue_id};
+use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_sync_core::Error;
 use devflow_sync_core::auth::{AccessToken, WebhookSecret};
 use devflow_sync_core::http::HttpClient;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use devflow_provider_github::client::{GitHubConfig, GitHubProvider, TokenSource};
+use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_sync_core::Error;
 use devflow_sync_core::auth::{AccessToken, ClientSecret, OAuthFlow, StateSigner, WebhookSecret};
 use devflow_sync_core::engine::{PullBudget, SyncEngine};
