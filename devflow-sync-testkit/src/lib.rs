@@ -14,8 +14,9 @@
 //!   careless and hostile servers; [`fuzz`]: truncations and mutations of real
 //!   payloads for property tests; [`capture`]: a tracing subscriber that keeps what
 //!   was logged.
-//! - [`simkit`]: what every provider simulator is built on (server, faults, webhook
-//!   outbox, OAuth codes); [`github_sim`]: the GitHub simulator.
+//! - `simkit` (feature `simkit`): what every provider simulator is built on (server,
+//!   faults, webhook outbox, OAuth codes); `github_sim` (feature `github-sim`, on by
+//!   default): the GitHub simulator. Without them the testkit needs no HTTP server.
 //!
 //! ```
 //! use devflow_sync_core::HierarchyRules;
@@ -33,10 +34,13 @@ pub mod capture;
 pub mod conformance;
 pub mod faulty;
 pub mod fuzz;
+#[cfg(feature = "github-sim")]
 pub mod github_sim;
 pub mod harness;
 pub mod hostile;
 pub mod items;
 pub mod memory_provider;
+mod outgoing;
 pub mod rng;
+#[cfg(feature = "simkit")]
 pub mod simkit;

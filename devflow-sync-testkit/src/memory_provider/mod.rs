@@ -32,7 +32,7 @@ pub const DELIVERY_HEADER: &str = "x-memory-delivery";
 
 /// One webhook delivery waiting to be taken by a test: the same type every simulator
 /// queues.
-pub use crate::simkit::OutgoingWebhook;
+pub use crate::outgoing::OutgoingWebhook;
 
 /// How many calls of each kind the provider served (faults included).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

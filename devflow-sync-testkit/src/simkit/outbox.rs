@@ -4,14 +4,7 @@ use devflow_sync_core::auth::WebhookSecret;
 use devflow_sync_core::provider::Headers;
 use devflow_sync_core::webhook::sign_hmac_sha256;
 
-/// One delivery: what a provider would POST to the host's webhook URL.
-#[derive(Clone, Debug)]
-pub struct OutgoingWebhook {
-    /// The headers to hand to the engine.
-    pub headers: Headers,
-    /// The raw body.
-    pub body: Vec<u8>,
-}
+pub use crate::outgoing::OutgoingWebhook;
 
 /// Deliveries in the order they happened, each with a fresh delivery id and an
 /// HMAC-SHA256 signature in the provider's header.
