@@ -713,3 +713,93 @@ async fn a_create_github_made_but_reported_as_a_timeout_is_found_by_its_marker()
         sim.issues(REPO)
     );
 }
+
+#[tokio::test]
+async fn expiring_user_tokens_are_refreshed_and_rotated_against_the_simulator() {
+    use devflow_sync_core::auth::{RefreshToken, TokenManager};
+    use devflow_sync_core::clock::{Clock, ManualClock};
+    use devflow_sync_core::store::TokenStore;
+    use devflow_sync_core::store::memory::MemoryTokens;
+    let clock = Arc::new(ManualClock::starting_at_epoch_secs(1_780_000_000));
+    let sim = GitHubSimulator::start_with_clock(clock.clone())
+        .await
+        .unwrap();
+    sim.add_repo(REPO);
+    sim.seed_issues(REPO, 2);
+    sim.set_expiring_tokens(true);
+    let mut config =
+        devflow_provider_github::oauth_config("Iv1.sim", Some(ClientSecret::new("sim-secret")))
+            .unwrap();
+    config.token_url = format!("{}/login/oauth/access_token", sim.url());
+    config.redirect_url = Some("http://127.0.0.1/callback".into());
+    let http = HttpClient::builder().build().unwrap();
+    let flow = Arc::new(
+        OAuthFlow::new(
+            config,
+            http.clone(),
+            Arc::new(StateSigner::new(ClientSecret::new("k"))),
+        )
+        .unwrap()
+        .with_clock(clock.clone()),
+    );
+    let conn = ConnectionId::new("gh");
+    let start = flow.authorize("acme", &conn, "user-1").unwrap();
+    let challenge = reqwest::Url::parse(&start.url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code_challenge")
+        .unwrap()
+        .1
+        .into_owned();
+    let code = sim.authorize("Iv1.sim", &challenge);
+    let grant = flow
+        .exchange_code("acme", &conn, &code, &start.state, start.pkce_verifier)
+        .await
+        .unwrap();
+    let first_refresh = secrecy::ExposeSecret::expose_secret(
+        grant
+            .credentials
+            .refresh_token
+            .as_ref()
+            .expect("a refresh token"),
+    )
+    .to_owned();
+    assert!(first_refresh.starts_with("ghr_"));
+    assert_eq!(
+        grant.credentials.expires_at,
+        Some(clock.now() + chrono::Duration::hours(8))
+    );
+    let tokens = Arc::new(MemoryTokens::new());
+    tokens
+        .put(&conn, &ProviderKey::new("github"), &grant.credentials, None)
+        .await
+        .unwrap();
+    let manager = Arc::new(
+        TokenManager::new(tokens.clone(), Arc::new(MemoryJournal::new()))
+            .refresher("github", flow.clone())
+            .clock(clock.clone()),
+    );
+    let provider = GitHubProvider::new(
+        GitHubConfig::new(sim.url(), vec![REPO.into()], TokenSource::Manager(manager)),
+        http,
+    )
+    .unwrap();
+    let (issue, id) = (ObjectType::new("issue"), "octo-org/app#1".into());
+    let get = || devflow_sync_core::provider::Provider::get(&provider, &conn, &issue, &id);
+    get().await.unwrap();
+    // Nine hours on, the token has expired: the manager refreshes before the call.
+    clock.advance(std::time::Duration::from_secs(9 * 3600));
+    get().await.unwrap();
+    let stored = tokens.get(&conn).await.unwrap().unwrap();
+    let rotated =
+        secrecy::ExposeSecret::expose_secret(stored.credentials.refresh_token.as_ref().unwrap())
+            .to_owned();
+    assert_ne!(rotated, first_refresh, "the refresh token rotated");
+    // The old refresh token is spent: GitHub says bad_refresh_token, a person must
+    // authorize again.
+    let err = flow
+        .refresh(&conn, &RefreshToken::new(first_refresh))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NeedsReauth { .. }), "{err:?}");
+}

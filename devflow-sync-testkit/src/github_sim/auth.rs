@@ -14,6 +14,7 @@ pub(super) fn token_endpoint(s: &mut State, req: &Request) -> Response {
         .into_iter()
         .collect();
     let code = form.get("code").cloned().unwrap_or_default();
+    let refresh = form.get("grant_type").map(String::as_str) == Some("refresh_token");
     // GitHub answers token errors with 200 and an `error` field.
     let refuse = |e: &str| {
         Response::json(
@@ -22,21 +23,40 @@ pub(super) fn token_endpoint(s: &mut State, req: &Request) -> Response {
         )
     };
     let client = form.get("client_id").map_or("", String::as_str);
-    let verifier = form.get("code_verifier").map_or("", String::as_str);
-    if let Err(e) = s.codes.redeem(&code, client, verifier) {
-        return refuse(if e == "invalid_client" {
-            "incorrect_client_credentials"
-        } else {
-            "bad_verification_code"
-        });
-    }
+    let next_refresh = if refresh {
+        // GitHub's expiring user tokens: the refresh token rotates.
+        let old = form.get("refresh_token").map_or("", String::as_str);
+        match s.codes.rotate(old, client, "ghr_") {
+            Ok(new) => Some(new),
+            Err("invalid_client") => return refuse("incorrect_client_credentials"),
+            Err(_) => return refuse("bad_refresh_token"),
+        }
+    } else {
+        let verifier = form.get("code_verifier").map_or("", String::as_str);
+        if let Err(e) = s.codes.redeem(&code, client, verifier) {
+            return refuse(if e == "invalid_client" {
+                "incorrect_client_credentials"
+            } else {
+                "bad_verification_code"
+            });
+        }
+        s.expiring_tokens
+            .then(|| s.codes.issue_refresh(client, "ghr_"))
+    };
     s.next_id += 1;
-    let token = format!("gho_sim{}", s.next_id);
+    let token = format!("ghu_sim{}", s.next_id);
     s.tokens.insert(token.clone());
-    Response::json(
-        200,
-        &json!({"access_token": token, "token_type": "bearer", "scope": "repo,read:org"}),
-    )
+    let mut answer =
+        json!({"access_token": token, "token_type": "bearer", "scope": "repo,read:org"});
+    if let Some(refresh_token) = next_refresh {
+        // Eight hours, and six months for the refresh token, as GitHub gives.
+        let expires = s.clock.now().timestamp() + 28_800;
+        s.expiring_tokens_until.insert(token, expires);
+        answer["expires_in"] = json!(28_800);
+        answer["refresh_token"] = json!(refresh_token);
+        answer["refresh_token_expires_in"] = json!(15_811_200);
+    }
+    Response::json(200, &answer)
 }
 
 /// Checks a GitHub App JWT (RS256, `iat`/`exp` within ten minutes, a known issuer) and
@@ -104,7 +124,7 @@ pub(super) fn installation_token(s: &mut State, req: &Request, installation: &st
         "x".repeat(480 + (s.next_id % 40) as usize)
     ) + &s.next_id.to_string();
     let expires = s.clock.now() + chrono::Duration::hours(1);
-    s.installation_tokens
+    s.expiring_tokens_until
         .insert(token.clone(), expires.timestamp());
     s.tokens.insert(token.clone());
     Response::json(

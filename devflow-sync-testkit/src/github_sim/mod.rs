@@ -51,6 +51,8 @@ struct State {
     next_id: u64,
     tokens: HashSet<String>,
     codes: AuthCodes,
+    /// Whether user tokens expire after eight hours and come with a refresh token.
+    expiring_tokens: bool,
     rate_limit: u32,
     remaining: u32,
     window_start: i64,
@@ -59,8 +61,9 @@ struct State {
     base_url: String,
     /// GitHub Apps by issuer: their public keys (DER `RSAPublicKey`) and installations.
     apps: HashMap<String, (Vec<u8>, HashSet<u64>)>,
-    /// Installation tokens with their expiry (epoch seconds).
-    installation_tokens: HashMap<String, i64>,
+    /// Tokens that expire (installation tokens, expiring user tokens), with their
+    /// expiry (epoch seconds).
+    expiring_tokens_until: HashMap<String, i64>,
     minted: u64,
 }
 
@@ -109,6 +112,7 @@ impl GitHubSimulator {
             next_id: 1_000_000,
             tokens: HashSet::new(),
             codes: AuthCodes::default(),
+            expiring_tokens: false,
             rate_limit: 5000,
             remaining: 5000,
             window_start: now,
@@ -120,7 +124,7 @@ impl GitHubSimulator {
             ),
             base_url: String::new(),
             apps: HashMap::new(),
-            installation_tokens: HashMap::new(),
+            expiring_tokens_until: HashMap::new(),
             minted: 0,
         }));
         let handler_state = state.clone();
@@ -171,6 +175,13 @@ impl GitHubSimulator {
         lock(&self.state).codes.issue(client_id, code_challenge)
     }
 
+    /// Makes user tokens expire after eight hours and come with a rotating refresh token
+    /// (GitHub Apps' "expire user authorization tokens"); off by default, as for OAuth
+    /// apps.
+    pub fn set_expiring_tokens(&self, on: bool) {
+        lock(&self.state).expiring_tokens = on;
+    }
+
     /// Registers a GitHub App: JWTs with `iss` = `issuer` signed by the private key of
     /// `public_key_der` (DER `RSAPublicKey`) may mint tokens for `installation_id`.
     pub fn register_app(&self, issuer: &str, public_key_der: &[u8], installation_id: u64) {
@@ -191,7 +202,7 @@ impl GitHubSimulator {
     pub fn revoke_all_tokens(&self) {
         let mut s = lock(&self.state);
         s.tokens.clear();
-        s.installation_tokens.clear();
+        s.expiring_tokens_until.clear();
     }
 
     /// Sets the primary rate limit per hour, starting a fresh window.

@@ -29,7 +29,7 @@ pub(super) fn handle(state: &Mutex<State>, req: &Request) -> Response {
         .unwrap_or("");
     let now = s.clock.now().timestamp();
     let expired = s
-        .installation_tokens
+        .expiring_tokens_until
         .get(token)
         .is_some_and(|expires| *expires <= now);
     if !s.tokens.contains(token) || expired {

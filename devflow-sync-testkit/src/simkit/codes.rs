@@ -22,6 +22,8 @@ use devflow_sync_core::auth::PkceVerifier;
 pub struct AuthCodes {
     next: u64,
     codes: HashMap<String, (String, String)>,
+    /// Live refresh tokens and the client each belongs to.
+    refresh: HashMap<String, String>,
 }
 
 impl AuthCodes {
@@ -52,5 +54,41 @@ impl AuthCodes {
             return Err("invalid_grant");
         }
         Ok(())
+    }
+
+    /// A new refresh token for `client_id`, prefixed like the provider's (`ghr_`).
+    pub fn issue_refresh(&mut self, client_id: &str, prefix: &str) -> String {
+        self.next += 1;
+        let token = format!("{prefix}{:036}", self.next);
+        self.refresh.insert(token.clone(), client_id.to_owned());
+        token
+    }
+
+    /// Uses a refresh token up and hands out its successor (rotation): `Err` with the
+    /// OAuth error code when it is unknown, already used, or another client's.
+    ///
+    /// ```
+    /// use devflow_sync_testkit::simkit::AuthCodes;
+    /// let mut codes = AuthCodes::default();
+    /// let first = codes.issue_refresh("client", "ghr_");
+    /// let second = codes.rotate(&first, "client", "ghr_").unwrap();
+    /// assert_ne!(first, second);
+    /// assert!(codes.rotate(&first, "client", "ghr_").is_err(), "rotated away");
+    /// assert!(codes.rotate(&second, "other", "ghr_").is_err());
+    /// ```
+    pub fn rotate(
+        &mut self,
+        refresh_token: &str,
+        client_id: &str,
+        prefix: &str,
+    ) -> Result<String, &'static str> {
+        match self.refresh.get(refresh_token) {
+            None => Err("invalid_grant"),
+            Some(owner) if owner != client_id => Err("invalid_client"),
+            Some(_) => {
+                self.refresh.remove(refresh_token);
+                Ok(self.issue_refresh(client_id, prefix))
+            }
+        }
     }
 }
