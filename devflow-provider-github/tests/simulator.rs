@@ -29,8 +29,19 @@ async fn oauth_token(sim: &GitHubSimulator) -> AccessToken {
         Arc::new(StateSigner::new(ClientSecret::new("k"))),
     )
     .unwrap();
-    let conn = ConnectionId::new("gh");
-    let start = flow.authorize("acme", &conn, "user-1").unwrap();
+    let grant = code_grant(sim, &flow, &ConnectionId::new("gh")).await;
+    AccessToken::new(
+        secrecy::ExposeSecret::expose_secret(&grant.credentials.access_token).to_owned(),
+    )
+}
+
+/// The code flow with PKCE, a person approving at the simulator.
+async fn code_grant(
+    sim: &GitHubSimulator,
+    flow: &OAuthFlow,
+    conn: &ConnectionId,
+) -> devflow_sync_core::auth::TokenGrant {
+    let start = flow.authorize("acme", conn, "user-1").unwrap();
     let url = reqwest::Url::parse(&start.url).unwrap();
     let challenge = url
         .query_pairs()
@@ -39,13 +50,9 @@ async fn oauth_token(sim: &GitHubSimulator) -> AccessToken {
         .1
         .into_owned();
     let code = sim.authorize("Iv1.sim", &challenge);
-    let grant = flow
-        .exchange_code("acme", &conn, &code, &start.state, start.pkce_verifier)
+    flow.exchange_code("acme", conn, &code, &start.state, start.pkce_verifier)
         .await
-        .unwrap();
-    AccessToken::new(
-        secrecy::ExposeSecret::expose_secret(&grant.credentials.access_token).to_owned(),
-    )
+        .unwrap()
 }
 
 struct Setup {
@@ -743,19 +750,7 @@ async fn expiring_user_tokens_are_refreshed_and_rotated_against_the_simulator() 
         .with_clock(clock.clone()),
     );
     let conn = ConnectionId::new("gh");
-    let start = flow.authorize("acme", &conn, "user-1").unwrap();
-    let challenge = reqwest::Url::parse(&start.url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code_challenge")
-        .unwrap()
-        .1
-        .into_owned();
-    let code = sim.authorize("Iv1.sim", &challenge);
-    let grant = flow
-        .exchange_code("acme", &conn, &code, &start.state, start.pkce_verifier)
-        .await
-        .unwrap();
+    let grant = code_grant(&sim, &flow, &conn).await;
     let first_refresh = secrecy::ExposeSecret::expose_secret(
         grant
             .credentials
