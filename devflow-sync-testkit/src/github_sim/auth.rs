@@ -3,12 +3,6 @@
 
 use super::*;
 
-pub(super) fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 pub(super) fn token_endpoint(s: &mut State, req: &Request) -> Response {
     let form: HashMap<String, String> = parse_query(&String::from_utf8_lossy(&req.body))
         .into_iter()

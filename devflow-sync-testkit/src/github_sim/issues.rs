@@ -346,23 +346,10 @@ pub(super) fn list_issues(s: &State, repo: &str, req: &Request) -> Response {
     items.truncate(per_page);
     // Serialized once, borrowing the stored issues: the ETag is over these bytes.
     let text = serde_json::to_vec(&items).unwrap_or_default();
-    let etag = format!("W/\"{:016x}\"", fnv(&text));
-    if req.header("if-none-match") == Some(etag.as_str()) {
-        return Response {
-            status: 304,
-            headers: vec![("etag".into(), etag)],
-            body: Vec::new(),
-        };
+    let mut response = json_with_etag(req, text);
+    if response.status == 304 {
+        return response;
     }
-    let mut response = Response {
-        status: 200,
-        headers: vec![(
-            "content-type".into(),
-            "application/json; charset=utf-8".into(),
-        )],
-        body: text,
-    }
-    .header("etag", etag);
     let link_with = |extra: &[(&str, String)]| {
         let mut params: Vec<String> = req
             .query

@@ -18,7 +18,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::simkit::server::{self, parse_query};
-use crate::simkit::{AuthCodes, Faults, Request, Response, WebhookOutbox};
+use crate::simkit::{
+    AuthCodes, Faults, RateBudget, Request, Response, WebhookOutbox, fnv, json_with_etag,
+};
 use auth::*;
 use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use devflow_sync_core::auth::WebhookSecret;
@@ -53,9 +55,8 @@ struct State {
     codes: AuthCodes,
     /// Whether user tokens expire after eight hours and come with a refresh token.
     expiring_tokens: bool,
-    rate_limit: u32,
-    remaining: u32,
-    window_start: i64,
+    /// The primary rate limit, in hourly windows.
+    budget: RateBudget,
     faults: Faults,
     outbox: WebhookOutbox,
     base_url: String,
@@ -113,9 +114,7 @@ impl GitHubSimulator {
             tokens: HashSet::new(),
             codes: AuthCodes::default(),
             expiring_tokens: false,
-            rate_limit: 5000,
-            remaining: 5000,
-            window_start: now,
+            budget: RateBudget::new(5000, 3600, now),
             faults: Faults::default(),
             outbox: WebhookOutbox::new(
                 WebhookSecret::new(WEBHOOK_SECRET),
@@ -208,9 +207,8 @@ impl GitHubSimulator {
     /// Sets the primary rate limit per hour, starting a fresh window.
     pub fn set_rate_limit(&self, per_hour: u32) {
         let mut s = lock(&self.state);
-        s.rate_limit = per_hour;
-        s.remaining = per_hour;
-        s.window_start = s.clock.now().timestamp();
+        let now = s.clock.now().timestamp();
+        s.budget.set_limit(per_hour, now);
     }
 
     /// The next requests answer with these statuses (500, 502, 429...).

@@ -38,8 +38,8 @@ pub(super) fn repo_object(s: &State, full_name: &str) -> Option<Value> {
 /// `GET /rate_limit` (which costs nothing).
 pub(super) fn rate_limit_body(s: &State) -> Value {
     let core = json!({
-        "limit": s.rate_limit, "remaining": s.remaining, "reset": s.window_start + 3600,
-        "used": s.rate_limit - s.remaining, "resource": "core",
+        "limit": s.budget.limit(), "remaining": s.budget.remaining(),
+        "reset": s.budget.reset(), "used": s.budget.used(), "resource": "core",
     });
     json!({"resources": {"core": core}, "rate": core})
 }

@@ -40,27 +40,24 @@ pub(super) fn handle(state: &Mutex<State>, req: &Request) -> Response {
         return Response::json(200, &rate_limit_body(&s));
     }
     let now = s.clock.now().timestamp();
-    if now >= s.window_start + 3600 {
-        s.window_start = now;
-        s.remaining = s.rate_limit;
-    }
-    let reset = (s.window_start + 3600).to_string();
-    if s.remaining == 0 {
+    if let Err(reset) = s.budget.check(now) {
         return error(403, "API rate limit exceeded for user ID 1.")
-            .header("x-ratelimit-limit", s.rate_limit.to_string())
+            .header("x-ratelimit-limit", s.budget.limit().to_string())
             .header("x-ratelimit-remaining", "0")
-            .header("x-ratelimit-reset", reset)
+            .header("x-ratelimit-reset", reset.to_string())
             .header("x-ratelimit-resource", "core");
     }
     let response = route(&mut s, req);
+    // A 304 costs nothing.
     if response.status != 304 {
-        s.remaining -= 1;
+        let _ = s.budget.try_spend(now);
     }
+    let b = &s.budget;
     response
-        .header("x-ratelimit-limit", s.rate_limit.to_string())
-        .header("x-ratelimit-remaining", s.remaining.to_string())
-        .header("x-ratelimit-used", (s.rate_limit - s.remaining).to_string())
-        .header("x-ratelimit-reset", reset)
+        .header("x-ratelimit-limit", b.limit().to_string())
+        .header("x-ratelimit-remaining", b.remaining().to_string())
+        .header("x-ratelimit-used", b.used().to_string())
+        .header("x-ratelimit-reset", b.reset().to_string())
         .header("x-ratelimit-resource", "core")
 }
 

@@ -1,14 +1,20 @@
 //! What every provider simulator needs, written once: an axum server with a latency
-//! knob ([`server`]), injected failures and a request count ([`Faults`]), signed
+//! knob ([`server`]), injected failures and a request count ([`Faults`]), a rate-limit
+//! budget in windows ([`RateBudget`]), ETags and 304s ([`json_with_etag`]), signed
 //! webhook deliveries queued for the test to hand over ([`WebhookOutbox`]), and OAuth
-//! authorization codes with PKCE ([`AuthCodes`]). A simulator adds only its API.
+//! authorization codes with PKCE and rotating refresh tokens ([`AuthCodes`]). A
+//! simulator adds only its API and its headers.
 
+mod budget;
 mod codes;
+mod etag;
 mod faults;
 mod outbox;
 pub mod server;
 
+pub use budget::RateBudget;
 pub use codes::AuthCodes;
+pub use etag::{fnv, json_with_etag};
 pub use faults::Faults;
 pub use outbox::{OutgoingWebhook, WebhookOutbox};
 pub use server::{Request, Response};
