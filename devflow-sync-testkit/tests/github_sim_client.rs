@@ -74,6 +74,18 @@ fn recorded_issue_keys() -> BTreeSet<String> {
     v["issue"].as_object().unwrap().keys().cloned().collect()
 }
 
+fn recorded_milestone_keys() -> BTreeSet<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/github/webhook-issues-milestoned.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v["issue"]["milestone"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
 #[tokio::test]
 async fn a_third_party_client_session_works_and_sees_githubs_shapes() {
     let sim = GitHubSimulator::start().await.unwrap();
@@ -208,6 +220,40 @@ async fn a_third_party_client_session_works_and_sees_githubs_shapes() {
         before["resources"]["core"]["remaining"],
         after["resources"]["core"]["remaining"]
     );
+
+    // A milestone has every field of the recorded one, and counts its issues.
+    let (status, milestone, _) = s
+        .call(
+            Method::POST,
+            &format!("/repos/{REPO}/milestones"),
+            Some(json!({"title": "v1"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    s.call(
+        Method::PATCH,
+        &format!("/repos/{REPO}/issues/3"),
+        Some(json!({"milestone": milestone["number"]})),
+    )
+    .await;
+    let (_, listed, _) = s
+        .call(
+            Method::GET,
+            &format!("/repos/{REPO}/milestones?state=all"),
+            None,
+        )
+        .await;
+    let v1 = &listed[0];
+    assert_eq!(
+        (v1["open_issues"].as_u64(), v1["closed_issues"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let keys: BTreeSet<String> = v1.as_object().unwrap().keys().cloned().collect();
+    let missing: Vec<_> = recorded_milestone_keys()
+        .difference(&keys)
+        .cloned()
+        .collect();
+    assert!(missing.is_empty(), "milestone lacks {missing:?}");
 
     // A create without a title is GitHub's 422.
     let (status, err, _) = s

@@ -42,6 +42,8 @@ pub(super) fn create_milestone(
         "id": id, "node_id": format!("MI_{id}"), "number": number, "title": title,
         "description": fields.get("description").cloned().unwrap_or(Value::Null),
         "state": fields.get("state").and_then(Value::as_str).unwrap_or("open"),
+        "labels_url": format!("{base}/repos/{repo}/milestones/{number}/labels"),
+        "creator": super::resources::user_object(&base),
         "open_issues": 0, "closed_issues": 0,
         "created_at": now, "updated_at": now,
         "due_on": fields.get("due_on").cloned().unwrap_or(Value::Null), "closed_at": null,
@@ -112,4 +114,24 @@ pub(super) fn validation(resource: &str, code: &str, field: &str) -> Response {
         422,
         &json!({"message": "Validation Failed", "errors": [{"resource": resource, "code": code, "field": field}], "documentation_url": "https://docs.github.com/rest"}),
     )
+}
+
+/// A milestone with its issue counts as of now (GitHub counts them on every read).
+pub(super) fn with_counts(repo: &Repo, milestone: &Value) -> Value {
+    let number = &milestone["number"];
+    let (open, closed) = repo
+        .issues
+        .values()
+        .filter(|i| &i["milestone"]["number"] == number)
+        .fold((0u64, 0u64), |(o, c), i| {
+            if i["state"] == "closed" {
+                (o, c + 1)
+            } else {
+                (o + 1, c)
+            }
+        });
+    let mut out = milestone.clone();
+    out["open_issues"] = json!(open);
+    out["closed_issues"] = json!(closed);
+    out
 }

@@ -184,7 +184,7 @@ pub(super) fn route(s: &mut State, req: &Request) -> Response {
                     r.milestones
                         .values()
                         .filter(|m| state == "all" || m["state"] == state)
-                        .cloned()
+                        .map(|m| with_counts(r, m))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -198,11 +198,8 @@ pub(super) fn route(s: &mut State, req: &Request) -> Response {
         }
         ("GET", ["repos", o, r, "milestones", n]) => {
             let found = n.parse::<u64>().ok().and_then(|n| {
-                s.repos
-                    .get(&format!("{o}/{r}"))?
-                    .milestones
-                    .get(&n)
-                    .cloned()
+                let repo = s.repos.get(&format!("{o}/{r}"))?;
+                repo.milestones.get(&n).map(|m| with_counts(repo, m))
             });
             found.map_or_else(|| error(404, "Not Found"), |m| Response::json(200, &m))
         }
