@@ -798,3 +798,32 @@ async fn expiring_user_tokens_are_refreshed_and_rotated_against_the_simulator() 
         .unwrap_err();
     assert!(matches!(err, Error::NeedsReauth { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn pull_requests_the_simulator_lists_among_issues_are_left_out() {
+    let s = setup().await;
+    let issue = s.sim.open_issue(REPO, &json!({"title": "A bug"}));
+    let pr = s.sim.open_pull_request(REPO, "Fix the bug");
+    assert!(s.sim.issue(REPO, pr).unwrap().get("pull_request").is_some());
+    s.sim.accept_token("ghp_pr_test");
+    let provider = GitHubProvider::new(
+        GitHubConfig::new(
+            s.sim.url(),
+            vec![REPO.into()],
+            TokenSource::Static(AccessToken::new("ghp_pr_test")),
+        ),
+        HttpClient::builder().build().unwrap(),
+    )
+    .unwrap();
+    let all = devflow_sync_core::provider::ProviderExt::list_all(
+        &provider, &s.conn, &s.object, None, 100,
+    )
+    .await
+    .unwrap();
+    let ids: Vec<_> = all.iter().map(|r| r.id.to_string()).collect();
+    assert_eq!(
+        ids,
+        [format!("{REPO}#{issue}")],
+        "the pull request is not an issue"
+    );
+}

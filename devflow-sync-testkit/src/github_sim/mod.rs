@@ -275,6 +275,30 @@ impl GitHubSimulator {
             .unwrap_or(0)
     }
 
+    /// A person opens a pull request: GitHub lists it among the issues, marked by a
+    /// `pull_request` key, as clients must learn to skip. Returns its number (0 when
+    /// the repository is unknown).
+    pub fn open_pull_request(&self, repo: &str, title: &str) -> u64 {
+        let mut s = lock(&self.state);
+        let Ok(mut pr) = create_issue(&mut s, repo, &json!({ "title": title })) else {
+            return 0;
+        };
+        let number = pr["number"].as_u64().unwrap_or(0);
+        let base = s.base_url.clone();
+        pr["pull_request"] = json!({
+            "url": format!("{base}/repos/{repo}/pulls/{number}"),
+            "html_url": format!("https://github.com/{repo}/pull/{number}"),
+            "diff_url": format!("https://github.com/{repo}/pull/{number}.diff"),
+            "patch_url": format!("https://github.com/{repo}/pull/{number}.patch"),
+            "merged_at": null,
+        });
+        pr["draft"] = json!(false);
+        if let Some(r) = s.repos.get_mut(repo) {
+            r.issues.insert(number, pr);
+        }
+        number
+    }
+
     /// A person edits an issue in GitHub (any of `title`, `body`, `state`, `labels`
     /// as names, `assignees` as logins).
     pub fn edit_issue(&self, repo: &str, number: u64, patch: &Value) -> Option<Value> {
