@@ -37,6 +37,7 @@ mod error;
 pub mod hierarchy;
 pub mod http;
 pub mod mapping;
+pub mod memory_provider;
 pub mod merge;
 pub mod model;
 pub mod provider;

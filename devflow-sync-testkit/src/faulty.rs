@@ -3,7 +3,7 @@
 //! writes that succeed and then report a timeout (the case that creates duplicates in
 //! naive sync code).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,6 +36,7 @@ struct State {
     scripted: VecDeque<(Op, FaultKind)>,
     rng: SimRng,
     calls: u64,
+    by_op: HashMap<Op, u64>,
 }
 
 /// Wraps any provider (a [`MemoryProvider`](crate::memory_provider::MemoryProvider),
@@ -74,6 +75,7 @@ impl<P: Provider + ?Sized> FaultyProvider<P> {
                 scripted: VecDeque::new(),
                 rng: SimRng::new(seed),
                 calls: 0,
+                by_op: HashMap::new(),
             }),
         }
     }
@@ -85,6 +87,23 @@ impl<P: Provider + ?Sized> FaultyProvider<P> {
     /// Replaces the knobs.
     pub fn set_faults(&self, faults: CallFaults) {
         self.lock().faults = faults;
+    }
+
+    /// Starts the random faults over from `seed`.
+    pub fn reseed(&self, seed: u64) {
+        self.lock().rng = SimRng::new(seed);
+    }
+
+    /// Turns every fault off, scripted ones included.
+    pub fn clear(&self) {
+        let mut state = self.lock();
+        state.faults = CallFaults::default();
+        state.scripted.clear();
+    }
+
+    /// How many calls of `op` came through (failed ones included).
+    pub fn calls_of(&self, op: Op) -> u64 {
+        self.lock().by_op.get(&op).copied().unwrap_or(0)
     }
 
     /// The next call of `op` fails with `kind`.
@@ -108,6 +127,7 @@ impl<P: Provider + ?Sized> FaultyProvider<P> {
         let latency = {
             let mut state = self.lock();
             state.calls += 1;
+            *state.by_op.entry(op).or_default() += 1;
             state.faults.latency
         };
         if !latency.is_zero() {

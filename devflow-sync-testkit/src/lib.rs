@@ -40,7 +40,6 @@ pub mod harness;
 pub mod hostile;
 pub mod items;
 pub mod memory_provider;
-mod outgoing;
 pub mod rng;
 #[cfg(feature = "simkit")]
 pub mod simkit;

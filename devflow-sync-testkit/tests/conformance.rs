@@ -138,3 +138,36 @@ async fn a_failed_behaviour_is_named_and_hides_none_of_the_others() {
     }
     assert_eq!(report.failures().len(), 1);
 }
+
+#[tokio::test]
+async fn the_cores_memory_backend_with_any_capabilities() {
+    use devflow_sync_core::memory_provider::MemoryProvider as Backend;
+    use devflow_sync_core::provider::Capabilities;
+    use devflow_sync_testkit::conformance::BehaviourOutcome;
+    let clock = ManualClock::starting_at_epoch_secs(1_780_000_000);
+    conformance::provider(
+        &Backend::new("memory", Arc::new(clock.clone())),
+        &setup(&clock),
+    )
+    .await;
+    // A read-only system: the suite runs what it offers and names what it skips.
+    let read_only =
+        Backend::new("memory", Arc::new(clock.clone())).with_capabilities(Capabilities {
+            list: true,
+            delta: true,
+            ..Capabilities::default()
+        });
+    read_only.remote_create(
+        &ObjectType::new("issue"),
+        None,
+        None,
+        Fields::new().with("title", "x"),
+    );
+    let report = conformance::provider_behaviours(&read_only, &setup(&clock)).await;
+    assert!(report.failures().is_empty(), "{report:?}");
+    assert!(matches!(
+        report.outcome("create"),
+        Some(BehaviourOutcome::Skipped(_))
+    ));
+    assert_eq!(report.outcome("list"), Some(&BehaviourOutcome::Passed));
+}

@@ -1,104 +1,35 @@
-//! [`MemoryProvider`]: an in-memory remote system for tests, with its own ids and
-//! versions, parent links, a change feed with cursors, webhooks it emits, and fault
-//! knobs.
+//! [`MemoryProvider`]: the core's in-memory backend
+//! ([`devflow_sync_core::memory_provider::MemoryProvider`]) with fault knobs, for
+//! engine tests and host test suites: call failures through a [`FaultyProvider`], and
+//! webhook deliveries dropped, repeated or shuffled on the way to the test.
 
 pub(crate) mod faults;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use devflow_sync_core::auth::WebhookSecret;
+use devflow_sync_core::Result;
 use devflow_sync_core::clock::Clock;
+use devflow_sync_core::memory_provider::MemoryProvider as Backend;
+pub use devflow_sync_core::memory_provider::{
+    CallCounts, DELIVERY_HEADER, OutgoingWebhook, SIGNATURE_HEADER,
+};
 use devflow_sync_core::model::{
-    ConnectionId, ExternalId, Fields, ItemId, ItemKind, ObjectType, ProviderKey, Record, Version,
+    ConnectionId, ExternalId, Fields, ItemId, ItemKind, ObjectType, ProviderKey, Version,
 };
 use devflow_sync_core::provider::{
     Capabilities, ChangeQuery, Headers, NewRemote, Page, Provider, RemoteRecord, RemoteUpdate,
-    WebhookAction, WebhookDelivery, WebhookEvent,
+    WebhookDelivery,
 };
-use devflow_sync_core::webhook::{SignatureScheme, WebhookVerifier, sign_hmac_sha256};
-use devflow_sync_core::{Error, Result};
 pub use faults::{FaultKind, Faults, Op};
-use serde::{Deserialize, Serialize};
 
+use crate::faulty::{CallFaults, FaultyProvider};
 use crate::rng::SimRng;
 
-/// The header carrying a delivery's signature: `sha256=<hex HMAC-SHA256(secret, body)>`.
-pub const SIGNATURE_HEADER: &str = "x-memory-signature";
-/// The header carrying a delivery's id.
-pub const DELIVERY_HEADER: &str = "x-memory-delivery";
-
-/// One webhook delivery waiting to be taken by a test: the same type every simulator
-/// queues.
-pub use crate::outgoing::OutgoingWebhook;
-
-/// How many calls of each kind the provider served (faults included).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CallCounts {
-    /// `list_changed` calls.
-    pub list: usize,
-    /// `get` calls.
-    pub get: usize,
-    /// `create` calls.
-    pub create: usize,
-    /// `update` calls.
-    pub update: usize,
-    /// `delete` calls.
-    pub delete: usize,
-    /// `find_by_marker` calls.
-    pub find_by_marker: usize,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Body {
-    delivery_id: String,
-    events: Vec<WebhookEvent>,
-}
-
-#[derive(Debug)]
-struct Stored {
-    record: RemoteRecord,
-    /// When the change becomes visible in the feed (for a lagging feed).
-    visible_at: DateTime<Utc>,
-}
-
-/// A position in the change feed: object, change time, then id (shorter ids first, so
-/// numeric ids sort as numbers).
-type FeedKey = (ObjectType, i64, usize, String);
-
-fn feed_key(record: &RemoteRecord) -> FeedKey {
-    (
-        record.record.object.clone(),
-        record
-            .record
-            .updated_at
-            .timestamp_nanos_opt()
-            .unwrap_or(i64::MAX),
-        record.id.as_str().len(),
-        record.id.as_str().to_owned(),
-    )
-}
-
-#[derive(Debug)]
-struct State {
-    next_id: u64,
-    next_delivery: u64,
-    records: BTreeMap<(ObjectType, ExternalId), Stored>,
-    /// The change feed, ordered by change time.
-    feed: BTreeSet<FeedKey>,
-    outbox: Vec<OutgoingWebhook>,
-    faults: Faults,
-    rng: SimRng,
-    calls: CallCounts,
-    revoked: HashSet<ConnectionId>,
-    concurrent_edits: Vec<(ObjectType, ExternalId, Fields)>,
-}
-
-/// An in-memory remote system. Ids count up from `1`; versions count up per record;
-/// every change stamps the record with the clock's time, enters the change feed and
-/// emits a webhook. Every object type supports every capability.
+/// An in-memory remote system with fault knobs: the core's backend behind a
+/// [`FaultyProvider`]. Ids count up from `1`; versions count up per record; every
+/// change stamps the record with the clock's time, enters the change feed and emits a
+/// webhook.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -106,127 +37,116 @@ struct State {
 /// use devflow_sync_core::clock::ManualClock;
 /// use devflow_sync_core::model::{ConnectionId, Fields, ItemKind, ObjectType};
 /// use devflow_sync_core::provider::{ChangeQuery, Provider};
-/// use devflow_sync_testkit::memory_provider::MemoryProvider;
+/// use devflow_sync_testkit::memory_provider::{FaultKind, MemoryProvider, Op};
 ///
 /// let clock = Arc::new(ManualClock::starting_at_epoch_secs(1_780_000_000));
 /// let remote = MemoryProvider::new("memory", clock);
 /// let issue = ObjectType::new("issue");
 /// remote.remote_create(&issue, Some(ItemKind::Epic), None, Fields::new().with("title", "Payments"));
-/// let page = remote
-///     .list_changed(&ConnectionId::new("c"), &issue, &ChangeQuery { limit: 10, ..Default::default() })
-///     .await
-///     .unwrap();
+/// remote.fail_next(Op::List, FaultKind::Transient);
+/// let query = ChangeQuery { limit: 10, ..Default::default() };
+/// assert!(remote.list_changed(&ConnectionId::new("c"), &issue, &query).await.is_err());
+/// let page = remote.list_changed(&ConnectionId::new("c"), &issue, &query).await.unwrap();
 /// assert_eq!(page.records.len(), 1);
 /// assert_eq!(remote.take_webhooks().len(), 1);
 /// # });
 /// ```
 #[derive(Debug)]
 pub struct MemoryProvider {
-    key: ProviderKey,
-    clock: Arc<dyn Clock>,
-    secret: String,
-    state: Mutex<State>,
-}
-
-fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn token_of(record: &RemoteRecord) -> String {
-    format!(
-        "{}:{}",
-        record
-            .record
-            .updated_at
-            .timestamp_nanos_opt()
-            .unwrap_or(i64::MAX),
-        record.id
-    )
-}
-
-fn id_order(id: &ExternalId) -> (usize, &str) {
-    (id.as_str().len(), id.as_str())
+    backend: Arc<Backend>,
+    faulty: FaultyProvider<Backend>,
+    webhooks: Mutex<(Faults, SimRng)>,
 }
 
 impl MemoryProvider {
     /// A provider registered under `key`, stamping changes with `clock`'s time, whose
     /// webhooks are signed (HMAC-SHA256) with the secret `memory-secret`.
     pub fn new(key: impl Into<ProviderKey>, clock: Arc<dyn Clock>) -> Self {
+        Self::around(Backend::new(key, clock))
+    }
+
+    fn around(backend: Backend) -> Self {
+        let backend = Arc::new(backend);
         Self {
-            key: key.into(),
-            clock,
-            secret: "memory-secret".into(),
-            state: Mutex::new(State {
-                next_id: 0,
-                next_delivery: 0,
-                records: BTreeMap::new(),
-                feed: BTreeSet::new(),
-                outbox: Vec::new(),
-                faults: Faults::default(),
-                rng: SimRng::new(0x5eed),
-                calls: CallCounts::default(),
-                revoked: HashSet::new(),
-                concurrent_edits: Vec::new(),
-            }),
+            faulty: FaultyProvider::new(backend.clone(), 0x5eed),
+            backend,
+            webhooks: Mutex::new((Faults::default(), SimRng::new(0x5eed))),
         }
     }
 
     /// Sets the secret webhooks are signed with and verified against.
     #[must_use]
-    pub fn with_webhook_secret(mut self, secret: impl Into<String>) -> Self {
-        self.secret = secret.into();
-        self
+    pub fn with_webhook_secret(self, secret: impl Into<String>) -> Self {
+        let backend = Arc::try_unwrap(self.backend)
+            .map(|b| b.with_webhook_secret(secret))
+            .unwrap_or_else(|_| unreachable!("the backend is shared only with its wrapper"));
+        Self::around(backend)
     }
 
-    fn verifier(&self) -> WebhookVerifier {
-        WebhookVerifier::new(SignatureScheme::HmacSha256 {
-            header: SIGNATURE_HEADER.into(),
-            prefix: "sha256=".into(),
-        })
-        .secret(WebhookSecret::new(self.secret.as_str()))
-        .delivery_id_header(DELIVERY_HEADER)
+    /// The backend, without faults.
+    pub fn backend(&self) -> &Arc<Backend> {
+        &self.backend
     }
 
     /// Replaces the fault knobs; `seed` makes random faults reproducible.
     pub fn set_faults(&self, faults: Faults, seed: u64) {
-        let mut state = lock(&self.state);
-        state.faults = faults;
-        state.rng = SimRng::new(seed);
+        self.faulty.clear();
+        self.faulty.reseed(seed);
+        self.faulty.set_faults(CallFaults {
+            error_rate: faults.error_rate,
+            latency: faults.latency,
+        });
+        for (op, kind) in &faults.scripted {
+            self.faulty.fail_next(*op, *kind);
+        }
+        self.backend.set_feed_lag(faults.feed_lag);
+        self.backend.set_partial_webhooks(faults.partial_webhooks);
+        *self.webhooks.lock().unwrap_or_else(|e| e.into_inner()) =
+            (faults, SimRng::new(seed ^ 0x9e37_79b9));
     }
 
     /// Makes the next call of `op` fail with `kind`.
     pub fn fail_next(&self, op: Op, kind: FaultKind) {
-        lock(&self.state).faults.scripted.push_back((op, kind));
+        self.faulty.fail_next(op, kind);
     }
 
     /// Turns every fault off.
     pub fn clear_faults(&self) {
-        lock(&self.state).faults = Faults::default();
+        self.set_faults(Faults::default(), 0x5eed);
     }
 
-    /// How many calls were served.
+    /// How many calls were served (failed ones included).
     pub fn calls(&self) -> CallCounts {
-        lock(&self.state).calls
+        let n = |op| usize::try_from(self.faulty.calls_of(op)).unwrap_or(usize::MAX);
+        CallCounts {
+            list: n(Op::List),
+            get: n(Op::Get),
+            create: n(Op::Create),
+            update: n(Op::Update),
+            delete: n(Op::Delete),
+            find_by_marker: n(Op::FindByMarker),
+        }
     }
 
-    /// Takes the webhooks emitted since the last call, after the webhook faults.
+    /// Takes the webhooks emitted since the last call, after the webhook faults
+    /// (dropped, repeated, shuffled).
     pub fn take_webhooks(&self) -> Vec<OutgoingWebhook> {
-        let mut state = lock(&self.state);
-        let emitted = std::mem::take(&mut state.outbox);
-        let faults = state.faults.clone();
+        let emitted = self.backend.take_webhooks();
+        let mut guard = self.webhooks.lock().unwrap_or_else(|e| e.into_inner());
+        let (faults, rng) = &mut *guard;
         let mut out = Vec::with_capacity(emitted.len());
         for hook in emitted {
-            if state.rng.chance(faults.drop_webhooks) {
+            if rng.chance(faults.drop_webhooks) {
                 continue;
             }
-            if state.rng.chance(faults.duplicate_webhooks) {
+            if rng.chance(faults.duplicate_webhooks) {
                 out.push(hook.clone());
             }
             out.push(hook);
         }
         if faults.reorder_webhooks {
             for i in (1..out.len()).rev() {
-                let j = state.rng.below(i + 1);
+                let j = rng.below(i + 1);
                 out.swap(i, j);
             }
         }
@@ -235,22 +155,12 @@ impl MemoryProvider {
 
     /// The record, deleted ones included.
     pub fn record(&self, object: &ObjectType, id: &ExternalId) -> Option<RemoteRecord> {
-        lock(&self.state)
-            .records
-            .get(&(object.clone(), id.clone()))
-            .map(|s| s.record.clone())
+        self.backend.record(object, id)
     }
 
     /// Every record of `object` that is not deleted, by id.
     pub fn records(&self, object: &ObjectType) -> Vec<RemoteRecord> {
-        let mut out: Vec<RemoteRecord> = lock(&self.state)
-            .records
-            .iter()
-            .filter(|((o, _), s)| o == object && !s.record.deleted)
-            .map(|(_, s)| s.record.clone())
-            .collect();
-        out.sort_by(|a, b| id_order(&a.id).cmp(&id_order(&b.id)));
-        out
+        self.backend.records(object)
     }
 
     /// A person creates a record in the provider.
@@ -261,8 +171,7 @@ impl MemoryProvider {
         parent: Option<ExternalId>,
         fields: Fields,
     ) -> RemoteRecord {
-        let mut state = lock(&self.state);
-        self.insert(&mut state, object, kind, parent, fields, None)
+        self.backend.remote_create(object, kind, parent, fields)
     }
 
     /// A person edits fields of a record in the provider.
@@ -272,10 +181,7 @@ impl MemoryProvider {
         id: &ExternalId,
         fields: Fields,
     ) -> Result<RemoteRecord> {
-        let mut state = lock(&self.state);
-        self.change(&mut state, object, id, |r| {
-            r.record.fields.extend(fields);
-        })
+        self.backend.remote_edit(object, id, fields)
     }
 
     /// A person moves a record under another parent (or to the root).
@@ -285,188 +191,29 @@ impl MemoryProvider {
         id: &ExternalId,
         parent: Option<ExternalId>,
     ) -> Result<RemoteRecord> {
-        let mut state = lock(&self.state);
-        self.change(&mut state, object, id, |r| r.record.parent = parent)
+        self.backend.remote_set_parent(object, id, parent)
     }
 
     /// A person deletes a record in the provider.
     pub fn remote_delete(&self, object: &ObjectType, id: &ExternalId) -> Result<RemoteRecord> {
-        let mut state = lock(&self.state);
-        self.change(&mut state, object, id, |r| r.deleted = true)
+        self.backend.remote_delete(object, id)
     }
 
     /// Someone else edits the record just before the next `update` of it arrives, so
     /// that update finds another version than it expects.
     pub fn edit_before_next_update(&self, object: &ObjectType, id: &ExternalId, fields: Fields) {
-        lock(&self.state)
-            .concurrent_edits
-            .push((object.clone(), id.clone(), fields));
-    }
-
-    fn insert(
-        &self,
-        state: &mut State,
-        object: &ObjectType,
-        kind: Option<ItemKind>,
-        parent: Option<ExternalId>,
-        fields: Fields,
-        marker: Option<ItemId>,
-    ) -> RemoteRecord {
-        state.next_id += 1;
-        let id = ExternalId::new(state.next_id.to_string());
-        let now = self.clock.now();
-        let record = RemoteRecord {
-            id: id.clone(),
-            url: Some(format!("memory://{}/{object}/{id}", self.key)),
-            record: Record {
-                object: object.clone(),
-                kind,
-                parent,
-                fields,
-                updated_at: now,
-                version: Some(Version::new("1")),
-            },
-            marker,
-            deleted: false,
-        };
-        let visible_at = now + lag(&state.faults);
-        state.feed.insert(feed_key(&record));
-        state.records.insert(
-            (object.clone(), id),
-            Stored {
-                record: record.clone(),
-                visible_at,
-            },
-        );
-        self.emit(state, &record, WebhookAction::Upsert);
-        record
-    }
-
-    fn change(
-        &self,
-        state: &mut State,
-        object: &ObjectType,
-        id: &ExternalId,
-        edit: impl FnOnce(&mut RemoteRecord),
-    ) -> Result<RemoteRecord> {
-        let now = self.clock.now();
-        let lag = lag(&state.faults);
-        let stored = state
-            .records
-            .get_mut(&(object.clone(), id.clone()))
-            .filter(|s| !s.record.deleted)
-            .ok_or_else(|| Error::not_found(format!("{object} {id}")))?;
-        let old_key = feed_key(&stored.record);
-        edit(&mut stored.record);
-        let n: u64 = stored
-            .record
-            .record
-            .version
-            .as_ref()
-            .and_then(|v| v.as_str().parse().ok())
-            .unwrap_or(0);
-        stored.record.record.version = Some(Version::new((n + 1).to_string()));
-        // Keep change times strictly increasing per record, like a real store's.
-        stored.record.record.updated_at =
-            now.max(stored.record.record.updated_at + chrono::Duration::microseconds(1));
-        stored.visible_at = now + lag;
-        let record = stored.record.clone();
-        state.feed.remove(&old_key);
-        state.feed.insert(feed_key(&record));
-        let action = if record.deleted {
-            WebhookAction::Deleted
-        } else {
-            WebhookAction::Upsert
-        };
-        self.emit(state, &record, action);
-        Ok(record)
-    }
-
-    fn emit(&self, state: &mut State, record: &RemoteRecord, action: WebhookAction) {
-        state.next_delivery += 1;
-        let delivery_id = format!("delivery-{}", state.next_delivery);
-        let event = WebhookEvent {
-            object: record.record.object.clone(),
-            id: record.id.clone(),
-            action,
-            occurred_at: record.record.updated_at,
-            record: (!state.faults.partial_webhooks && action == WebhookAction::Upsert)
-                .then(|| record.clone()),
-        };
-        let body = serde_json::to_vec(&Body {
-            delivery_id: delivery_id.clone(),
-            events: vec![event],
-        })
-        .unwrap_or_default();
-        state.outbox.push(OutgoingWebhook {
-            headers: Headers::new()
-                .with(
-                    SIGNATURE_HEADER,
-                    sign_hmac_sha256(&WebhookSecret::new(self.secret.as_str()), &body),
-                )
-                .with(DELIVERY_HEADER, delivery_id)
-                .with("content-type", "application/json"),
-            body,
-        });
-    }
-
-    /// Counts the call, waits the latency, and fails it if a fault says so. Returns
-    /// whether a write should commit and then fail.
-    async fn enter(&self, op: Op, connection: &ConnectionId) -> Result<bool> {
-        let latency = {
-            let mut state = lock(&self.state);
-            let calls = &mut state.calls;
-            match op {
-                Op::List => calls.list += 1,
-                Op::Get => calls.get += 1,
-                Op::Create => calls.create += 1,
-                Op::Update => calls.update += 1,
-                Op::Delete => calls.delete += 1,
-                Op::FindByMarker => calls.find_by_marker += 1,
-            }
-            state.faults.latency
-        };
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
-        let mut state = lock(&self.state);
-        if state.revoked.contains(connection) {
-            return Err(Error::Unauthenticated(format!(
-                "connection {connection} was revoked"
-            )));
-        }
-        let state = &mut *state;
-        faults::decide(
-            op,
-            &mut state.faults.scripted,
-            state.faults.error_rate,
-            &mut state.rng,
-        )
-    }
-}
-
-fn lag(faults: &Faults) -> chrono::Duration {
-    chrono::Duration::from_std(faults.feed_lag).unwrap_or(chrono::Duration::zero())
-}
-
-fn after_commit<T>(fail: bool, op: Op, value: T) -> Result<T> {
-    if fail {
-        Err(Error::transient(format!(
-            "timed out after {op:?} was committed"
-        )))
-    } else {
-        Ok(value)
+        self.backend.edit_before_next_update(object, id, fields);
     }
 }
 
 #[async_trait]
 impl Provider for MemoryProvider {
     fn key(&self) -> ProviderKey {
-        self.key.clone()
+        self.faulty.key()
     }
 
-    fn capabilities(&self, _object: &ObjectType) -> Capabilities {
-        Capabilities::ALL
+    fn capabilities(&self, object: &ObjectType) -> Capabilities {
+        self.faulty.capabilities(object)
     }
 
     async fn list_changed(
@@ -475,77 +222,7 @@ impl Provider for MemoryProvider {
         object: &ObjectType,
         query: &ChangeQuery,
     ) -> Result<Page> {
-        self.enter(Op::List, connection).await?;
-        let now = self.clock.now();
-        let state = lock(&self.state);
-        let after = match &query.page_token {
-            Some(token) => {
-                let (nanos, id) = token
-                    .split_once(':')
-                    .and_then(|(n, id)| Some((n.parse::<i64>().ok()?, id)))
-                    .ok_or_else(|| {
-                        Error::StalePageToken(format!("malformed page token {token:?}"))
-                    })?;
-                Some((nanos, ExternalId::new(id)))
-            }
-            None => None,
-        };
-        let since = query
-            .since
-            .map_or(i64::MIN, |t| t.timestamp_nanos_opt().unwrap_or(i64::MAX));
-        let start: FeedKey = match &after {
-            // Strictly after the last record of the previous page.
-            Some((nanos, id)) => (
-                object.clone(),
-                *nanos,
-                id.as_str().len(),
-                format!("{}\u{0}", id.as_str()),
-            ),
-            None => (object.clone(), since, 0, String::new()),
-        };
-        let limit = query.limit.max(1);
-        let mut records = Vec::with_capacity(limit);
-        let mut more = false;
-        for key in state.feed.range(start..) {
-            if &key.0 != object {
-                break;
-            }
-            let Some(stored) = state
-                .records
-                .get(&(object.clone(), ExternalId::new(key.3.as_str())))
-            else {
-                continue;
-            };
-            if stored.visible_at > now || key.1 < since {
-                continue;
-            }
-            // Label filters are pushed into the query, as GitHub's `labels=` is.
-            if !query.filter.labels.is_empty() && !stored.record.deleted {
-                let labels = stored.record.record.fields.get("labels").as_set();
-                if !query
-                    .filter
-                    .labels
-                    .iter()
-                    .all(|l| labels.is_some_and(|s| s.contains(l)))
-                {
-                    continue;
-                }
-            }
-            if records.len() == limit {
-                more = true;
-                break;
-            }
-            records.push(stored.record.clone());
-        }
-        let next_page_token = if more {
-            records.last().map(token_of)
-        } else {
-            None
-        };
-        Ok(Page {
-            records,
-            next_page_token,
-        })
+        self.faulty.list_changed(connection, object, query).await
     }
 
     async fn get(
@@ -554,10 +231,7 @@ impl Provider for MemoryProvider {
         object: &ObjectType,
         id: &ExternalId,
     ) -> Result<RemoteRecord> {
-        self.enter(Op::Get, connection).await?;
-        self.record(object, id)
-            .filter(|r| !r.deleted)
-            .ok_or_else(|| Error::not_found(format!("{object} {id}")))
+        self.faulty.get(connection, object, id).await
     }
 
     async fn create(
@@ -566,28 +240,7 @@ impl Provider for MemoryProvider {
         object: &ObjectType,
         new: &NewRemote,
     ) -> Result<RemoteRecord> {
-        let fail_after = self.enter(Op::Create, connection).await?;
-        let mut state = lock(&self.state);
-        if let Some(parent) = &new.parent {
-            if !state
-                .records
-                .contains_key(&(object.clone(), parent.clone()))
-            {
-                return Err(Error::invalid_input(
-                    "parent",
-                    format!("parent {object} {parent} does not exist"),
-                ));
-            }
-        }
-        let record = self.insert(
-            &mut state,
-            object,
-            new.kind,
-            new.parent.clone(),
-            new.fields.clone(),
-            Some(new.marker.clone()),
-        );
-        after_commit(fail_after, Op::Create, record)
+        self.faulty.create(connection, object, new).await
     }
 
     async fn update(
@@ -598,48 +251,9 @@ impl Provider for MemoryProvider {
         update: &RemoteUpdate,
         expected: Option<&Version>,
     ) -> Result<RemoteRecord> {
-        let fail_after = self.enter(Op::Update, connection).await?;
-        let mut state = lock(&self.state);
-        if let Some(pos) = state
-            .concurrent_edits
-            .iter()
-            .position(|(o, i, _)| o == object && i == id)
-        {
-            let (_, _, fields) = state.concurrent_edits.remove(pos);
-            self.change(&mut state, object, id, |r| r.record.fields.extend(fields))?;
-        }
-        let current = state
-            .records
-            .get(&(object.clone(), id.clone()))
-            .filter(|s| !s.record.deleted)
-            .map(|s| s.record.record.version.clone())
-            .ok_or_else(|| Error::not_found(format!("{object} {id}")))?;
-        if let Some(expected) = expected {
-            if current.as_ref() != Some(expected) {
-                return Err(Error::precondition(format!(
-                    "{object} {id} is at version {}, not {expected}",
-                    current.as_ref().map_or("none", Version::as_str)
-                )));
-            }
-        }
-        if let Some(Some(parent)) = &update.parent {
-            if !state
-                .records
-                .contains_key(&(object.clone(), parent.clone()))
-            {
-                return Err(Error::invalid_input(
-                    "parent",
-                    format!("parent {object} {parent} does not exist"),
-                ));
-            }
-        }
-        let record = self.change(&mut state, object, id, |r| {
-            r.record.fields.apply(&update.changes);
-            if let Some(parent) = &update.parent {
-                r.record.parent = parent.clone();
-            }
-        })?;
-        after_commit(fail_after, Op::Update, record)
+        self.faulty
+            .update(connection, object, id, update, expected)
+            .await
     }
 
     async fn delete(
@@ -648,16 +262,7 @@ impl Provider for MemoryProvider {
         object: &ObjectType,
         id: &ExternalId,
     ) -> Result<()> {
-        let fail_after = self.enter(Op::Delete, connection).await?;
-        let mut state = lock(&self.state);
-        let exists = state
-            .records
-            .get(&(object.clone(), id.clone()))
-            .is_some_and(|s| !s.record.deleted);
-        if exists {
-            self.change(&mut state, object, id, |r| r.deleted = true)?;
-        }
-        after_commit(fail_after, Op::Delete, ())
+        self.faulty.delete(connection, object, id).await
     }
 
     async fn find_by_marker(
@@ -666,14 +271,7 @@ impl Provider for MemoryProvider {
         object: &ObjectType,
         marker: &ItemId,
     ) -> Result<Option<RemoteRecord>> {
-        self.enter(Op::FindByMarker, connection).await?;
-        Ok(lock(&self.state)
-            .records
-            .iter()
-            .filter(|((o, _), s)| o == object && !s.record.deleted)
-            .map(|(_, s)| &s.record)
-            .find(|r| r.marker.as_ref() == Some(marker))
-            .cloned())
+        self.faulty.find_by_marker(connection, object, marker).await
     }
 
     fn parse_webhook(
@@ -682,35 +280,24 @@ impl Provider for MemoryProvider {
         headers: &Headers,
         body: &[u8],
     ) -> Result<WebhookDelivery> {
-        self.verifier().verify(headers, body)?;
-        self.parse_verified_webhook(connection, headers, body)
+        self.faulty.parse_webhook(connection, headers, body)
     }
 
     fn parse_verified_webhook(
         &self,
-        _connection: &ConnectionId,
-        _headers: &Headers,
+        connection: &ConnectionId,
+        headers: &Headers,
         body: &[u8],
     ) -> Result<WebhookDelivery> {
-        let parsed: Body = serde_json::from_slice(body).map_err(|e| Error::InvalidInput {
-            pointer: Some(format!("body (line {}, column {})", e.line(), e.column())),
-            message: format!("webhook body is not a delivery: {e}"),
-        })?;
-        if parsed.delivery_id.trim().is_empty() {
-            return Err(Error::invalid_input(
-                "/delivery_id",
-                "a delivery without a delivery id",
-            ));
-        }
-        Ok(WebhookDelivery::new(parsed.delivery_id, parsed.events))
+        self.faulty
+            .parse_verified_webhook(connection, headers, body)
     }
 
     fn webhook_headers(&self) -> Vec<String> {
-        Vec::new()
+        self.faulty.webhook_headers()
     }
 
     async fn revoke(&self, connection: &ConnectionId) -> Result<()> {
-        lock(&self.state).revoked.insert(connection.clone());
-        Ok(())
+        self.faulty.revoke(connection).await
     }
 }

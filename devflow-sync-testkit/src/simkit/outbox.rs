@@ -4,7 +4,7 @@ use devflow_sync_core::auth::WebhookSecret;
 use devflow_sync_core::provider::Headers;
 use devflow_sync_core::webhook::sign_hmac_sha256;
 
-pub use crate::outgoing::OutgoingWebhook;
+pub use devflow_sync_core::memory_provider::OutgoingWebhook;
 
 /// Deliveries in the order they happened, each with a fresh delivery id and an
 /// HMAC-SHA256 signature in the provider's header.
