@@ -11,7 +11,8 @@ use std::sync::OnceLock;
 
 pub use catalog::{
     AuthFlowKind, AuthSpec, CapabilitySpec, FieldSpec, FilterSpec, HeaderSource, HierarchySpec,
-    ObjectCatalog, ProviderCatalog, RateLimits, RequiredHeader, WebhookSignature, WebhookSpec,
+    ObjectCatalog, ProviderCatalog, RateLimits, RequiredHeader, RuleConstraint, WebhookSignature,
+    WebhookSpec,
 };
 
 use crate::error::Error;
