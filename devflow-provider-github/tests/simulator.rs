@@ -683,7 +683,7 @@ async fn a_create_github_made_but_reported_as_a_timeout_is_found_by_its_marker()
     );
     let github =
         Arc::new(GitHubProvider::new(config, HttpClient::builder().build().unwrap()).unwrap());
-    let faulty = Arc::new(FaultyProvider::new(github, 3));
+    let faulty = Arc::new(FaultyProvider::wrap(github, 3));
     let items = Arc::new(MemoryWorkItems::new());
     let engine = SyncEngine::builder()
         .provider(faulty.clone())

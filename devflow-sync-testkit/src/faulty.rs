@@ -31,12 +31,15 @@ pub struct CallFaults {
 }
 
 #[derive(Debug)]
-struct State {
-    faults: CallFaults,
-    scripted: VecDeque<(Op, FaultKind)>,
-    rng: SimRng,
+pub(crate) struct State {
+    pub(crate) faults: CallFaults,
+    pub(crate) scripted: VecDeque<(Op, FaultKind)>,
+    pub(crate) rng: SimRng,
     calls: u64,
     by_op: HashMap<Op, u64>,
+    /// What happens to webhook deliveries on their way (see
+    /// [`MemoryProvider::take_webhooks`](crate::memory_provider::MemoryProvider)).
+    pub(crate) deliveries: crate::memory_provider::Faults,
 }
 
 /// Wraps any provider (a [`MemoryProvider`](crate::memory_provider::MemoryProvider),
@@ -49,25 +52,26 @@ struct State {
 /// use devflow_sync_core::clock::ManualClock;
 /// use devflow_sync_core::provider::{ChangeQuery, Provider};
 /// use devflow_sync_testkit::faulty::FaultyProvider;
-/// use devflow_sync_testkit::memory_provider::{FaultKind, MemoryProvider, Op};
-/// let inner = Arc::new(MemoryProvider::new("memory", Arc::new(ManualClock::starting_at_epoch_secs(0))));
-/// let faulty = FaultyProvider::new(inner, 7);
+/// use devflow_sync_testkit::memory_provider::{FaultKind, Op};
+/// use devflow_sync_core::memory_provider::MemoryProvider as Backend;
+/// let inner = Arc::new(Backend::new("memory", Arc::new(ManualClock::starting_at_epoch_secs(0))));
+/// let faulty = FaultyProvider::wrap(inner, 7);
 /// faulty.fail_next(Op::List, FaultKind::RateLimited);
 /// let (c, o) = ("c".into(), "issue".into());
 /// assert!(faulty.list_changed(&c, &o, &ChangeQuery::default()).await.is_err());
 /// assert!(faulty.list_changed(&c, &o, &ChangeQuery::default()).await.is_ok());
-/// assert_eq!(faulty.calls(), 2);
+/// assert_eq!(faulty.call_count(), 2);
 /// # });
 /// ```
 #[derive(Debug)]
 pub struct FaultyProvider<P: ?Sized> {
-    inner: Arc<P>,
+    pub(crate) inner: Arc<P>,
     state: Mutex<State>,
 }
 
 impl<P: Provider + ?Sized> FaultyProvider<P> {
     /// `inner` with no fault yet; `seed` makes random faults reproducible.
-    pub fn new(inner: Arc<P>, seed: u64) -> Self {
+    pub fn wrap(inner: Arc<P>, seed: u64) -> Self {
         Self {
             inner,
             state: Mutex::new(State {
@@ -76,16 +80,17 @@ impl<P: Provider + ?Sized> FaultyProvider<P> {
                 rng: SimRng::new(seed),
                 calls: 0,
                 by_op: HashMap::new(),
+                deliveries: crate::memory_provider::Faults::default(),
             }),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Replaces the knobs.
-    pub fn set_faults(&self, faults: CallFaults) {
+    pub fn set_call_faults(&self, faults: CallFaults) {
         self.lock().faults = faults;
     }
 
@@ -111,8 +116,8 @@ impl<P: Provider + ?Sized> FaultyProvider<P> {
         self.lock().scripted.push_back((op, kind));
     }
 
-    /// How many calls came through.
-    pub fn calls(&self) -> u64 {
+    /// How many calls came through, of every kind.
+    pub fn call_count(&self) -> u64 {
         self.lock().calls
     }
 

@@ -94,12 +94,12 @@ async fn faulty_provider_over_memory_provider() {
     use devflow_sync_testkit::faulty::{CallFaults, FaultyProvider};
     let clock = ManualClock::starting_at_epoch_secs(1_780_000_000);
     let inner = Arc::new(MemoryProvider::new("memory", Arc::new(clock.clone())));
-    let faulty = FaultyProvider::new(inner, 11);
+    let faulty = FaultyProvider::wrap(inner, 11);
     // With its knobs off, the wrapper is the provider it wraps.
     conformance::provider(&faulty, &setup(&clock)).await;
-    assert!(faulty.calls() > 10);
+    assert!(faulty.call_count() > 10);
     // With latency on, still the same behaviour, only slower.
-    faulty.set_faults(CallFaults {
+    faulty.set_call_faults(CallFaults {
         latency: Duration::from_millis(1),
         ..CallFaults::default()
     });
@@ -113,7 +113,7 @@ async fn a_failed_behaviour_is_named_and_hides_none_of_the_others() {
     use devflow_sync_testkit::memory_provider::{FaultKind, Op};
     let clock = ManualClock::starting_at_epoch_secs(1_780_000_000);
     let inner = Arc::new(MemoryProvider::new("memory", Arc::new(clock.clone())));
-    let faulty = FaultyProvider::new(inner, 5);
+    let faulty = FaultyProvider::wrap(inner, 5);
     faulty.fail_next(Op::FindByMarker, FaultKind::Transient);
     let report = conformance::provider_behaviours(&faulty, &setup(&clock)).await;
     assert!(

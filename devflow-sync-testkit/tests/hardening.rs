@@ -25,7 +25,7 @@ async fn a_panicking_provider_releases_the_pull_lease() {
         None,
         Fields::new().with("title", FieldValue::text("A PRD")),
     );
-    let panicky = Arc::new(FaultyProvider::new(h.remote.clone(), 1));
+    let panicky = Arc::new(FaultyProvider::wrap(h.remote.clone(), 1));
     panicky.fail_next(Op::List, FaultKind::Panic);
     let engine = SyncEngine::builder()
         .provider(panicky.clone())
