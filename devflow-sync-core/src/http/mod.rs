@@ -10,6 +10,7 @@ mod classify;
 mod client;
 mod origin;
 mod redact;
+mod request;
 mod retry;
 
 /// The HTTP method type requests are built with.
@@ -21,11 +22,12 @@ pub use classify::{
     parse_retry_after,
 };
 pub use client::{
-    HttpClient, HttpClientBuilder, HttpConfig, HttpObserver, HttpRequest, HttpResponse,
-    REQUEST_ID_HEADER, RateLimitConfig, Sleeper, TokioSleeper, is_secret_header,
+    HttpClient, HttpClientBuilder, HttpConfig, HttpObserver, REQUEST_ID_HEADER, RateLimitConfig,
+    Sleeper, TokioSleeper,
 };
 pub use origin::{Origin, check_api_base};
 pub use redact::{KnownSecrets, MAX_ERROR_BODY, is_secret_key, percent_encode, redact_body};
+pub use request::{HttpRequest, HttpResponse, is_secret_header};
 pub use retry::{Backoff, BackoffConfig, JitterSource, RetryConfig, SeededJitter};
 
 #[cfg(test)]
