@@ -35,7 +35,7 @@ pub struct HttpRequest {
     /// errors behave as usual.
     pub error_responses: bool,
     /// The origin the request's credentials belong to: the client refuses to send it
-    /// to any other ([`Error::PermissionDenied`] naming the refused origin).
+    /// to any other ([`Error::PermissionDenied`](crate::Error::PermissionDenied) naming the refused origin).
     pub origin: Option<Origin>,
 }
 
