@@ -22,6 +22,7 @@
 
 mod config;
 mod ctx;
+mod guard;
 mod pull;
 mod report;
 mod resolve;
@@ -30,12 +31,10 @@ mod webhook;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt as _;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
@@ -492,21 +491,8 @@ impl SyncEngine {
                 (ctx, result)
             },
         );
-        let result = match AssertUnwindSafe(run).catch_unwind().await {
-            Ok(result) => result,
-            Err(panic) => {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a panic".into());
-                tracing::error!(%connection, %object, panic = %what, "pull panicked; lease released");
-                Err(Error::Other {
-                    provider: t_key.to_string(),
-                    source: format!("the pull of {connection}/{object} panicked: {what}").into(),
-                })
-            }
-        };
+        let what = format!("the pull of {connection}/{object}");
+        let result = guard::panics_as_errors(run, t_key.as_str(), &what).await;
         let released = e.leases.release(&lease).await;
         let report = result.map(|(report, _)| report)?;
         released?;
