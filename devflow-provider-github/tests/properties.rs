@@ -19,17 +19,14 @@ use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::model::{ConnectionId, ExternalId, ItemId, ItemKind, ObjectType};
 use devflow_sync_core::provider::{ChangeQuery, Headers, Provider};
 use devflow_sync_core::webhook::{WebhookVerifier, sign_hmac_sha256};
-use devflow_sync_testkit::fuzz::{Mutation, hostile_values, mutate, node_count, replace_nth};
+use devflow_sync_testkit::fuzz::strategies::{mutation, thousand_cases};
+use devflow_sync_testkit::fuzz::{hostile_values, mutate, node_count, replace_nth};
 use devflow_sync_testkit::hostile::{HostileServer, one_shot_client};
 use proptest::prelude::*;
 use serde_json::Value;
 
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 1000,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    thousand_cases()
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -50,17 +47,6 @@ const WEBHOOKS: [(&str, &str); 9] = [
     ("issue_comment", "webhook-issue_comment-created.json"),
     ("projects_v2_item", "webhook-projects_v2_item-edited.json"),
 ];
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        any::<usize>().prop_map(Mutation::Truncate),
-        (any::<usize>(), any::<u8>()).prop_map(|(i, m)| Mutation::Flip(i, m)),
-        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
-        (any::<usize>(), 0usize..64).prop_map(|(i, n)| Mutation::Delete(i, n)),
-        (any::<usize>(), any::<usize>(), any::<usize>())
-            .prop_map(|(a, n, b)| Mutation::Splice(a, n, b)),
-    ]
-}
 
 /// A recorded issue object with one node replaced by a hostile value.
 fn hostile_issue() -> impl Strategy<Value = Value> {

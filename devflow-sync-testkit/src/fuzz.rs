@@ -110,3 +110,38 @@ pub fn node_count(value: &Value) -> usize {
         _ => 0,
     }
 }
+
+/// [`proptest`] strategies over the mutations (feature `proptest`, on by default).
+#[cfg(feature = "proptest")]
+pub mod strategies {
+    use proptest::prelude::*;
+
+    use super::{Mutation, mutate};
+
+    /// Any one mutation.
+    pub fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            any::<usize>().prop_map(Mutation::Truncate),
+            (any::<usize>(), any::<u8>()).prop_map(|(i, m)| Mutation::Flip(i, m)),
+            (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
+            (any::<usize>(), 0usize..64).prop_map(|(i, n)| Mutation::Delete(i, n)),
+            (any::<usize>(), any::<usize>(), any::<usize>())
+                .prop_map(|(a, n, b)| Mutation::Splice(a, n, b)),
+        ]
+    }
+
+    /// `real`, cut and mutated up to five times.
+    pub fn mutated(real: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(mutation(), 0..6).prop_map(move |m| mutate(&real, &m))
+    }
+
+    /// A run of 1,000 cases that keeps no regression file (the suites name their
+    /// failing inputs in the failure itself).
+    pub fn thousand_cases() -> ProptestConfig {
+        ProptestConfig {
+            cases: 1000,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+}

@@ -23,38 +23,22 @@ use devflow_sync_core::provider::Headers;
 use devflow_sync_core::registry::load_catalog;
 use devflow_sync_core::rules::{Cron, IntegrationRule};
 use devflow_sync_core::webhook::{SignatureScheme, WebhookVerifier, delivery_id, sign_hmac_sha256};
-use devflow_sync_testkit::fuzz::{Mutation, mutate};
+use devflow_sync_testkit::fuzz::mutate;
+use devflow_sync_testkit::fuzz::strategies::{self, mutation, thousand_cases};
 use devflow_sync_testkit::hostile::{HostileServer, one_shot_client};
 use proptest::prelude::*;
 
-const CASES: u32 = 1000;
-
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: CASES,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    thousand_cases()
 }
 
 fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_780_000_000, 0).unwrap()
 }
 
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        any::<usize>().prop_map(Mutation::Truncate),
-        (any::<usize>(), any::<u8>()).prop_map(|(i, m)| Mutation::Flip(i, m)),
-        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
-        (any::<usize>(), 0usize..64).prop_map(|(i, n)| Mutation::Delete(i, n)),
-        (any::<usize>(), any::<usize>(), any::<usize>())
-            .prop_map(|(a, n, b)| Mutation::Splice(a, n, b)),
-    ]
-}
-
 /// A real input, cut and mutated.
 fn mutated(real: &'static str) -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(mutation(), 0..6).prop_map(move |m| mutate(real.as_bytes(), &m))
+    strategies::mutated(real.as_bytes().to_vec())
 }
 
 /// Header values servers send, and what a hostile one might.
