@@ -6,9 +6,9 @@ use devflow_sync_core::model::ConnectionId;
 use devflow_sync_core::provider::{ChangeQuery, Page, RemoteRecord};
 use devflow_sync_core::{Error, Result};
 
-use crate::client::{GitHubProvider, json};
+use crate::client::GitHubProvider;
 use crate::paging::{check_page_url, decode_token, encode_token, etag_key};
-use crate::wire::{issue_to_record, next_link};
+use crate::wire::{issues_from_page, next_link};
 
 /// The change probe of one repository.
 #[derive(Clone, Debug, Default)]
@@ -153,13 +153,7 @@ impl GitHubProvider {
             // Unchanged: the page as it was, and where it led.
             (304, Some((_, page))) => (page.records, page.next),
             _ => {
-                let items = json(&response)?;
-                let mut records = Vec::new();
-                for item in items.as_array().map(Vec::as_slice).unwrap_or_default() {
-                    if let Some(record) = issue_to_record(&repo, item)? {
-                        records.push(record);
-                    }
-                }
+                let records = issues_from_page(&repo, &response.body)?;
                 let next = response.headers.get("link").and_then(next_link);
                 // A link elsewhere is refused now, before it is saved as a cursor.
                 if let Some(next) = &next {

@@ -15,7 +15,9 @@ use serde_json::Value;
 
 use crate::client::{GitHubProvider, json};
 use crate::metadata::BodyMetadata;
-use crate::wire::{issue_request, issue_to_record, parent_from_url, split_issue_id};
+use crate::wire::{
+    issue_from_json, issue_request, issue_to_record, parent_from_url, split_issue_id,
+};
 
 #[async_trait]
 impl Provider for GitHubProvider {
@@ -50,7 +52,7 @@ impl Provider for GitHubProvider {
         let response = self
             .call(connection, Method::GET, self.issue_url(&repo, number), None)
             .await?;
-        issue_to_record(&repo, &json(&response)?)?
+        issue_from_json(&repo, &response.body)?
             .ok_or_else(|| Error::not_found(format!("{id} is a pull request")))
     }
 

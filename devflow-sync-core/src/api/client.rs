@@ -9,6 +9,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::parse_json;
+
 use super::TokenSource;
 use crate::auth::AccessToken;
 use crate::error::{Error, Result};
@@ -105,26 +107,6 @@ impl ApiRequest {
         self.if_none_match = Some(etag.into());
         self
     }
-}
-
-/// A JSON body as `T`; [`Error::InvalidInput`] naming `what`, the line and column.
-///
-/// ```
-/// use devflow_sync_core::api::parse_json;
-/// let n: u32 = parse_json("GitHub", b"42").unwrap();
-/// assert_eq!(n, 42);
-/// let err = parse_json::<u32>("GitHub", b"[1").unwrap_err();
-/// assert!(err.to_string().contains("GitHub response (line 1"), "{err}");
-/// ```
-pub fn parse_json<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|e| Error::InvalidInput {
-        pointer: Some(format!(
-            "{what} response (line {}, column {})",
-            e.line(),
-            e.column()
-        )),
-        message: format!("unexpected answer: {e}"),
-    })
 }
 
 /// The most pages [`ApiClient::every_page`] follows before it gives up.

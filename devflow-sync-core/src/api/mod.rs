@@ -8,13 +8,19 @@
 //!   token and one more try after a 401, typed JSON bodies, the provider's own error
 //!   codes ([`ErrorMapper`]), and every page of a list.
 //! - [`EtagCache`]: answers kept with their ETags, so an unchanged page is a 304.
+//! - [`parse_borrowed`] and [`parse_json`]: a response body into a provider's typed wire
+//!   structs (borrowing strings from the body), and on failure an error with the JSON
+//!   pointer of the value that did not fit.
 //!
 //! A provider keeps only what is its own: URLs, wire types, paging rules, webhooks.
 
 mod client;
 mod etag;
+pub mod lenient;
 mod tokens;
+mod wire;
 
-pub use client::{ApiClient, ApiRequest, AuthScheme, ErrorMapper, parse_json};
+pub use client::{ApiClient, ApiRequest, AuthScheme, ErrorMapper};
 pub use etag::EtagCache;
 pub use tokens::{StaticToken, TokenSource};
+pub use wire::{Present, parse_borrowed, parse_json};

@@ -458,7 +458,9 @@ impl HttpClient {
             return Err(Failure::Other(too_large(limit)));
         }
         let mut response = response;
-        let mut body = Vec::new();
+        // Sized once from the announced length (within the limit), not grown by doubling.
+        let announced = response.content_length().map_or(0, |n| n.min(limit as u64));
+        let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
         while let Some(chunk) = response.chunk().await.map_err(Failure::from_reqwest)? {
             if body.len() + chunk.len() > limit {
                 return Err(Failure::Other(too_large(limit)));

@@ -1,10 +1,14 @@
 //! GitHub's issue JSON <-> the records the engine works with.
+//!
+//! Responses are read into typed structs of only the fields synced
+//! ([`IssueWire`](issue::IssueWire)), borrowing strings from the response body; the
+//! requests written are built from record fields.
 
-use chrono::{DateTime, Utc};
-use devflow_sync_core::model::{
-    ExternalId, FieldValue, Fields, ItemKind, ObjectType, Record, Version,
-};
-use devflow_sync_core::provider::RemoteRecord;
+mod issue;
+
+pub use issue::{IssueWire, issue_from_json, issue_to_record, issues_from_page};
+
+use devflow_sync_core::model::{ExternalId, FieldValue, Fields, ItemKind};
 use devflow_sync_core::{Error, Result};
 use serde_json::{Value, json};
 
@@ -32,7 +36,7 @@ pub fn kind_label(kind: ItemKind) -> &'static str {
         .map_or("devflow-task", |(_, label, _)| label)
 }
 
-fn is_devflow_label(label: &str) -> bool {
+pub(crate) fn is_devflow_label(label: &str) -> bool {
     KIND_LABELS.iter().any(|(_, l, _)| *l == label) || label == SYNCED_LABEL.0
 }
 
@@ -66,139 +70,6 @@ pub fn split_issue_id(id: &ExternalId) -> Result<(String, u64)> {
     Ok((repo.to_owned(), number))
 }
 
-fn bad(pointer: &str, what: &str) -> Error {
-    Error::InvalidInput {
-        pointer: Some(pointer.to_owned()),
-        message: format!("GitHub issue: {what}"),
-    }
-}
-
-fn names(v: &Value, key: &str) -> Vec<String> {
-    v.as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| i.get(key).and_then(Value::as_str).or_else(|| i.as_str()))
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// An issue from the REST API or a webhook payload as a record; `None` for a pull
-/// request (the issues API lists both). `repo` is `owner/name`.
-///
-/// Fields: `title`, `body` (the person's text, metadata removed), `state`,
-/// `state_reason`, `labels` (DevFlow's own level and synced labels left out),
-/// `assignees` (logins), `milestone` (number), `type` (issue type name). The level comes
-/// from the body metadata, else from a `devflow-*` label; the parent from the sub-issues
-/// link (`parent_issue_url`) wherever the server reports one, even as `null` (a link
-/// removed in GitHub removes the parent), else from the metadata (servers without
-/// sub-issues).
-pub fn issue_to_record(repo: &str, issue: &Value) -> Result<Option<RemoteRecord>> {
-    if issue.get("pull_request").is_some() {
-        return Ok(None);
-    }
-    let number = issue
-        .get("number")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| bad("/number", "no number"))?;
-    let updated_at: DateTime<Utc> = issue
-        .get("updated_at")
-        .and_then(Value::as_str)
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| bad("/updated_at", "no update time"))?;
-    let (meta, text) = BodyMetadata::split(issue.get("body").and_then(Value::as_str).unwrap_or(""));
-    let all_labels = names(issue.get("labels").unwrap_or(&Value::Null), "name");
-    let kind = meta.kind.or_else(|| {
-        KIND_LABELS
-            .iter()
-            .find(|(_, l, _)| all_labels.iter().any(|a| a == l))
-            .map(|(k, _, _)| *k)
-    });
-    let labels: Vec<String> = all_labels
-        .into_iter()
-        .filter(|l| !is_devflow_label(l))
-        .collect();
-    let mut fields = Fields::new()
-        .with(
-            "title",
-            FieldValue::text(issue.get("title").and_then(Value::as_str).unwrap_or("")),
-        )
-        .with(
-            "body",
-            if text.is_empty() {
-                FieldValue::Null
-            } else {
-                FieldValue::long_text(text)
-            },
-        )
-        .with(
-            "state",
-            FieldValue::enumeration(issue.get("state").and_then(Value::as_str).unwrap_or("open")),
-        )
-        .with("labels", FieldValue::set(labels))
-        .with(
-            "assignees",
-            FieldValue::set(names(
-                issue.get("assignees").unwrap_or(&Value::Null),
-                "login",
-            )),
-        );
-    if let Some(reason) = issue.get("state_reason").and_then(Value::as_str) {
-        fields.insert("state_reason", FieldValue::enumeration(reason));
-    }
-    if let Some(m) = issue
-        .get("milestone")
-        .and_then(|m| m.get("number"))
-        .and_then(Value::as_i64)
-    {
-        fields.insert("milestone", FieldValue::int(m));
-    }
-    if let Some(t) = issue
-        .get("type")
-        .and_then(|t| t.get("name"))
-        .and_then(Value::as_str)
-    {
-        fields.insert("type", FieldValue::enumeration(t));
-    }
-    let parent = match issue.get("parent_issue_url") {
-        Some(Value::String(url)) => parent_from_url(url),
-        Some(Value::Null) => None,
-        _ => meta.parent.map(ExternalId::new),
-    };
-    // GitHub's change times have one-second precision: the version adds a hash of what
-    // the engine syncs, so two changes within one second are still two versions.
-    let fingerprint = format!(
-        "{}|{:?}|{:?}",
-        serde_json::to_string(&fields).unwrap_or_default(),
-        kind,
-        parent
-    );
-    let version = format!(
-        "{}#{:016x}",
-        updated_at.to_rfc3339(),
-        fnv(fingerprint.as_bytes())
-    );
-    fields.shrink_to_fit();
-    let mut record = Record::new(ObjectType::new("issue"), updated_at)
-        .with_fields(fields)
-        .with_version(Version::new(version));
-    record.kind = kind;
-    record.parent = parent;
-    Ok(Some(RemoteRecord {
-        id: issue_id(repo, number),
-        url: issue
-            .get("html_url")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        record,
-        marker: meta.id,
-        deleted: false,
-    }))
-}
-
 /// The issue id an API URL names: `…/repos/{owner}/{repo}/issues/{number}`.
 ///
 /// ```
@@ -215,12 +86,6 @@ pub fn parent_from_url(url: &str) -> Option<ExternalId> {
     let number: u64 = number.parse().ok()?;
     (issues == "issues" && !owner.is_empty() && !repo.is_empty() && parts.next().is_none())
         .then(|| issue_id(&format!("{owner}/{repo}"), number))
-}
-
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// The JSON body to create or update an issue from record fields, with the metadata
