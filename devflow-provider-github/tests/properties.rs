@@ -1,6 +1,6 @@
 //! The GitHub provider's part of the property suite: every parser of what GitHub (or
 //! anyone posing as it) sends: webhook deliveries, `link` headers, page tokens, issue
-//! objects, body metadata, issue ids and URLs, app keys and installation-token answers.
+//! objects (as values, single answers and whole listing pages), body metadata, issue ids and URLs, app keys and installation-token answers.
 //! At least 1,000 cases each, arbitrary and truncated/mutated recorded payloads
 //! (../shared/fixtures/github); never a panic.
 
@@ -11,7 +11,9 @@ use std::time::Duration;
 use devflow_provider_github::app::{AppPrivateKey, GitHubApp, InstallationTokens};
 use devflow_provider_github::metadata::BodyMetadata;
 use devflow_provider_github::webhook::parse_delivery;
-use devflow_provider_github::wire::{issue_to_record, next_link, parent_from_url, split_issue_id};
+use devflow_provider_github::wire::{
+    issue_from_json, issue_to_record, issues_from_page, next_link, parent_from_url, split_issue_id,
+};
 use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_sync_core::Error;
 use devflow_sync_core::auth::{AccessToken, WebhookSecret};
@@ -19,7 +21,7 @@ use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::model::{ConnectionId, ExternalId, ItemId, ItemKind, ObjectType};
 use devflow_sync_core::provider::{ChangeQuery, Headers, Provider};
 use devflow_sync_core::webhook::{WebhookVerifier, sign_hmac_sha256};
-use devflow_sync_testkit::fuzz::strategies::{mutation, thousand_cases};
+use devflow_sync_testkit::fuzz::strategies::{mutated, mutation, thousand_cases};
 use devflow_sync_testkit::fuzz::{hostile_values, mutate, node_count, replace_nth};
 use devflow_sync_testkit::hostile::{HostileServer, one_shot_client};
 use proptest::prelude::*;
@@ -47,6 +49,14 @@ const WEBHOOKS: [(&str, &str); 9] = [
     ("issue_comment", "webhook-issue_comment-created.json"),
     ("projects_v2_item", "webhook-projects_v2_item-edited.json"),
 ];
+
+/// The recorded listing page (five issues and pull requests) as bytes.
+fn recorded_page() -> Vec<u8> {
+    let recording: Value =
+        serde_json::from_slice(&fixture("rest-list-issues.nango-recording.json")).unwrap();
+    serde_json::to_vec(&recording["api"]["get"]["/repos/viictoo/api-playground2/issues"]["response"])
+        .unwrap()
+}
 
 /// A recorded issue object with one node replaced by a hostile value.
 fn hostile_issue() -> impl Strategy<Value = Value> {
@@ -93,6 +103,20 @@ proptest! {
         if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
             let _ = issue_to_record("octo-org/app", &value);
         }
+    }
+
+    #[test]
+    fn listing_pages_from_mutated_recordings_read_or_fail_typed(bytes in mutated(recorded_page())) {
+        match issues_from_page("octo-org/app", &bytes) {
+            Ok(records) => prop_assert!(records.len() <= 5),
+            Err(e) => prop_assert!(matches!(e, Error::InvalidInput { pointer: Some(_), .. }), "{e:?}"),
+        }
+    }
+
+    #[test]
+    fn typed_issues_from_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        let _ = issue_from_json("octo-org/app", &bytes);
+        let _ = issues_from_page("octo-org/app", &bytes);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The property suite of every core parser reachable from outside the process: rate
 //! limit and retry headers, response classification and error messages, redaction,
 //! webhook verification and delivery ids, origins and base URLs, OAuth state, key ring
-//! parsing and decryption, PKCE, catalogs, rules, cron expressions and token-endpoint
+//! parsing and decryption, PKCE, typed wire parsing with lenient fields, catalogs, rules, cron expressions and token-endpoint
 //! responses. Each runs at least 1,000 cases of arbitrary bytes and of truncated and
 //! mutated real inputs; each must answer with a value or a typed error, never a panic.
 //! Provider crates add their own (`devflow-provider-*/tests/properties.rs`).
@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use devflow_sync_core::api::{lenient, parse_borrowed};
 use devflow_sync_core::auth::{
     ClientSecret, KeyRing, OAuthConfig, OAuthFlow, PkceVerifier, RefreshToken, SealedAt,
     StateSigner, WebhookSecret,
@@ -27,6 +28,30 @@ use devflow_sync_testkit::fuzz::mutate;
 use devflow_sync_testkit::fuzz::strategies::{self, mutation, thousand_cases};
 use devflow_sync_testkit::hostile::{HostileServer, one_shot_client};
 use proptest::prelude::*;
+
+/// A wire struct of the kinds every provider's has: lenient text, numbers, names of an
+/// array of objects or strings, a number inside an object.
+#[derive(serde::Deserialize)]
+struct Wire<'a> {
+    #[serde(default, borrow, deserialize_with = "lenient::text")]
+    name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, deserialize_with = "lenient::unsigned")]
+    number: Option<u64>,
+    #[serde(default, borrow, deserialize_with = "names")]
+    labels: Vec<std::borrow::Cow<'a, str>>,
+    #[serde(default, deserialize_with = "milestone")]
+    milestone: Option<i64>,
+}
+
+fn names<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<std::borrow::Cow<'de, str>>, D::Error> {
+    lenient::names(d, "name")
+}
+
+fn milestone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    lenient::field_signed(d, "number")
+}
 
 fn config() -> ProptestConfig {
     thousand_cases()
@@ -95,6 +120,26 @@ fn error_body() -> impl Strategy<Value = Vec<u8>> {
 
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn typed_wire_parsing_reads_or_names_where_it_failed(
+        bytes in prop_oneof![
+            mutated(r#"[{"name": "bug", "number": 3, "labels": [{"name": "a"}, "b"], "milestone": {"number": 2}}]"#),
+            prop::collection::vec(any::<u8>(), 0..200),
+        ]
+    ) {
+        match parse_borrowed::<Vec<Wire<'_>>>("Test", &bytes) {
+            Ok(items) => for item in items {
+                prop_assert!(item.labels.len() <= bytes.len());
+                let _ = (item.name, item.number, item.milestone);
+            },
+            Err(devflow_sync_core::Error::InvalidInput { pointer: Some(p), message }) => {
+                prop_assert!(p.starts_with('/'), "{p}");
+                prop_assert!(message.starts_with("Test response, line "), "{message}");
+            }
+            Err(other) => prop_assert!(false, "untyped error {other:?}"),
+        }
+    }
 
     #[test]
     fn retry_after_never_panics_and_is_bounded(value in header_value()) {
