@@ -122,6 +122,10 @@ fn main() -> ExitCode {
             report.created + report.updated + report.unchanged,
             requests.0.load(Ordering::Relaxed)
         );
+        // The process ends here: the operating system takes the stores' memory back
+        // at once, so they are not freed record by record first.
+        #[expect(clippy::mem_forget, reason = "the process exits next")]
+        std::mem::forget(engine);
         Ok(())
     });
     match result {

@@ -54,8 +54,10 @@ const WEBHOOKS: [(&str, &str); 9] = [
 fn recorded_page() -> Vec<u8> {
     let recording: Value =
         serde_json::from_slice(&fixture("rest-list-issues.nango-recording.json")).unwrap();
-    serde_json::to_vec(&recording["api"]["get"]["/repos/viictoo/api-playground2/issues"]["response"])
-        .unwrap()
+    serde_json::to_vec(
+        &recording["api"]["get"]["/repos/viictoo/api-playground2/issues"]["response"],
+    )
+    .unwrap()
 }
 
 /// A recorded issue object with one node replaced by a hostile value.

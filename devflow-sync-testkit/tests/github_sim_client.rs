@@ -147,32 +147,54 @@ async fn a_third_party_client_session_works_and_sees_githubs_shapes() {
     assert!(missing.is_empty(), "issue lacks {missing:?}");
     assert_eq!(issue["user"]["login"], "octocat");
 
-    // Labels on an issue: add, list, remove, remove again; a label by name.
+    // Labels on an issue: add, list, remove, remove again; a label by name. The seeded
+    // issue #1 carries `bug` and `documentation` already.
     let labels_url = format!("/repos/{REPO}/issues/1/labels");
+    let names = |labels: &Value| -> Vec<String> {
+        labels
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
     let (status, labels, _) = s
-        .call(Method::POST, &labels_url, Some(json!({"labels": ["bug"]})))
+        .call(Method::POST, &labels_url, Some(json!({"labels": ["ui"]})))
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(labels[0]["name"], "bug");
-    assert!(
-        labels[0]["id"].as_u64().is_some()
-            && labels[0]["url"].as_str().unwrap().ends_with("/labels/bug")
-    );
+    assert_eq!(names(&labels), ["bug", "documentation", "ui"]);
+    let ui = labels
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "ui")
+        .unwrap();
+    assert!(ui["id"].as_u64().is_some() && ui["url"].as_str().unwrap().ends_with("/labels/ui"));
     let (_, listed, _) = s.call(Method::GET, &labels_url, None).await;
-    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(names(&listed), ["bug", "documentation", "ui"]);
     let (status, label, _) = s
         .call(Method::GET, &format!("/repos/{REPO}/labels/bug"), None)
         .await;
     assert_eq!(
-        (status, label["name"].as_str()),
-        (StatusCode::OK, Some("bug"))
+        (
+            status,
+            label["name"].as_str(),
+            label["description"].as_str()
+        ),
+        (StatusCode::OK, Some("bug"), Some("Something isn't working"))
     );
     let (status, left, _) = s
-        .call(Method::DELETE, &format!("{labels_url}/bug"), None)
+        .call(Method::DELETE, &format!("{labels_url}/ui"), None)
         .await;
-    assert_eq!((status, left), (StatusCode::OK, json!([])));
+    assert_eq!(
+        (status, names(&left)),
+        (
+            StatusCode::OK,
+            vec!["bug".to_owned(), "documentation".to_owned()]
+        )
+    );
     let (status, _, _) = s
-        .call(Method::DELETE, &format!("{labels_url}/bug"), None)
+        .call(Method::DELETE, &format!("{labels_url}/ui"), None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 

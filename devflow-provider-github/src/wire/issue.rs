@@ -3,11 +3,12 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 use chrono::{DateTime, Utc};
 use devflow_sync_core::api::{Present, lenient, parse_borrowed};
-use devflow_sync_core::model::{ExternalId, FieldValue, Fields, ObjectType, Record, Version};
+use devflow_sync_core::model::{
+    ExternalId, FieldValue, Fields, Fingerprint, ItemKind, ObjectType, Record, Version,
+};
 use devflow_sync_core::provider::RemoteRecord;
 use devflow_sync_core::{Error, Result};
 use serde::{Deserialize, Deserializer};
@@ -76,7 +77,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for IssueWire<'a> {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a GitHub issue object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
                 IssueWire::deserialize(serde::de::value::MapAccessDeserializer::new(map))
             }
         }
@@ -127,21 +131,6 @@ fn bad(pointer: &str, what: &str) -> Error {
     Error::InvalidInput {
         pointer: Some(pointer.to_owned()),
         message: format!("GitHub issue: {what}"),
-    }
-}
-
-/// FNV-1a over everything written to it.
-struct Fnv(u64);
-
-impl std::io::Write for Fnv {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
@@ -211,15 +200,16 @@ impl IssueWire<'_> {
             ParentLink::None => None,
             ParentLink::Unknown => meta.parent.map(ExternalId::new),
         };
-        // GitHub's change times have one-second precision: the version adds a hash of
-        // what the engine syncs, so two changes within one second are still two
-        // versions. The hash is of the fields' JSON, the level and the parent, written
-        // straight into the hasher.
-        let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
-        let _ = serde_json::to_writer(&mut hash, &fields);
-        let _ = write!(hash, "|{kind:?}|{parent:?}");
+        // GitHub's change times have one-second precision: the version adds a
+        // fingerprint of what the engine syncs (fields, level, parent), so two changes
+        // within one second are still two versions.
+        let mut print = Fingerprint::new();
+        print
+            .fields(&fields)
+            .text(kind.map_or("", ItemKind::as_str))
+            .text(parent.as_ref().map_or("", ExternalId::as_str));
         let mut version = updated_at.to_rfc3339();
-        let _ = write!(version, "#{:016x}", hash.0);
+        let _ = write!(version, "#{:016x}", print.finish());
         fields.shrink_to_fit();
         let mut record = Record::new(ObjectType::new("issue"), updated_at)
             .with_fields(fields)

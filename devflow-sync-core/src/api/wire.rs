@@ -56,7 +56,11 @@ fn located<'a, T: Deserialize<'a>>(what: &str, body: &'a [u8], e: &serde_json::E
         Ok(_) => String::new(),
     };
     Error::InvalidInput {
-        pointer: Some(if pointer.is_empty() { "/".to_owned() } else { pointer }),
+        pointer: Some(if pointer.is_empty() {
+            "/".to_owned()
+        } else {
+            pointer
+        }),
         message: format!(
             "{what} response, line {} column {}: {e}",
             e.line(),

@@ -247,11 +247,10 @@ impl ObjectMapping {
         self
     }
 
-    fn claimed_labels(&self) -> BTreeSet<String> {
+    fn claimed_labels(&self) -> BTreeSet<&str> {
         self.fields
             .iter()
             .flat_map(|f| f.transform.claimed_labels())
-            .map(str::to_owned)
             .collect()
     }
 

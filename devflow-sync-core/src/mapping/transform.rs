@@ -60,6 +60,11 @@ fn labels_of(v: &FieldValue) -> BTreeSet<String> {
     v.as_set().cloned().unwrap_or_default()
 }
 
+/// The labels of a set value, borrowed (reading needs no copy).
+fn labels_in(v: &FieldValue) -> impl Iterator<Item = &String> {
+    v.as_set().into_iter().flatten()
+}
+
 impl Transform {
     /// The labels this transform claims (for [`Transform::LabelRest`] to leave alone).
     pub(crate) fn claimed_labels(&self) -> Vec<&str> {
@@ -77,7 +82,7 @@ impl Transform {
         &self,
         value: &FieldValue,
         provider: &Fields,
-        claimed: &BTreeSet<String>,
+        claimed: &BTreeSet<&str>,
     ) -> FieldValue {
         match self {
             Transform::Identity => value.clone(),
@@ -106,13 +111,15 @@ impl Transform {
                     _ => FieldValue::Null,
                 }
             }
-            Transform::LabelPick { labels } => labels_of(value)
-                .iter()
+            Transform::LabelPick { labels } => labels_in(value)
                 .find_map(|l| labels.get(l))
                 .map_or(FieldValue::Null, |v| FieldValue::Enum(v.clone())),
-            Transform::LabelRest => {
-                FieldValue::Set(labels_of(value).difference(claimed).cloned().collect())
-            }
+            Transform::LabelRest => FieldValue::Set(
+                labels_in(value)
+                    .filter(|l| !claimed.contains(l.as_str()))
+                    .cloned()
+                    .collect(),
+            ),
             Transform::StateAndLabels {
                 closed,
                 labels,
@@ -122,8 +129,7 @@ impl Transform {
                 if text(value) == Some("closed") {
                     return FieldValue::Enum(closed.clone());
                 }
-                labels_of(provider.get("labels"))
-                    .iter()
+                labels_in(provider.get("labels"))
                     .find_map(|l| labels.get(l))
                     .map_or_else(
                         || FieldValue::Enum(open_default.clone()),
@@ -140,7 +146,7 @@ impl Transform {
         value: &FieldValue,
         provider_field: &str,
         out: &mut Fields,
-        claimed: &BTreeSet<String>,
+        claimed: &BTreeSet<&str>,
     ) {
         match self {
             Transform::Identity => {
@@ -198,12 +204,12 @@ impl Transform {
             Transform::LabelRest => {
                 let mut set: BTreeSet<String> = labels_of(out.get(provider_field))
                     .into_iter()
-                    .filter(|l| claimed.contains(l))
+                    .filter(|l| claimed.contains(l.as_str()))
                     .collect();
                 set.extend(
                     labels_of(value)
                         .into_iter()
-                        .filter(|l| !claimed.contains(l)),
+                        .filter(|l| !claimed.contains(l.as_str())),
                 );
                 out.insert(provider_field, FieldValue::Set(set));
             }

@@ -3,6 +3,7 @@
 //! This module depends on nothing else in the crate; everything else builds on it.
 
 mod fields;
+mod fingerprint;
 mod ids;
 mod kind;
 mod record;
@@ -10,6 +11,7 @@ mod value;
 
 pub(crate) use fields::zip3;
 pub use fields::{FieldChange, Fields, Iter as FieldsIter, StaleChange};
+pub use fingerprint::Fingerprint;
 pub use ids::{ConnectionId, ExternalId, ExternalRef, ItemId, ObjectType, ProviderKey, Version};
 pub use kind::{ItemKind, ParseItemKindError};
 pub use record::Record;

@@ -30,12 +30,10 @@ pub(super) fn label_objects(
         names
             .iter()
             .map(|n| {
-                let color = repo
-                    .labels
+                repo.labels
                     .entry(n.clone())
-                    .or_insert_with(|| "ededed".into())
-                    .clone();
-                super::resources::label_object(base, repo_name, n, &color)
+                    .or_insert_with(|| "ededed".into());
+                super::resources::label_object(base, repo_name, repo, n)
             })
             .collect(),
     )

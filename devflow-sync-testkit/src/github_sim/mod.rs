@@ -42,7 +42,10 @@ struct Repo {
     issues: BTreeMap<u64, Value>,
     /// The issues by (change time, number): the order listings page in.
     feed: std::collections::BTreeSet<(String, u64)>,
+    /// Label colours by name.
     labels: BTreeMap<String, String>,
+    /// Label descriptions by name (labels without one are left out).
+    label_descriptions: BTreeMap<String, String>,
     milestones: BTreeMap<u64, Value>,
     next_number: u64,
 }

@@ -44,21 +44,37 @@ pub(super) fn rate_limit_body(s: &State) -> Value {
     json!({"resources": {"core": core}, "rate": core})
 }
 
-/// A repository's label in GitHub's shape.
-pub(super) fn label_object(base: &str, repo: &str, name: &str, color: &str) -> Value {
+/// GitHub's default labels (`default: true` on them).
+const DEFAULT_LABELS: [&str; 9] = [
+    "bug",
+    "documentation",
+    "duplicate",
+    "enhancement",
+    "good first issue",
+    "help wanted",
+    "invalid",
+    "question",
+    "wontfix",
+];
+
+/// Repository `repo`'s label `name` in GitHub's shape (colour and description as the
+/// repository has them).
+pub(super) fn label_object(base: &str, repo: &str, r: &Repo, name: &str) -> Value {
     json!({
         "id": fnv(format!("{repo}/{name}").as_bytes()) >> 12,
         "node_id": format!("LA_{name}"),
         "url": format!("{base}/repos/{repo}/labels/{}", name.replace(' ', "%20")),
-        "name": name, "color": color, "default": false, "description": null,
+        "name": name,
+        "color": r.labels.get(name).map_or("ededed", String::as_str),
+        "default": DEFAULT_LABELS.contains(&name),
+        "description": r.label_descriptions.get(name),
     })
 }
 
 /// `GET /repos/{owner}/{repo}/labels/{name}`.
 pub(super) fn get_label(s: &State, repo: &str, name: &str) -> Response {
-    let color = s.repos.get(repo).and_then(|r| r.labels.get(name));
-    match color {
-        Some(color) => Response::json(200, &label_object(&s.base_url, repo, name, color)),
+    match s.repos.get(repo).filter(|r| r.labels.contains_key(name)) {
+        Some(r) => Response::json(200, &label_object(&s.base_url, repo, r, name)),
         None => error(404, "Not Found"),
     }
 }

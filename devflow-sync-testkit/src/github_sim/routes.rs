@@ -211,13 +211,14 @@ pub(super) fn route(s: &mut State, req: &Request) -> Response {
             }
         }
         ("GET", ["repos", o, r, "labels"]) => {
+            let repo = format!("{o}/{r}");
             let labels: Vec<Value> = s
                 .repos
-                .get(&format!("{o}/{r}"))
+                .get(&repo)
                 .map(|r| {
                     r.labels
-                        .iter()
-                        .map(|(n, c)| json!({"name": n, "color": c}))
+                        .keys()
+                        .map(|n| label_object(&s.base_url, &repo, r, n))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -238,7 +239,15 @@ pub(super) fn route(s: &mut State, req: &Request) -> Response {
                 );
             }
             rp.labels.insert(name.to_owned(), color.to_owned());
-            Response::json(201, &json!({"name": name, "color": color}))
+            if let Some(description) = body["description"].as_str() {
+                rp.label_descriptions
+                    .insert(name.to_owned(), description.to_owned());
+            }
+            let repo = format!("{o}/{r}");
+            Response::json(
+                201,
+                &label_object(&s.base_url, &repo, &s.repos[&repo], name),
+            )
         }
         ("GET", ["search", "issues"]) => {
             let q = req.query("q").unwrap_or("");

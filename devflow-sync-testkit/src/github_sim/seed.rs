@@ -7,7 +7,11 @@ use super::*;
 const LABELS: [(&str, &str, &str); 5] = [
     ("bug", "d73a4a", "Something isn't working"),
     ("enhancement", "a2eeef", "New feature or request"),
-    ("documentation", "0075ca", "Improvements or additions to documentation"),
+    (
+        "documentation",
+        "0075ca",
+        "Improvements or additions to documentation",
+    ),
     ("good first issue", "7057ff", "Good for newcomers"),
     ("priority: high", "b60205", "Needs attention this sprint"),
 ];
@@ -49,7 +53,10 @@ pub(super) fn seed(s: &mut State, repo: &str, count: usize) {
     }
     // The milestones are created as a person would (their `milestone` webhooks too).
     for title in ["v1.0", "v1.1", "v2.0"] {
-        let exists = s.repos[repo].milestones.values().any(|m| m["title"] == title);
+        let exists = s.repos[repo]
+            .milestones
+            .values()
+            .any(|m| m["title"] == title);
         if !exists {
             let _ = create_milestone(s, repo, &json!({ "title": title }));
         }
@@ -57,8 +64,13 @@ pub(super) fn seed(s: &mut State, repo: &str, count: usize) {
     let Some(r) = s.repos.get_mut(repo) else {
         return;
     };
-    for (name, color, _) in LABELS {
-        r.labels.entry(name.to_owned()).or_insert_with(|| color.to_owned());
+    for (name, color, description) in LABELS {
+        r.labels
+            .entry(name.to_owned())
+            .or_insert_with(|| color.to_owned());
+        r.label_descriptions
+            .entry(name.to_owned())
+            .or_insert_with(|| description.to_owned());
     }
     let milestones: Vec<Value> = r.milestones.values().take(3).cloned().collect();
     for i in 0..count {
@@ -69,13 +81,7 @@ pub(super) fn seed(s: &mut State, repo: &str, count: usize) {
         issue["body"] = json!(body(i));
         let labels: Vec<Value> = [i % LABELS.len(), (i + 2) % LABELS.len()]
             .iter()
-            .map(|&k| {
-                let (name, color, description) = LABELS[k];
-                let mut l = super::resources::label_object(&base, repo, name, color);
-                l["description"] = json!(description);
-                l["default"] = json!(k < 3);
-                l
-            })
+            .map(|&k| super::resources::label_object(&base, repo, r, LABELS[k].0))
             .collect();
         issue["labels"] = Value::Array(labels);
         let login = PEOPLE[i % PEOPLE.len()];
