@@ -249,11 +249,8 @@ pub(super) fn list_issues(s: &State, repo: &str, req: &Request) -> Response {
     let Some(r) = s.repos.get(repo) else {
         return error(404, "Not Found");
     };
-    let per_page: usize = req
-        .query("per_page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(30)
-        .clamp(1, 100);
+    let paging = PageRequest::from_query(req, "per_page", 30, 100);
+    let (page, per_page) = (paging.page, paging.per_page);
     let state = req.query("state").unwrap_or("open");
     let since = req
         .query("since")
@@ -278,16 +275,7 @@ pub(super) fn list_issues(s: &State, repo: &str, req: &Request) -> Response {
         (None, false) => Box::new(r.feed.range(since_key.clone().unwrap_or_default()..)),
         (None, true) => Box::new(r.feed.iter().rev()),
     };
-    let page: usize = req
-        .query("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let skip = if after.is_none() {
-        (page - 1).saturating_mul(per_page)
-    } else {
-        0
-    };
+    let skip = if after.is_none() { paging.skip() } else { 0 };
     let matching = walk
         .filter_map(|(_, number)| r.issues.get(number))
         .filter(|i| {
@@ -348,62 +336,23 @@ pub(super) fn list_issues(s: &State, repo: &str, req: &Request) -> Response {
     if response.status == 304 {
         return response;
     }
-    let link_with = |extra: &[(&str, String)]| {
-        let mut params: Vec<String> = req
-            .query
-            .iter()
-            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k) && k != "after")
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        params.extend(extra.iter().map(|(k, v)| format!("{k}={v}")));
-        format!(
-            "{}/repositories/{}/issues?{}",
-            s.base_url,
-            r.id,
-            params.join("&")
-        )
-    };
-    let mut links = Vec::new();
-    match total {
+    // Links go to `/repositories/{id}/issues`, as GitHub's do.
+    let path = format!("/repositories/{}/issues", r.id);
+    let links = match total {
         // Page numbers asked for: next and last by number, like GitHub.
-        Some(total) => {
-            let last = total.div_ceil(per_page).max(1);
-            if page < last {
-                links.push(format!(
-                    "<{}>; rel=\"next\"",
-                    link_with(&[("page", (page + 1).to_string())])
-                ));
-                links.push(format!(
-                    "<{}>; rel=\"last\"",
-                    link_with(&[("page", last.to_string())])
-                ));
-            }
-            if page > 1 {
-                links.push(format!(
-                    "<{}>; rel=\"first\"",
-                    link_with(&[("page", "1".into())])
-                ));
-                links.push(format!(
-                    "<{}>; rel=\"prev\"",
-                    link_with(&[("page", (page - 1).to_string())])
-                ));
-            }
-        }
+        Some(total) => Links::numbered(page, paging.last(total), |n| {
+            url_with(&s.base_url, &path, req, &[("page", n.to_string())], &["after"])
+        }),
         // A cursor: the next page continues after the last issue shown.
-        None if more => {
-            if let Some(last) = items.last() {
+        None => match items.last().filter(|_| more) {
+            Some(last) => {
                 let (t, n) = key(last);
-                let page = page + 1;
-                links.push(format!(
-                    "<{}>; rel=\"next\"",
-                    link_with(&[("after", format!("{t}_{n}")), ("page", page.to_string())])
-                ));
+                let set = [("after", format!("{t}_{n}")), ("page", (page + 1).to_string())];
+                Links::new().with("next", url_with(&s.base_url, &path, req, &set, &[]))
             }
-        }
-        None => {}
-    }
-    if !links.is_empty() {
-        response = response.header("link", links.join(", "));
-    }
+            None => Links::new(),
+        },
+    };
+    response = links.apply(response);
     response
 }

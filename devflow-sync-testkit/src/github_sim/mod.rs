@@ -19,8 +19,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::simkit::server::{self, parse_query};
+use crate::simkit::paging::url_with;
 use crate::simkit::{
-    AuthCodes, Faults, RateBudget, Request, Response, WebhookOutbox, fnv, json_with_etag,
+    AuthCodes, Faults, Links, PageRequest, RateBudget, Request, Response, WebhookOutbox, fnv,
+    json_with_etag,
 };
 use auth::*;
 use chrono::{DateTime, SecondsFormat, Timelike, Utc};

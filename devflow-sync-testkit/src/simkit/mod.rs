@@ -1,6 +1,6 @@
 //! What every provider simulator needs, written once: an axum server with a latency
 //! knob ([`server`]), injected failures and a request count ([`Faults`]), a rate-limit
-//! budget in windows ([`RateBudget`]), ETags and 304s ([`json_with_etag`]), signed
+//! budget in windows ([`RateBudget`]), ETags and 304s ([`json_with_etag`]), page numbers and `link` headers ([`paging`]), signed
 //! webhook deliveries queued for the test to hand over ([`WebhookOutbox`]), and OAuth
 //! authorization codes with PKCE and rotating refresh tokens ([`AuthCodes`]). A
 //! simulator adds only its API and its headers.
@@ -10,6 +10,7 @@ mod codes;
 mod etag;
 mod faults;
 mod outbox;
+pub mod paging;
 pub mod server;
 
 pub use budget::RateBudget;
@@ -17,4 +18,5 @@ pub use codes::AuthCodes;
 pub use etag::{fnv, json_with_etag};
 pub use faults::Faults;
 pub use outbox::{OutgoingWebhook, WebhookOutbox};
+pub use paging::{Links, PageRequest};
 pub use server::{Request, Response};
