@@ -341,13 +341,22 @@ pub(super) fn list_issues(s: &State, repo: &str, req: &Request) -> Response {
     let links = match total {
         // Page numbers asked for: next and last by number, like GitHub.
         Some(total) => Links::numbered(page, paging.last(total), |n| {
-            url_with(&s.base_url, &path, req, &[("page", n.to_string())], &["after"])
+            url_with(
+                &s.base_url,
+                &path,
+                req,
+                &[("page", n.to_string())],
+                &["after"],
+            )
         }),
         // A cursor: the next page continues after the last issue shown.
         None => match items.last().filter(|_| more) {
             Some(last) => {
                 let (t, n) = key(last);
-                let set = [("after", format!("{t}_{n}")), ("page", (page + 1).to_string())];
+                let set = [
+                    ("after", format!("{t}_{n}")),
+                    ("page", (page + 1).to_string()),
+                ];
                 Links::new().with("next", url_with(&s.base_url, &path, req, &set, &[]))
             }
             None => Links::new(),

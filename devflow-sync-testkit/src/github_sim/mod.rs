@@ -18,8 +18,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::simkit::server::{self, parse_query};
 use crate::simkit::paging::url_with;
+use crate::simkit::server::{self, parse_query};
 use crate::simkit::{
     AuthCodes, Faults, Links, PageRequest, RateBudget, Request, Response, WebhookOutbox, fnv,
     json_with_etag,

@@ -103,7 +103,9 @@ impl Links {
     pub fn numbered(page: usize, last: usize, url_for: impl Fn(usize) -> String) -> Self {
         let mut links = Self::new();
         if page < last {
-            links = links.with("next", url_for(page + 1)).with("last", url_for(last));
+            links = links
+                .with("next", url_for(page + 1))
+                .with("last", url_for(last));
         }
         if page > 1 {
             links = links

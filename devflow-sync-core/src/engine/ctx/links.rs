@@ -1,0 +1,193 @@
+//! The stores' side of a run: items, links, cursors, intents, exclusions and
+//! conflicts, read and written (or, in a dry run, collected).
+
+use crate::engine::report::PlannedWrite;
+use crate::error::Result;
+use crate::model::{ExternalId, ItemId};
+use crate::store::{ConflictRecord, Exclusion, Link, Snapshot, SyncCursor, WorkItem};
+
+use super::{Ctx, Target};
+
+impl Ctx<'_> {
+    /// A host item, as a dry run would have left it.
+    pub(crate) async fn item(&self, id: &ItemId) -> Result<Option<WorkItem>> {
+        if self.dry_run {
+            if let Some(item) = self.planned_items.get(id) {
+                return Ok(Some(item.clone()));
+            }
+        }
+        self.e.items.get(id).await
+    }
+
+    pub(crate) async fn link_by_item(&self, t: &Target, item: &ItemId) -> Result<Option<Link>> {
+        if self.dry_run {
+            let key = (t.connection.clone(), t.object.clone(), item.clone());
+            if let Some(ext) = self.planned_by_item.get(&key) {
+                let key = (t.connection.clone(), t.object.clone(), ext.clone());
+                return Ok(self.planned_links.get(&key).cloned());
+            }
+        }
+        self.e
+            .mappings
+            .link_by_item(&t.connection, &t.object, item)
+            .await
+    }
+
+    pub(crate) async fn link_by_external(
+        &self,
+        t: &Target,
+        id: &ExternalId,
+    ) -> Result<Option<Link>> {
+        if self.dry_run {
+            let key = (t.connection.clone(), t.object.clone(), id.clone());
+            if let Some(link) = self.planned_links.get(&key) {
+                return Ok(Some(link.clone()));
+            }
+        }
+        self.e
+            .mappings
+            .link_by_external(&t.connection, &t.object, id)
+            .await
+    }
+
+    pub(crate) async fn item_of_external(
+        &self,
+        t: &Target,
+        id: &ExternalId,
+    ) -> Result<Option<ItemId>> {
+        if self.dry_run {
+            let key = (t.connection.clone(), t.object.clone(), id.clone());
+            if let Some(link) = self.planned_links.get(&key) {
+                return Ok(Some(link.item.clone()));
+            }
+        }
+        self.e
+            .mappings
+            .item_of_external(&t.connection, &t.object, id)
+            .await
+    }
+
+    pub(crate) async fn insert_link(&mut self, t: &Target, link: &Link) -> Result<()> {
+        if self.dry_run {
+            self.planned.push(PlannedWrite::Link {
+                item: link.item.clone(),
+                external: link.remote.id.clone(),
+            });
+            self.planned_by_item.insert(
+                (t.connection.clone(), t.object.clone(), link.item.clone()),
+                link.remote.id.clone(),
+            );
+            self.planned_links.insert(
+                (
+                    t.connection.clone(),
+                    t.object.clone(),
+                    link.remote.id.clone(),
+                ),
+                link.clone(),
+            );
+            return Ok(());
+        }
+        self.e.mappings.insert_link(link).await
+    }
+
+    pub(crate) async fn update_base(
+        &mut self,
+        t: &Target,
+        item: &ItemId,
+        base: &Snapshot,
+    ) -> Result<()> {
+        if self.dry_run {
+            return Ok(());
+        }
+        self.e
+            .mappings
+            .update_base(&t.connection, &t.object, item, base)
+            .await
+    }
+
+    pub(crate) async fn delete_link(&mut self, t: &Target, item: &ItemId) -> Result<()> {
+        if self.dry_run {
+            return Ok(());
+        }
+        self.e
+            .mappings
+            .delete_link(&t.connection, &t.object, item)
+            .await
+    }
+
+    pub(crate) async fn put_cursor(&mut self, t: &Target, cursor: &SyncCursor) -> Result<()> {
+        if self.dry_run {
+            return Ok(());
+        }
+        self.e
+            .mappings
+            .put_cursor(&t.connection, &t.object, cursor)
+            .await
+    }
+
+    pub(crate) async fn put_intent(&mut self, t: &Target, item: &ItemId) -> Result<()> {
+        if self.dry_run {
+            return Ok(());
+        }
+        let now = self.now();
+        self.e
+            .mappings
+            .put_intent(&t.connection, &t.object, item, now)
+            .await
+    }
+
+    pub(crate) async fn clear_intent(&mut self, t: &Target, item: &ItemId) -> Result<()> {
+        if self.dry_run {
+            return Ok(());
+        }
+        self.e
+            .mappings
+            .clear_intent(&t.connection, &t.object, item)
+            .await
+    }
+
+    pub(crate) async fn is_excluded(&self, t: &Target, exclusion: &Exclusion) -> Result<bool> {
+        self.e
+            .mappings
+            .is_excluded(&t.connection, &t.object, exclusion)
+            .await
+    }
+
+    pub(crate) async fn exclude(&mut self, t: &Target, exclusion: &Exclusion) -> Result<()> {
+        if self.dry_run {
+            return Ok(());
+        }
+        self.e
+            .mappings
+            .exclude(&t.connection, &t.object, exclusion)
+            .await
+    }
+
+    pub(crate) async fn record_conflict(&mut self, conflict: ConflictRecord) -> Result<String> {
+        if self.dry_run {
+            let id = self.synthetic_id("conflict");
+            self.planned_conflicts.push(ConflictRecord {
+                id: id.clone(),
+                ..conflict
+            });
+            return Ok(id);
+        }
+        self.e.journal.record_conflict(&conflict).await
+    }
+
+    pub(crate) async fn settle_conflict(
+        &mut self,
+        id: &str,
+        status: crate::store::ConflictStatus,
+        resolution: &str,
+    ) -> Result<()> {
+        if self.dry_run {
+            return Ok(());
+        }
+        let now = self.now();
+        self.e
+            .journal
+            .settle_conflict(id, status, resolution, now)
+            .await
+    }
+}
