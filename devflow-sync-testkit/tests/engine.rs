@@ -8,8 +8,8 @@ use devflow_sync_core::engine::{PlanRequest, PullBudget};
 use devflow_sync_core::merge::Manual;
 use devflow_sync_core::model::ItemKind;
 use devflow_sync_core::provider::Headers;
-use devflow_sync_core::store::{ConflictStore, HealthStore};
-use devflow_sync_core::store::{ConnectionStatus, InboxStatus, MappingStore, WorkItemStore};
+use devflow_sync_core::store::HealthStore;
+use devflow_sync_core::store::{ConnectionStatus, InboxStatus, MappingStore};
 use devflow_sync_testkit::harness::{Harness, PROVIDER};
 use devflow_sync_testkit::memory_provider::{FaultKind, Faults, Op};
 
