@@ -1,7 +1,7 @@
 //! GitHub's issue JSON <-> the records the engine works with.
 //!
 //! Responses are read into typed structs of only the fields synced
-//! ([`IssueWire`](issue::IssueWire)), borrowing strings from the response body; the
+//! ([`IssueWire`]), borrowing strings from the response body; the
 //! requests written are built from record fields.
 
 mod issue;
