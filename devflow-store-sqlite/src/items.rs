@@ -1,0 +1,161 @@
+//! [`WorkItemStore`]: the host's records. Versions count up from `1`; ids of new items
+//! are `item-1`, `item-2`, ... An update is read, applied and written back only over
+//! the version it read (retried when another writer came between).
+
+use async_trait::async_trait;
+use devflow_sync_core::model::{ItemId, Record, Version};
+use devflow_sync_core::store::{ItemUpdate, WorkItem, WorkItemStore};
+use devflow_sync_core::{Error, Result};
+
+use crate::SqliteStore;
+use crate::codec::{Db, from_json, json};
+
+/// How many times an update is tried when other writers keep coming between.
+const UPDATE_TRIES: usize = 100;
+
+fn version_number(v: Option<&Version>) -> i64 {
+    v.and_then(|v| v.as_str().parse().ok()).unwrap_or(0)
+}
+
+impl SqliteStore {
+    async fn item_row(&self, id: &ItemId) -> Result<Option<(WorkItem, i64)>> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT data, version FROM work_items WHERE id = ?")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .db()?;
+        row.map(|(data, v)| Ok((from_json(&data, "work_items")?, v)))
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl WorkItemStore for SqliteStore {
+    async fn get(&self, id: &ItemId) -> Result<Option<WorkItem>> {
+        Ok(self.item_row(id).await?.map(|(item, _)| item))
+    }
+
+    async fn create(&self, id: Option<ItemId>, mut record: Record) -> Result<WorkItem> {
+        record.version = Some(Version::new("1"));
+        record.updated_at = self.clock.now();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let id = match id {
+            Some(id) => id,
+            None => loop {
+                let n: i64 = sqlx::query_scalar(
+                    "INSERT INTO item_ids (only_row, last) VALUES (1, 1)
+                     ON CONFLICT (only_row) DO UPDATE SET last = last + 1
+                     RETURNING last",
+                )
+                .fetch_one(&mut *tx)
+                .await
+                .db()?;
+                let candidate = ItemId::new(format!("item-{n}"));
+                let taken: Option<i64> =
+                    sqlx::query_scalar("SELECT 1 FROM work_items WHERE id = ?")
+                        .bind(candidate.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .db()?;
+                if taken.is_none() {
+                    break candidate;
+                }
+            },
+        };
+        let item = WorkItem {
+            id: id.clone(),
+            record,
+            active: true,
+        };
+        let inserted =
+            sqlx::query("INSERT INTO work_items (id, parent, version, data) VALUES (?, ?, 1, ?)")
+                .bind(id.as_str())
+                .bind(item.record.parent.as_ref().map(ItemId::as_str))
+                .bind(json(&item)?)
+                .execute(&mut *tx)
+                .await;
+        match inserted.db() {
+            Err(Error::AlreadyExists(_)) => {
+                return Err(Error::already_exists(format!("work item {id}")));
+            }
+            other => other?,
+        };
+        tx.commit().await.db()?;
+        Ok(item)
+    }
+
+    async fn update(
+        &self,
+        id: &ItemId,
+        update: &ItemUpdate,
+        expected: Option<&Version>,
+    ) -> Result<WorkItem> {
+        for _ in 0..UPDATE_TRIES {
+            let (mut item, stored) = self
+                .item_row(id)
+                .await?
+                .ok_or_else(|| Error::not_found(format!("work item {id}")))?;
+            if let Some(expected) = expected
+                && item.record.version.as_ref() != Some(expected)
+            {
+                return Err(Error::precondition(format!(
+                    "work item {id} is at version {}, not {expected}",
+                    item.record.version.as_ref().map_or("none", Version::as_str)
+                )));
+            }
+            if update.is_empty() {
+                return Ok(item);
+            }
+            item.record.fields.apply(&update.changes);
+            if let Some(parent) = &update.parent {
+                item.record.parent = parent.clone();
+            }
+            if let Some(active) = update.active {
+                item.active = active;
+            }
+            let next = version_number(item.record.version.as_ref()).saturating_add(1);
+            item.record.version = Some(Version::new(next.to_string()));
+            item.record.updated_at = self.clock.now();
+            let written = sqlx::query(
+                "UPDATE work_items SET parent = ?, version = ?, data = ?
+                 WHERE id = ? AND version = ?",
+            )
+            .bind(item.record.parent.as_ref().map(ItemId::as_str))
+            .bind(next)
+            .bind(json(&item)?)
+            .bind(id.as_str())
+            .bind(stored)
+            .execute(&self.pool)
+            .await
+            .db()?;
+            if written.rows_affected() == 1 {
+                return Ok(item);
+            }
+        }
+        Err(Error::transient(format!(
+            "work item {id} kept changing under {UPDATE_TRIES} tries"
+        )))
+    }
+
+    async fn delete(&self, id: &ItemId) -> Result<()> {
+        sqlx::query("DELETE FROM work_items WHERE id = ?")
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn children(&self, id: &ItemId) -> Result<Vec<WorkItem>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT data FROM work_items WHERE parent = ? ORDER BY id")
+                .bind(id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .db()?;
+        rows.iter()
+            .map(|(data,)| from_json(data, "work_items"))
+            .collect()
+    }
+}

@@ -1,0 +1,117 @@
+//! The journal: the run log and connection health here; conflicts and the webhook
+//! inbox in their own modules.
+
+mod conflicts;
+mod inbox;
+
+use async_trait::async_trait;
+use devflow_sync_core::Result;
+use devflow_sync_core::model::ConnectionId;
+use devflow_sync_core::store::{
+    ConnectionHealth, HealthStore, RunLog, RunRecord, SyncJournal, SyncLogEntry,
+};
+
+use crate::SqliteStore;
+use crate::codec::{Db, count, from_json, json, time};
+
+#[async_trait]
+impl RunLog for SqliteStore {
+    async fn append_log(&self, entry: &SyncLogEntry) -> Result<()> {
+        sqlx::query("INSERT INTO sync_log (run_id, connection, at, data) VALUES (?, ?, ?, ?)")
+            .bind(&entry.run_id)
+            .bind(entry.connection.as_str())
+            .bind(time(entry.at))
+            .bind(json(entry)?)
+            .execute(&self.pool)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn logs_of_run(&self, run_id: &str) -> Result<Vec<SyncLogEntry>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT data FROM sync_log WHERE run_id = ? ORDER BY seq")
+                .bind(run_id)
+                .fetch_all(&self.pool)
+                .await
+                .db()?;
+        rows.iter()
+            .map(|(data,)| from_json(data, "sync_log"))
+            .collect()
+    }
+
+    async fn put_run(&self, run: &RunRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO runs (id, connection, started_at, data) VALUES (?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE
+               SET connection = excluded.connection, started_at = excluded.started_at,
+                   data = excluded.data",
+        )
+        .bind(&run.id)
+        .bind(run.connection.as_ref().map(ConnectionId::as_str))
+        .bind(time(run.started_at))
+        .bind(json(run)?)
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn run(&self, id: &str) -> Result<Option<RunRecord>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT data FROM runs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .db()?;
+        row.map(|(data,)| from_json(&data, "runs")).transpose()
+    }
+}
+
+#[async_trait]
+impl HealthStore for SqliteStore {
+    async fn health(&self, connection: &ConnectionId) -> Result<Option<ConnectionHealth>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT data FROM health WHERE connection = ?")
+            .bind(connection.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .db()?;
+        row.map(|(data,)| from_json(&data, "health")).transpose()
+    }
+
+    async fn put_health(&self, health: &ConnectionHealth) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO health (connection, data) VALUES (?, ?)
+             ON CONFLICT (connection) DO UPDATE SET data = excluded.data",
+        )
+        .bind(health.connection.as_str())
+        .bind(json(health)?)
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SyncJournal for SqliteStore {
+    async fn purge_connection(&self, connection: &ConnectionId) -> Result<usize> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let mut removed = 0;
+        for sql in [
+            "DELETE FROM sync_log WHERE connection = ?",
+            "DELETE FROM conflicts WHERE connection = ?",
+            "DELETE FROM inbox WHERE connection = ?",
+            "DELETE FROM health WHERE connection = ?",
+            "DELETE FROM runs WHERE connection = ?",
+        ] {
+            removed += sqlx::query(sql)
+                .bind(connection.as_str())
+                .execute(&mut *tx)
+                .await
+                .db()?
+                .rows_affected();
+        }
+        tx.commit().await.db()?;
+        Ok(count(removed))
+    }
+}

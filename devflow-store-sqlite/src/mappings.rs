@@ -1,0 +1,322 @@
+//! [`MappingStore`]: links unique both ways per connection and object (the table's
+//! keys enforce it), their bases, cursors, exclusions and create intents.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use devflow_sync_core::model::{ConnectionId, ExternalId, ItemId, ObjectType};
+use devflow_sync_core::store::{Exclusion, Link, MappingStore, Snapshot, SyncCursor};
+use devflow_sync_core::{Error, Result};
+
+use crate::SqliteStore;
+use crate::codec::{Db, count, from_json, json, parse_time, time};
+
+fn links_from(rows: &[(String,)]) -> Result<Vec<Link>> {
+    rows.iter()
+        .map(|(data,)| from_json(data, "links"))
+        .collect()
+}
+
+#[async_trait]
+impl MappingStore for SqliteStore {
+    async fn insert_link(&self, link: &Link) -> Result<()> {
+        let (connection, object) = (&link.remote.connection, &link.remote.object);
+        let inserted = sqlx::query(
+            "INSERT INTO links (connection, object, item, external, data) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(connection.as_str())
+        .bind(object.as_str())
+        .bind(link.item.as_str())
+        .bind(link.remote.id.as_str())
+        .bind(json(link)?)
+        .execute(&self.pool)
+        .await;
+        match inserted.db() {
+            Ok(_) => Ok(()),
+            Err(Error::AlreadyExists(_)) => {
+                // Say which side was taken, as the other stores do.
+                let by_item = self.link_by_item(connection, object, &link.item).await?;
+                Err(Error::already_exists(match by_item {
+                    Some(_) => format!(
+                        "item {} is already linked in {connection}/{object}",
+                        link.item
+                    ),
+                    None => format!(
+                        "record {} is already linked in {connection}/{object}",
+                        link.remote.id
+                    ),
+                }))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn link_by_item(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        item: &ItemId,
+    ) -> Result<Option<Link>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT data FROM links WHERE connection = ? AND object = ? AND item = ?",
+        )
+        .bind(connection.as_str())
+        .bind(object.as_str())
+        .bind(item.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
+        row.map(|(data,)| from_json(&data, "links")).transpose()
+    }
+
+    async fn link_by_external(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        id: &ExternalId,
+    ) -> Result<Option<Link>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT data FROM links WHERE connection = ? AND object = ? AND external = ?",
+        )
+        .bind(connection.as_str())
+        .bind(object.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
+        row.map(|(data,)| from_json(&data, "links")).transpose()
+    }
+
+    async fn item_of_external(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        id: &ExternalId,
+    ) -> Result<Option<ItemId>> {
+        let item: Option<String> = sqlx::query_scalar(
+            "SELECT item FROM links WHERE connection = ? AND object = ? AND external = ?",
+        )
+        .bind(connection.as_str())
+        .bind(object.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
+        Ok(item.map(ItemId::new))
+    }
+
+    async fn update_base(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        item: &ItemId,
+        base: &Snapshot,
+    ) -> Result<()> {
+        let mut link = self
+            .link_by_item(connection, object, item)
+            .await?
+            .ok_or_else(|| {
+                Error::not_found(format!("link of item {item} in {connection}/{object}"))
+            })?;
+        link.base = base.clone();
+        let written = sqlx::query(
+            "UPDATE links SET data = ? WHERE connection = ? AND object = ? AND item = ?",
+        )
+        .bind(json(&link)?)
+        .bind(connection.as_str())
+        .bind(object.as_str())
+        .bind(item.as_str())
+        .execute(&self.pool)
+        .await
+        .db()?;
+        if written.rows_affected() == 0 {
+            return Err(Error::not_found(format!(
+                "link of item {item} in {connection}/{object}"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn delete_link(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        item: &ItemId,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM links WHERE connection = ? AND object = ? AND item = ?")
+            .bind(connection.as_str())
+            .bind(object.as_str())
+            .bind(item.as_str())
+            .execute(&self.pool)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn links(&self, connection: &ConnectionId, object: &ObjectType) -> Result<Vec<Link>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT data FROM links WHERE connection = ? AND object = ? ORDER BY item",
+        )
+        .bind(connection.as_str())
+        .bind(object.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        links_from(&rows)
+    }
+
+    async fn links_of_item(&self, item: &ItemId) -> Result<Vec<Link>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT data FROM links WHERE item = ? ORDER BY connection, object")
+                .bind(item.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .db()?;
+        links_from(&rows)
+    }
+
+    async fn cursor(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+    ) -> Result<Option<SyncCursor>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT data FROM cursors WHERE connection = ? AND object = ?")
+                .bind(connection.as_str())
+                .bind(object.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .db()?;
+        row.map(|(data,)| from_json(&data, "cursors")).transpose()
+    }
+
+    async fn put_cursor(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        cursor: &SyncCursor,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO cursors (connection, object, data) VALUES (?, ?, ?)
+             ON CONFLICT (connection, object) DO UPDATE SET data = excluded.data",
+        )
+        .bind(connection.as_str())
+        .bind(object.as_str())
+        .bind(json(cursor)?)
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn exclude(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        exclusion: &Exclusion,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO exclusions (connection, object, entity) VALUES (?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(connection.as_str())
+        .bind(object.as_str())
+        .bind(json(exclusion)?)
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn is_excluded(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        exclusion: &Exclusion,
+    ) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM exclusions WHERE connection = ? AND object = ? AND entity = ?",
+        )
+        .bind(connection.as_str())
+        .bind(object.as_str())
+        .bind(json(exclusion)?)
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
+        Ok(found.is_some())
+    }
+
+    async fn put_intent(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        item: &ItemId,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO intents (connection, object, item, at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (connection, object, item) DO UPDATE SET at = excluded.at",
+        )
+        .bind(connection.as_str())
+        .bind(object.as_str())
+        .bind(item.as_str())
+        .bind(time(at))
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn intent(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        item: &ItemId,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let at: Option<String> = sqlx::query_scalar(
+            "SELECT at FROM intents WHERE connection = ? AND object = ? AND item = ?",
+        )
+        .bind(connection.as_str())
+        .bind(object.as_str())
+        .bind(item.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .db()?;
+        at.map(|t| parse_time(&t, "intents.at")).transpose()
+    }
+
+    async fn clear_intent(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        item: &ItemId,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM intents WHERE connection = ? AND object = ? AND item = ?")
+            .bind(connection.as_str())
+            .bind(object.as_str())
+            .bind(item.as_str())
+            .execute(&self.pool)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn purge_connection(&self, connection: &ConnectionId) -> Result<usize> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        let mut removed = 0;
+        for sql in [
+            "DELETE FROM links WHERE connection = ?",
+            "DELETE FROM cursors WHERE connection = ?",
+            "DELETE FROM exclusions WHERE connection = ?",
+            "DELETE FROM intents WHERE connection = ?",
+        ] {
+            removed += sqlx::query(sql)
+                .bind(connection.as_str())
+                .execute(&mut *tx)
+                .await
+                .db()?
+                .rows_affected();
+        }
+        tx.commit().await.db()?;
+        Ok(count(removed))
+    }
+}
