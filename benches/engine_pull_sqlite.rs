@@ -1,0 +1,159 @@
+//! `cargo bench --bench engine_pull_sqlite`: pulls 10,000 records from the in-memory
+//! provider into SQLite stores on a file (import mode: every record validated against
+//! the hierarchy, created in the host, linked with its base, logged), several times,
+//! and prints the median run; then accepts 2,000 signed webhook deliveries one by one
+//! (verify, deduplicate, persist to the inbox) and prints their latency percentiles.
+#![allow(clippy::print_stdout)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use devflow_store_sqlite::SqliteStore;
+use devflow_sync::clock::ManualClock;
+use devflow_sync::engine::{ImportMode, PullBudget, SyncEngine};
+use devflow_sync::merge::Manual;
+use devflow_sync::model::{
+    ConnectionId, ExternalId, FieldValue, ItemKind, ObjectType, ProviderKey,
+};
+use devflow_sync_testkit::items::typical_fields;
+use devflow_sync_testkit::memory_provider::MemoryProvider;
+
+const RECORDS: usize = 10_000;
+const RUNS: usize = 3;
+const DELIVERIES: usize = 2_000;
+
+fn provider(clock: &Arc<ManualClock>) -> Arc<MemoryProvider> {
+    let remote =
+        Arc::new(MemoryProvider::new("memory", clock.clone()).with_webhook_secret("bench-secret"));
+    let object = ObjectType::new("issue");
+    let mut fields = typical_fields();
+    fields.insert("status", FieldValue::enumeration("todo"));
+    let mut epic: Option<ExternalId> = None;
+    for i in 0..RECORDS {
+        clock.advance(std::time::Duration::from_millis(1));
+        let mut f = fields.clone();
+        f.insert("title", format!("record {i}"));
+        if i % 100 == 0 {
+            epic = Some(
+                remote
+                    .remote_create(&object, Some(ItemKind::Epic), None, f)
+                    .id,
+            );
+        } else {
+            remote.remote_create(&object, Some(ItemKind::Story), epic.clone(), f);
+        }
+    }
+    remote.take_webhooks();
+    remote
+}
+
+fn db_path(run: usize) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("devflow-bench-{}-{run}.db", std::process::id()));
+    remove(&path);
+    path
+}
+
+fn remove(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (conn, object) = (ConnectionId::new("conn"), ObjectType::new("issue"));
+    let mut seconds = Vec::with_capacity(RUNS);
+    let mut last = None;
+    for run in 0..RUNS {
+        let clock = Arc::new(ManualClock::starting_at_epoch_secs(1_780_000_000));
+        let remote = provider(&clock);
+        let path = db_path(run);
+        let store = Arc::new(
+            runtime
+                .block_on(
+                    SqliteStore::builder()
+                        .path(&path)
+                        .clock(clock.clone())
+                        .open(),
+                )
+                .expect("store"),
+        );
+        let engine = SyncEngine::builder()
+            .provider(remote.clone())
+            .bind("conn", "memory", "issue")
+            .work_items(store.clone())
+            .mappings(store.clone())
+            .journal(store.clone())
+            .leases(store.clone())
+            .clock(clock.clone())
+            .policy(Arc::new(Manual))
+            .import_mode(ImportMode::Import)
+            .build()
+            .expect("engine");
+        let started = Instant::now();
+        let report = runtime
+            .block_on(engine.pull(&conn, &object, PullBudget::UNLIMITED))
+            .expect("pull");
+        seconds.push(started.elapsed().as_secs_f64());
+        assert_eq!(report.created, RECORDS, "{}", report.summary());
+        if let Some((_, _, _, old)) = last.replace((engine, remote, store, path)) {
+            remove(&old);
+        }
+    }
+    seconds.sort_by(f64::total_cmp);
+    let median = seconds[RUNS / 2];
+    println!(
+        "records={RECORDS} seconds={median:.4} records_per_sec={:.0}",
+        RECORDS as f64 / median
+    );
+
+    // Webhooks on the last run's database: each accepted alone, timed alone.
+    let Some((engine, remote, store, path)) = last else {
+        return;
+    };
+    let records = remote.records(&object);
+    for r in records.iter().take(DELIVERIES) {
+        remote
+            .remote_edit(
+                &object,
+                &r.id,
+                [("title", FieldValue::text("edited"))]
+                    .into_iter()
+                    .collect(),
+            )
+            .expect("edit");
+    }
+    let hooks = remote.take_webhooks();
+    assert_eq!(hooks.len(), DELIVERIES);
+    let provider = ProviderKey::new("memory");
+    let mut micros: Vec<f64> = Vec::with_capacity(DELIVERIES);
+    runtime.block_on(async {
+        for hook in &hooks {
+            let started = Instant::now();
+            engine
+                .accept_webhook(&provider, &conn, &hook.headers, &hook.body)
+                .await
+                .expect("accept");
+            micros.push(started.elapsed().as_secs_f64() * 1e6);
+        }
+    });
+    micros.sort_by(f64::total_cmp);
+    println!(
+        "webhook_accept p50_us={:.0} p99_us={:.0}",
+        percentile(&micros, 0.50),
+        percentile(&micros, 0.99)
+    );
+    drop(engine);
+    runtime.block_on(store.close());
+    remove(&path);
+}
