@@ -23,8 +23,10 @@ mod codec;
 mod items;
 mod journal;
 mod leases;
+mod maintenance;
 mod mappings;
 mod store;
 mod tokens;
 
+pub use maintenance::{Pruned, RestoreReport, Retention};
 pub use store::{Durability, SqliteStore, SqliteStoreBuilder};

@@ -179,6 +179,7 @@ impl MappingStore for SqliteStore {
         connection: &ConnectionId,
         object: &ObjectType,
     ) -> Result<Option<SyncCursor>> {
+        self.check_resumable(connection, object).await?;
         let row: Option<(String,)> =
             sqlx::query_as("SELECT data FROM cursors WHERE connection = ? AND object = ?")
                 .bind(connection.as_str())
@@ -252,6 +253,7 @@ impl MappingStore for SqliteStore {
         item: &ItemId,
         at: DateTime<Utc>,
     ) -> Result<()> {
+        self.check_resumable(connection, object).await?;
         sqlx::query(
             "INSERT INTO intents (connection, object, item, at) VALUES (?, ?, ?, ?)
              ON CONFLICT (connection, object, item) DO UPDATE SET at = excluded.at",

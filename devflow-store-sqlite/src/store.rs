@@ -18,13 +18,22 @@ use crate::codec::{Db, STORE};
 
 /// The schema, one migration per file, applied in order on open.
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "stores".into(),
-        MigrationType::Simple,
-        SqlStr::from_static(include_str!("../migrations/0001_stores.sql")),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "stores".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0001_stores.sql")),
+            false,
+        ),
+        Migration::new(
+            2,
+            "restore guard".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0002_restore_guard.sql")),
+            false,
+        ),
+    ])
 }
 
 /// How hard a commit is made to last.
