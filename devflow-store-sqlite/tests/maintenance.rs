@@ -217,7 +217,7 @@ async fn after_a_restore_from_an_old_backup_syncs_refuse_until_cleared() {
     assert_eq!(health.status, ConnectionStatus::NeedsReauth);
 
     let refused = engine.pull(&conn, &object, PullBudget::UNLIMITED).await;
-    let message = format!("{:?}", refused.err().expect("a pull is refused"));
+    let message = format!("{:?}", refused.expect_err("a pull is refused"));
     assert!(message.contains("must resync"), "{message}");
     let item = store
         .create(
