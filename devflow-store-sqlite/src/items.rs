@@ -39,50 +39,47 @@ impl WorkItemStore for SqliteStore {
     async fn create(&self, id: Option<ItemId>, mut record: Record) -> Result<WorkItem> {
         record.version = Some(Version::new("1"));
         record.updated_at = self.clock.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
-        let id = match id {
-            Some(id) => id,
-            None => loop {
+        let given = id.is_some();
+        let mut item = WorkItem {
+            id: id.unwrap_or_else(|| ItemId::new("")),
+            record,
+            active: true,
+        };
+        // A new id is the next number of a counter that only counts up (one statement,
+        // so two processes never draw the same number); a number whose id a caller
+        // already gave to an item is skipped.
+        for _ in 0..UPDATE_TRIES {
+            if !given {
                 let n: i64 = sqlx::query_scalar(
                     "INSERT INTO item_ids (only_row, last) VALUES (1, 1)
                      ON CONFLICT (only_row) DO UPDATE SET last = last + 1
                      RETURNING last",
                 )
-                .fetch_one(&mut *tx)
+                .fetch_one(&self.pool)
                 .await
                 .db()?;
-                let candidate = ItemId::new(format!("item-{n}"));
-                let taken: Option<i64> =
-                    sqlx::query_scalar("SELECT 1 FROM work_items WHERE id = ?")
-                        .bind(candidate.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .db()?;
-                if taken.is_none() {
-                    break candidate;
-                }
-            },
-        };
-        let item = WorkItem {
-            id: id.clone(),
-            record,
-            active: true,
-        };
-        let inserted =
-            sqlx::query("INSERT INTO work_items (id, parent, version, data) VALUES (?, ?, 1, ?)")
-                .bind(id.as_str())
-                .bind(item.record.parent.as_ref().map(ItemId::as_str))
-                .bind(json(&item)?)
-                .execute(&mut *tx)
-                .await;
-        match inserted.db() {
-            Err(Error::AlreadyExists(_)) => {
-                return Err(Error::already_exists(format!("work item {id}")));
+                item.id = ItemId::new(format!("item-{n}"));
             }
-            other => other?,
-        };
-        tx.commit().await.db()?;
-        Ok(item)
+            let inserted = sqlx::query(
+                "INSERT INTO work_items (id, parent, version, data) VALUES (?, ?, 1, ?)",
+            )
+            .bind(item.id.as_str())
+            .bind(item.record.parent.as_ref().map(ItemId::as_str))
+            .bind(json(&item)?)
+            .execute(&self.pool)
+            .await;
+            match inserted.db() {
+                Ok(_) => return Ok(item),
+                Err(Error::AlreadyExists(_)) if !given => {}
+                Err(Error::AlreadyExists(_)) => {
+                    return Err(Error::already_exists(format!("work item {}", item.id)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::transient(format!(
+            "no free item id after {UPDATE_TRIES} tries"
+        )))
     }
 
     async fn update(
