@@ -66,8 +66,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
@@ -91,10 +90,7 @@ fn main() {
         let engine = SyncEngine::builder()
             .provider(remote.clone())
             .bind("conn", "memory", "issue")
-            .work_items(store.clone())
-            .mappings(store.clone())
-            .journal(store.clone())
-            .leases(store.clone())
+            .stores(store.clone())
             .clock(clock.clone())
             .policy(Arc::new(Manual))
             .import_mode(ImportMode::Import)

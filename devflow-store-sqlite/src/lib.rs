@@ -3,7 +3,8 @@
 //!
 //! [`SqliteStore`] implements [`TokenStore`], [`MappingStore`], [`SyncJournal`] (run
 //! log, conflicts, the webhook inbox with its exclusive claim, connection health),
-//! [`WorkItemStore`] and [`LeaseManager`]. The database runs in WAL mode with a busy
+//! [`WorkItemStore`], [`LeaseManager`] and [`PageStore`] (a pull page's imports, links,
+//! log lines and cursor in one transaction). The database runs in WAL mode with a busy
 //! timeout and foreign keys on; its schema is versioned by migrations that run on
 //! open; every change that touches several rows is one transaction, and every
 //! compare-and-swap is one statement or one `BEGIN IMMEDIATE` transaction, so two
@@ -18,6 +19,7 @@
 //! [`SyncJournal`]: devflow_sync_core::store::SyncJournal
 //! [`WorkItemStore`]: devflow_sync_core::store::WorkItemStore
 //! [`LeaseManager`]: devflow_sync_core::store::LeaseManager
+//! [`PageStore`]: devflow_sync_core::store::PageStore
 
 mod codec;
 mod items;
@@ -25,6 +27,7 @@ mod journal;
 mod leases;
 mod maintenance;
 mod mappings;
+mod page;
 mod store;
 mod tokens;
 

@@ -67,7 +67,7 @@ impl SqliteStore {
     /// Deletes history older than `retention` allows, as of `now`, in one transaction.
     ///
     /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// use devflow_store_sqlite::{Retention, SqliteStore};
     /// let store = SqliteStore::in_memory().await.unwrap();
     /// let pruned = store.prune(chrono::Utc::now(), &Retention::default()).await.unwrap();

@@ -86,6 +86,15 @@ impl MappingStore for SqliteStore {
         row.map(|(data,)| from_json(&data, "links")).transpose()
     }
 
+    async fn links_by_externals(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        ids: &[ExternalId],
+    ) -> Result<Vec<Link>> {
+        self.links_of_externals(connection, object, ids).await
+    }
+
     async fn item_of_external(
         &self,
         connection: &ConnectionId,
@@ -244,6 +253,15 @@ impl MappingStore for SqliteStore {
         .await
         .db()?;
         Ok(found.is_some())
+    }
+
+    async fn excluded_among(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        exclusions: &[Exclusion],
+    ) -> Result<Vec<Exclusion>> {
+        self.exclusions_among(connection, object, exclusions).await
     }
 
     async fn put_intent(

@@ -28,6 +28,21 @@ impl RunLog for SqliteStore {
         Ok(())
     }
 
+    async fn append_logs(&self, entries: &[SyncLogEntry]) -> Result<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        for entry in entries {
+            sqlx::query("INSERT INTO sync_log (run_id, connection, at, data) VALUES (?, ?, ?, ?)")
+                .bind(&entry.run_id)
+                .bind(entry.connection.as_str())
+                .bind(time(entry.at))
+                .bind(json(entry)?)
+                .execute(&mut *tx)
+                .await
+                .db()?;
+        }
+        tx.commit().await.db()
+    }
+
     async fn logs_of_run(&self, run_id: &str) -> Result<Vec<SyncLogEntry>> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT data FROM sync_log WHERE run_id = ? ORDER BY seq")

@@ -18,7 +18,7 @@ use crate::provider::{Provider, RecordFilter};
 use crate::store::memory::{
     MemoryJournal, MemoryLeases, MemoryMappings, MemoryTokens, MemoryWorkItems,
 };
-use crate::store::{LeaseManager, MappingStore, SyncJournal, TokenStore, WorkItemStore};
+use crate::store::{LeaseManager, MappingStore, PageStore, SyncJournal, TokenStore, WorkItemStore};
 
 /// What a pull does with a record created in a provider that no host item is linked to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -159,6 +159,7 @@ pub struct SyncEngineBuilder {
     journal: Option<Arc<dyn SyncJournal>>,
     tokens: Option<Arc<dyn TokenStore>>,
     leases: Option<Arc<dyn LeaseManager>>,
+    page_store: Option<Arc<dyn PageStore>>,
     rules: Option<HierarchyRules>,
     policy: Option<Arc<dyn ConflictPolicy>>,
     clock: Option<Arc<dyn Clock>>,
@@ -240,6 +241,36 @@ impl SyncEngineBuilder {
     pub fn leases(mut self, leases: Arc<dyn LeaseManager>) -> Self {
         self.leases = Some(leases);
         self
+    }
+
+    /// A store that applies a pull page's imports in one transaction (see
+    /// [`PageStore`]). It must be the same database as the work items, mappings and
+    /// journal given here; [`SyncEngineBuilder::stores`] sets all of them at once.
+    #[must_use]
+    pub fn page_store(mut self, store: Arc<dyn PageStore>) -> Self {
+        self.page_store = Some(store);
+        self
+    }
+
+    /// Every store from one database that implements them all (work items, mappings,
+    /// journal, tokens, leases, and the page store).
+    #[must_use]
+    pub fn stores<S>(self, store: Arc<S>) -> Self
+    where
+        S: WorkItemStore
+            + MappingStore
+            + SyncJournal
+            + TokenStore
+            + LeaseManager
+            + PageStore
+            + 'static,
+    {
+        self.work_items(store.clone())
+            .mappings(store.clone())
+            .journal(store.clone())
+            .tokens(store.clone())
+            .leases(store.clone())
+            .page_store(store)
     }
 
     /// The hierarchy rules.
@@ -331,6 +362,7 @@ impl SyncEngineBuilder {
                 leases: self
                     .leases
                     .unwrap_or_else(|| Arc::new(MemoryLeases::with_clock(clock.clone()))),
+                page_store: self.page_store,
                 rules: self.rules.unwrap_or_default(),
                 policy: self.policy.unwrap_or_else(|| Arc::new(Manual)),
                 clock,

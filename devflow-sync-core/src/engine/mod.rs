@@ -57,7 +57,7 @@ use crate::model::{ConnectionId, ExternalRef, ItemId, ObjectType, ProviderKey};
 use crate::provider::{Headers, Provider};
 use crate::store::{
     ConflictRecord, ConflictStatus, ConnectionHealth, ConnectionStatus, LeaseManager, MappingStore,
-    RunRecord, RunStatus, SyncJournal, TokenStore, Trigger, WorkItemStore,
+    PageStore, RunRecord, RunStatus, SyncJournal, TokenStore, Trigger, WorkItemStore,
 };
 
 pub(crate) struct Inner {
@@ -68,6 +68,7 @@ pub(crate) struct Inner {
     journal: Arc<dyn SyncJournal>,
     tokens: Arc<dyn TokenStore>,
     leases: Arc<dyn LeaseManager>,
+    page_store: Option<Arc<dyn PageStore>>,
     rules: HierarchyRules,
     policy: Arc<dyn ConflictPolicy>,
     clock: Arc<dyn Clock>,

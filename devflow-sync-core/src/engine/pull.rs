@@ -117,6 +117,7 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
         };
         pages += 1;
         records += page.records.len();
+        ctx.begin_page(t, &page.records).await?;
         let seen: Vec<(ExternalId, DateTime<Utc>)> = page
             .records
             .iter()
@@ -166,6 +167,7 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
         if retry_later {
             // The cursor stays before this page, so the next pull applies it again;
             // what was applied already diffs to nothing.
+            ctx.flush_page(t, None).await?;
             break;
         }
         ctx.forget_raw();
@@ -177,7 +179,8 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
                 .map(|page_token| CursorPass { since, page_token }),
             ..next
         };
-        ctx.put_cursor(t, &cursor).await?;
+        // The page's imports and the cursor after it, together when the store can.
+        ctx.flush_page(t, Some(&cursor)).await?;
         match page.next_page_token {
             Some(next) => token = Some(next),
             None => break,

@@ -9,6 +9,7 @@
 //! database gives, so the engine treats every backend alike.
 
 pub mod memory;
+mod page;
 mod types;
 
 use std::fmt;
@@ -19,6 +20,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::model::{ConnectionId, ExternalId, ItemId, ObjectType, ProviderKey, Record, Version};
+pub use page::{PageStore, PageWrites};
 pub use types::{
     ConflictRecord, ConflictStatus, ConflictType, ConnectionHealth, ConnectionStatus, Credentials,
     CursorPass, Direction, Exclusion, InboxEntry, InboxStatus, ItemUpdate, Lease, Link, LogStatus,
@@ -96,6 +98,21 @@ pub trait MappingStore: Send + Sync + fmt::Debug {
         id: &ExternalId,
     ) -> Result<Option<Link>>;
 
+    /// The links of several provider records at once (those that have one, in any
+    /// order): what a pull reads before applying a page. The default asks one by one.
+    async fn links_by_externals(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        ids: &[ExternalId],
+    ) -> Result<Vec<Link>> {
+        let mut out = Vec::new();
+        for id in ids {
+            out.extend(self.link_by_external(connection, object, id).await?);
+        }
+        Ok(out)
+    }
+
     /// The host item linked to a provider record: [`MappingStore::link_by_external`]
     /// without the base, for lookups that need only the id (parents).
     async fn item_of_external(
@@ -160,6 +177,23 @@ pub trait MappingStore: Send + Sync + fmt::Debug {
         exclusion: &Exclusion,
     ) -> Result<bool>;
 
+    /// Which of `exclusions` are excluded: what a pull reads before applying a page.
+    /// The default asks one by one.
+    async fn excluded_among(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        exclusions: &[Exclusion],
+    ) -> Result<Vec<Exclusion>> {
+        let mut out = Vec::new();
+        for e in exclusions {
+            if self.is_excluded(connection, object, e).await? {
+                out.push(e.clone());
+            }
+        }
+        Ok(out)
+    }
+
     /// Records that a create of `item` is about to be sent, before the call.
     async fn put_intent(
         &self,
@@ -195,6 +229,14 @@ pub trait MappingStore: Send + Sync + fmt::Debug {
 pub trait RunLog: Send + Sync + fmt::Debug {
     /// Appends a line to the sync log.
     async fn append_log(&self, entry: &SyncLogEntry) -> Result<()>;
+
+    /// Appends several lines in order. The default appends one by one.
+    async fn append_logs(&self, entries: &[SyncLogEntry]) -> Result<()> {
+        for entry in entries {
+            self.append_log(entry).await?;
+        }
+        Ok(())
+    }
 
     /// The log lines of a run, in order.
     async fn logs_of_run(&self, run_id: &str) -> Result<Vec<SyncLogEntry>>;

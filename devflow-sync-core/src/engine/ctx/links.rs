@@ -11,6 +11,9 @@ use super::{Ctx, Target};
 impl Ctx<'_> {
     /// A host item, as a dry run would have left it.
     pub(crate) async fn item(&self, id: &ItemId) -> Result<Option<WorkItem>> {
+        if let Some(item) = self.page.as_ref().and_then(|p| p.items.get(id)) {
+            return Ok(Some(item.clone()));
+        }
         if self.dry_run {
             if let Some(item) = self.planned_items.get(id) {
                 return Ok(Some(item.clone()));
@@ -20,6 +23,9 @@ impl Ctx<'_> {
     }
 
     pub(crate) async fn link_by_item(&self, t: &Target, item: &ItemId) -> Result<Option<Link>> {
+        if let Some(link) = self.page.as_ref().and_then(|p| p.links.get(item)) {
+            return Ok(Some(link.clone()));
+        }
         if self.dry_run {
             let key = (t.connection.clone(), t.object.clone(), item.clone());
             if let Some(ext) = self.planned_by_item.get(&key) {
@@ -38,6 +44,14 @@ impl Ctx<'_> {
         t: &Target,
         id: &ExternalId,
     ) -> Result<Option<Link>> {
+        if let Some(page) = &self.page {
+            if let Some(link) = page.by_external.get(id).and_then(|i| page.links.get(i)) {
+                return Ok(Some(link.clone()));
+            }
+            if let Some(known) = page.known.get(id) {
+                return Ok(known.clone());
+            }
+        }
         if self.dry_run {
             let key = (t.connection.clone(), t.object.clone(), id.clone());
             if let Some(link) = self.planned_links.get(&key) {
@@ -55,6 +69,14 @@ impl Ctx<'_> {
         t: &Target,
         id: &ExternalId,
     ) -> Result<Option<ItemId>> {
+        if let Some(page) = &self.page {
+            if let Some(item) = page.by_external.get(id) {
+                return Ok(Some(item.clone()));
+            }
+            if let Some(known) = page.known.get(id) {
+                return Ok(known.as_ref().map(|l| l.item.clone()));
+            }
+        }
         if self.dry_run {
             let key = (t.connection.clone(), t.object.clone(), id.clone());
             if let Some(link) = self.planned_links.get(&key) {
@@ -87,7 +109,15 @@ impl Ctx<'_> {
             );
             return Ok(());
         }
-        self.e.mappings.insert_link(link).await
+        if self.hold_link(link)? {
+            return Ok(());
+        }
+        self.e.mappings.insert_link(link).await?;
+        if let Some(page) = self.page.as_mut() {
+            page.known
+                .insert(link.remote.id.clone(), Some(link.clone()));
+        }
+        Ok(())
     }
 
     pub(crate) async fn update_base(
@@ -99,15 +129,38 @@ impl Ctx<'_> {
         if self.dry_run {
             return Ok(());
         }
+        if let Some(link) = self.page.as_mut().and_then(|p| p.links.get_mut(item)) {
+            link.base = base.clone();
+            return Ok(());
+        }
         self.e
             .mappings
             .update_base(&t.connection, &t.object, item, base)
-            .await
+            .await?;
+        if let Some(page) = self.page.as_mut() {
+            for link in page.known.values_mut().flatten() {
+                if &link.item == item {
+                    link.base = base.clone();
+                }
+            }
+        }
+        Ok(())
     }
 
     pub(crate) async fn delete_link(&mut self, t: &Target, item: &ItemId) -> Result<()> {
         if self.dry_run {
             return Ok(());
+        }
+        if let Some(page) = self.page.as_mut() {
+            if let Some(link) = page.links.remove(item) {
+                page.by_external.remove(&link.remote.id);
+                return Ok(());
+            }
+            for known in page.known.values_mut() {
+                if known.as_ref().is_some_and(|l| &l.item == item) {
+                    *known = None;
+                }
+            }
         }
         self.e
             .mappings
@@ -147,6 +200,9 @@ impl Ctx<'_> {
     }
 
     pub(crate) async fn is_excluded(&self, t: &Target, exclusion: &Exclusion) -> Result<bool> {
+        if let Some(known) = self.page.as_ref().and_then(|p| p.excluded.get(exclusion)) {
+            return Ok(*known);
+        }
         self.e
             .mappings
             .is_excluded(&t.connection, &t.object, exclusion)
@@ -160,7 +216,11 @@ impl Ctx<'_> {
         self.e
             .mappings
             .exclude(&t.connection, &t.object, exclusion)
-            .await
+            .await?;
+        if let Some(page) = self.page.as_mut() {
+            page.excluded.insert(exclusion.clone(), true);
+        }
+        Ok(())
     }
 
     pub(crate) async fn record_conflict(&mut self, conflict: ConflictRecord) -> Result<String> {
@@ -172,7 +232,9 @@ impl Ctx<'_> {
             });
             return Ok(id);
         }
-        self.e.journal.record_conflict(&conflict).await
+        let id = self.e.journal.record_conflict(&conflict).await?;
+        self.note_conflict(&id, Some(&conflict));
+        Ok(id)
     }
 
     pub(crate) async fn settle_conflict(
@@ -188,6 +250,8 @@ impl Ctx<'_> {
         self.e
             .journal
             .settle_conflict(id, status, resolution, now)
-            .await
+            .await?;
+        self.note_conflict(id, None);
+        Ok(())
     }
 }

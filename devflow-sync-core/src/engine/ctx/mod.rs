@@ -81,6 +81,8 @@ pub(crate) struct Ctx<'a> {
     /// Whether the run used a stale mapping's valid subset.
     pub(crate) partial: bool,
     synthetic: u64,
+    /// A pull page's imports, held until the page ends (with a page store).
+    page: Option<page::PageBuffer>,
 }
 
 impl<'a> Ctx<'a> {
@@ -103,6 +105,7 @@ impl<'a> Ctx<'a> {
             raw: HashMap::new(),
             partial: false,
             synthetic: 0,
+            page: None,
         }
     }
 
@@ -117,7 +120,7 @@ impl<'a> Ctx<'a> {
 
     #[allow(clippy::too_many_arguments)]
     async fn log(
-        &self,
+        &mut self,
         t: &Target,
         item: Option<&ItemId>,
         external: Option<&ExternalId>,
@@ -151,7 +154,13 @@ impl<'a> Ctx<'a> {
             request_id: None,
             at: self.now(),
         };
-        self.e.journal.append_log(&entry).await
+        match self.page.as_mut() {
+            Some(page) => {
+                page.logs.push(entry);
+                Ok(())
+            }
+            None => self.e.journal.append_log(&entry).await,
+        }
     }
 
     pub(crate) async fn host_create(
@@ -174,7 +183,22 @@ impl<'a> Ctx<'a> {
             return Ok(item);
         }
         let started = Instant::now();
-        let result = self.e.items.create(None, record).await;
+        let result = match self.reserved_id() {
+            // Held with the page, written with its link in one transaction.
+            Some(id) => {
+                let mut record = record;
+                record.version = Some(Version::new("1"));
+                record.updated_at = self.now();
+                let item = WorkItem {
+                    id,
+                    record,
+                    active: true,
+                };
+                self.hold_item(&item);
+                Ok(item)
+            }
+            None => self.e.items.create(None, record).await,
+        };
         let id = result.as_ref().ok().map(|i| i.id.clone());
         self.log(
             t,
@@ -215,6 +239,10 @@ impl<'a> Ctx<'a> {
             self.planned_items.insert(next.id.clone(), next.clone());
             return Ok(next);
         }
+        if self.holds_item(&current.id) {
+            // The store must have the item before it can change it.
+            self.settle_page(t).await?;
+        }
         let started = Instant::now();
         let result = self.e.items.update(&current.id, &update, expected).await;
         let operation = if update.active == Some(false) {
@@ -243,7 +271,11 @@ impl<'a> Ctx<'a> {
             return Ok(());
         }
         let started = Instant::now();
-        let result = self.e.items.delete(id).await;
+        let result = if self.drop_held_item(id) {
+            Ok(())
+        } else {
+            self.e.items.delete(id).await
+        };
         self.log(
             t,
             Some(id),
@@ -260,4 +292,5 @@ impl<'a> Ctx<'a> {
 }
 
 mod links;
+mod page;
 mod remote;

@@ -200,11 +200,7 @@ pub(crate) async fn import_as(
         return Err(e);
     }
     if !ctx.dry_run {
-        let pending = ctx
-            .e
-            .journal
-            .conflicts(&t.connection, Some(ConflictStatus::Pending))
-            .await?;
+        let pending = ctx.pending_conflicts(t).await?;
         for c in pending.iter().filter(|c| {
             c.object == t.object
                 && c.external.as_ref() == Some(&remote.id)
