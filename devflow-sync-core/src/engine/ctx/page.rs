@@ -89,6 +89,28 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// Holds one import outside a pull page (a webhook, a resolution), so its item and
+    /// link are written together; `false` when a page is held already or the engine has
+    /// no page store.
+    pub(crate) async fn begin_single(&mut self) -> Result<bool> {
+        let Some(store) = self.e.page_store.clone().filter(|_| !self.dry_run) else {
+            return Ok(false);
+        };
+        if self.page.is_some() {
+            return Ok(false);
+        }
+        self.page = Some(PageBuffer {
+            ids: store.reserve_item_ids(1).await?,
+            ..PageBuffer::default()
+        });
+        Ok(true)
+    }
+
+    /// Forgets what the page holds (a step failed before anything was written).
+    pub(crate) fn drop_page(&mut self) {
+        self.page = None;
+    }
+
     /// Writes what the page holds, with `cursor` when the page is complete; without a
     /// page store, saves the cursor alone.
     pub(crate) async fn flush_page(

@@ -172,6 +172,29 @@ pub(crate) async fn import_as(
     remote: &RemoteRecord,
     parent: Option<ItemId>,
 ) -> Result<ItemId> {
+    // With a page store, the item and its link are written in one transaction even
+    // outside a pull page: a crash can never leave the item without its link.
+    if !ctx.begin_single().await? {
+        return import_unheld(ctx, t, remote, parent).await;
+    }
+    match import_unheld(ctx, t, remote, parent).await {
+        Ok(id) => {
+            ctx.flush_page(t, None).await?;
+            Ok(id)
+        }
+        Err(e) => {
+            ctx.drop_page();
+            Err(e)
+        }
+    }
+}
+
+async fn import_unheld(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    remote: &RemoteRecord,
+    parent: Option<ItemId>,
+) -> Result<ItemId> {
     let record = Record {
         object: ctx.e.config.host_object.clone(),
         kind: remote.record.kind,
