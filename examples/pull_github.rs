@@ -1,7 +1,9 @@
-//! `cargo run --release --example pull_github -- --base-url URL --repo OWNER/NAME --token TOKEN`
+//! `cargo run --release --example pull_github -- --base-url URL --repo OWNER/NAME --token TOKEN [--db PATH | --memory]`
 //!
 //! Pulls every issue of one repository from GitHub or any compatible server (the
-//! `simulator` example serves one) into in-memory stores through the engine —
+//! `simulator` example serves one) into a SQLite file (`--db PATH`, kept; a temporary
+//! file removed at the end when not given) or in-memory stores (`--memory`) through the
+//! engine —
 //! the GitHub provider, its default mapping, the three-way merge, the journal — page
 //! by page, and ends with `records=<n> requests=<r> seconds=<s>` after the process's
 //! peak memory. Only the stores grow with the repository (about 1 KB per issue); the
@@ -10,6 +12,7 @@
 //! (and `..._BURST`) to change them, e.g. against the simulator.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +20,7 @@ use std::time::Instant;
 
 use devflow_provider_github::mapping::default_mapping;
 use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
+use devflow_store_sqlite::SqliteStore;
 use devflow_sync::auth::AccessToken;
 use devflow_sync::engine::{BindingOptions, ImportMode, PullBudget, SyncEngine};
 use devflow_sync::http::{HttpClient, HttpConfig, HttpObserver, HttpRequest};
@@ -55,9 +59,12 @@ fn main() -> ExitCode {
         arg(&args, "--repo"),
         arg(&args, "--token"),
     ) else {
-        eprintln!("usage: pull_github --base-url URL --repo OWNER/NAME --token TOKEN");
+        eprintln!(
+            "usage: pull_github --base-url URL --repo OWNER/NAME --token TOKEN [--db PATH | --memory]"
+        );
         return ExitCode::from(2);
     };
+    let db = arg(&args, "--db");
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -88,8 +95,19 @@ fn main() -> ExitCode {
             vec![repo],
             TokenSource::Static(AccessToken::new(token)),
         );
-        let engine = SyncEngine::builder()
-            .provider(Arc::new(GitHubProvider::new(config, http)?))
+        let (mut builder, temporary) = match (args.iter().any(|a| a == "--memory"), db.clone()) {
+            (true, _) => (SyncEngine::builder(), None),
+            (false, path) => {
+                let temporary = path.is_none().then(|| {
+                    std::env::temp_dir().join(format!("devflow-pull-{}.db", std::process::id()))
+                });
+                let path = path.map(PathBuf::from).or_else(|| temporary.clone());
+                let store = Arc::new(SqliteStore::open(path.unwrap_or_default()).await?);
+                (SyncEngine::builder().stores(store), temporary)
+            }
+        };
+        builder = builder.provider(Arc::new(GitHubProvider::new(config, http)?));
+        let engine = builder
             .bind_with(
                 "github",
                 "github",
@@ -122,6 +140,11 @@ fn main() -> ExitCode {
             report.created + report.updated + report.unchanged,
             requests.0.load(Ordering::Relaxed)
         );
+        if let Some(path) = temporary {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
         // The process ends here: the operating system takes the stores' memory back
         // at once, so they are not freed record by record first.
         #[expect(clippy::mem_forget, reason = "the process exits next")]
