@@ -80,3 +80,12 @@ async fn sqlite_leases() {
         conformance::lease_manager(shared.as_ref(), &clock).await;
     }
 }
+
+#[tokio::test]
+async fn sqlite_page_store() {
+    for store in stores("page").await {
+        conformance::page_store(&store).await;
+        // Twice on one store: the suite leaves it reusable.
+        conformance::page_store(&store).await;
+    }
+}

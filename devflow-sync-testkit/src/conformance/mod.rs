@@ -20,6 +20,7 @@ mod items;
 mod journal;
 mod leases;
 mod mappings;
+mod page;
 mod provider;
 mod tokens;
 
@@ -27,6 +28,7 @@ pub use items::work_item_store;
 pub use journal::sync_journal;
 pub use leases::lease_manager;
 pub use mappings::mapping_store;
+pub use page::page_store;
 pub use provider::{
     BehaviourOutcome, ProviderReport, ProviderSetup, provider, provider_behaviours,
 };
