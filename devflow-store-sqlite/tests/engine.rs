@@ -185,3 +185,157 @@ async fn tokens_reach_the_file_only_as_ciphertext() {
         );
     }
 }
+
+/// The same provider history pulled through memory stores (one write per step) and
+/// through SQLite with its page store (a page's writes together) ends the same: the
+/// same reports, the same tree in the host, the same conflicts, and the orphan's
+/// conflict settled once its parent is set.
+#[tokio::test]
+async fn pages_written_together_sync_the_same_as_one_write_at_a_time() {
+    use devflow_sync_core::engine::EngineConfig;
+    use devflow_sync_core::store::{ConflictStatus, ConflictStore};
+
+    async fn run(with_sqlite: bool) -> (Vec<String>, Vec<(String, Option<String>)>, usize) {
+        let clock = Arc::new(ManualClock::starting_at_epoch_secs(1_780_000_000));
+        let remote = Arc::new(MemoryProvider::new("memory", clock.clone()));
+        let (conn, object) = (ConnectionId::new("conn-1"), ObjectType::new("issue"));
+        let mut epics = Vec::new();
+        for e in 0..3 {
+            clock.advance(std::time::Duration::from_secs(1));
+            let epic = remote.remote_create(
+                &object,
+                Some(ItemKind::Epic),
+                None,
+                Fields::new().with("title", format!("Epic {e}")),
+            );
+            for s in 0..7 {
+                remote.remote_create(
+                    &object,
+                    Some(ItemKind::Story),
+                    Some(epic.id.clone()),
+                    Fields::new().with("title", format!("Story {e}.{s}")),
+                );
+            }
+            epics.push(epic.id);
+        }
+        let orphan = remote.remote_create(
+            &object,
+            Some(ItemKind::Story),
+            None,
+            Fields::new().with("title", "Orphan story"),
+        );
+        let config = EngineConfig {
+            import_mode: ImportMode::Import,
+            page_size: 5,
+            ..EngineConfig::default()
+        };
+        let builder = SyncEngine::builder()
+            .provider(remote.clone())
+            .bind("conn-1", "memory", "issue")
+            .clock(clock.clone())
+            .rules(HierarchyRules::devflow())
+            .config(config);
+        let sqlite = Arc::new(
+            SqliteStore::builder()
+                .clock(clock.clone())
+                .open()
+                .await
+                .unwrap(),
+        );
+        let memory_items =
+            Arc::new(devflow_sync_core::store::memory::MemoryWorkItems::with_clock(clock.clone()));
+        let memory_maps = Arc::new(devflow_sync_core::store::memory::MemoryMappings::new());
+        let memory_journal = Arc::new(devflow_sync_core::store::memory::MemoryJournal::new());
+        let engine = if with_sqlite {
+            builder.stores(sqlite.clone()).build().unwrap()
+        } else {
+            builder
+                .work_items(memory_items.clone())
+                .mappings(memory_maps.clone())
+                .journal(memory_journal.clone())
+                .build()
+                .unwrap()
+        };
+        let items: &dyn WorkItemStore = if with_sqlite {
+            sqlite.as_ref()
+        } else {
+            memory_items.as_ref()
+        };
+        let maps: &dyn MappingStore = if with_sqlite {
+            sqlite.as_ref()
+        } else {
+            memory_maps.as_ref()
+        };
+        let journal: &dyn ConflictStore = if with_sqlite {
+            sqlite.as_ref()
+        } else {
+            memory_journal.as_ref()
+        };
+        let mut reports = Vec::new();
+        let first = engine
+            .pull(&conn, &object, PullBudget::UNLIMITED)
+            .await
+            .unwrap();
+        reports.push(format!(
+            "{} {} {}",
+            first.created, first.conflicts, first.errors
+        ));
+        let pending = journal
+            .conflicts(&conn, Some(ConflictStatus::Pending))
+            .await
+            .unwrap();
+        assert_eq!(pending.len(), 1, "the orphan is a conflict");
+        // The orphan gets a parent in the provider; the next pull imports it.
+        clock.advance(std::time::Duration::from_secs(5));
+        remote
+            .remote_set_parent(&object, &orphan.id, Some(epics[1].clone()))
+            .unwrap();
+        let second = engine
+            .pull(&conn, &object, PullBudget::UNLIMITED)
+            .await
+            .unwrap();
+        reports.push(format!(
+            "{} {} {}",
+            second.created, second.conflicts, second.errors
+        ));
+        let settled = journal
+            .conflicts(&conn, Some(ConflictStatus::Pending))
+            .await
+            .unwrap()
+            .len();
+        // The host tree, by titles: each item's title and its parent's title.
+        let mut tree = Vec::new();
+        for link in maps.links(&conn, &object).await.unwrap() {
+            let item = items.get(&link.item).await.unwrap().unwrap();
+            let parent = match &item.record.parent {
+                Some(p) => items
+                    .get(p)
+                    .await
+                    .unwrap()
+                    .and_then(|p| p.record.fields.get("title").as_str().map(str::to_owned)),
+                None => None,
+            };
+            tree.push((
+                item.record
+                    .fields
+                    .get("title")
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+                parent,
+            ));
+        }
+        tree.sort();
+        (reports, tree, settled)
+    }
+
+    let (memory_reports, memory_tree, memory_pending) = run(false).await;
+    let (sqlite_reports, sqlite_tree, sqlite_pending) = run(true).await;
+    assert_eq!(memory_reports, ["24 1 0", "1 0 0"]);
+    assert_eq!(sqlite_reports, memory_reports);
+    assert_eq!(sqlite_tree, memory_tree);
+    assert_eq!(memory_tree.len(), 25);
+    assert!(memory_tree.contains(&("Orphan story".into(), Some("Epic 1".into()))));
+    assert!(memory_tree.contains(&("Story 2.6".into(), Some("Epic 2".into()))));
+    assert_eq!((memory_pending, sqlite_pending), (0, 0));
+}

@@ -3,8 +3,8 @@ use devflow_sync_core::model::{
     ConnectionId, ExternalId, ExternalRef, Fields, ItemId, ObjectType, Record, Version,
 };
 use devflow_sync_core::store::{
-    Direction, Exclusion, Link, LogStatus, MappingStore, PageStore, PageWrites, RunLog,
-    Snapshot, SyncCursor, SyncLogEntry, Trigger, WorkItem, WorkItemStore,
+    Direction, Exclusion, Link, LogStatus, MappingStore, PageStore, PageWrites, RunLog, Snapshot,
+    SyncCursor, SyncLogEntry, Trigger, WorkItem, WorkItemStore,
 };
 
 use super::t0;
@@ -66,7 +66,9 @@ where
 {
     let conn = ConnectionId::new("conformance-page");
     let object = ObjectType::new("issue");
-    MappingStore::purge_connection(store, &conn).await.expect("purge");
+    MappingStore::purge_connection(store, &conn)
+        .await
+        .expect("purge");
 
     let first = store.reserve_item_ids(3).await.expect("reserve");
     let second = store.reserve_item_ids(2).await.expect("reserve");
@@ -74,8 +76,18 @@ where
     assert_eq!(all.len(), 5);
     all.sort();
     all.dedup();
-    assert_eq!(all.len(), 5, "reserved ids are distinct: {first:?} {second:?}");
-    assert!(store.reserve_item_ids(0).await.expect("reserve none").is_empty());
+    assert_eq!(
+        all.len(),
+        5,
+        "reserved ids are distinct: {first:?} {second:?}"
+    );
+    assert!(
+        store
+            .reserve_item_ids(0)
+            .await
+            .expect("reserve none")
+            .is_empty()
+    );
 
     let run = format!("conformance-page-{}", first[0]);
     let cursor = SyncCursor {
@@ -97,7 +109,11 @@ where
     ];
     page.cursor = Some(cursor.clone());
     store.apply_page(&page).await.expect("apply a page");
-    let one = store.get(&first[0]).await.expect("get").expect("item written");
+    let one = store
+        .get(&first[0])
+        .await
+        .expect("get")
+        .expect("item written");
     assert_eq!(one.record.fields.get("title").as_str(), Some("one"));
     assert_eq!(one.record.version.as_ref().map(Version::as_str), Some("1"));
     assert_eq!(
@@ -131,9 +147,15 @@ where
         Err(Error::AlreadyExists(_)) => {}
         other => panic!("a taken link is AlreadyExists, got {other:?}"),
     }
-    assert!(store.get(&first[2]).await.expect("get").is_none(), "nothing written");
+    assert!(
+        store.get(&first[2]).await.expect("get").is_none(),
+        "nothing written"
+    );
     assert_eq!(store.logs_of_run(&run).await.expect("logs").len(), 2);
-    assert_eq!(store.cursor(&conn, &object).await.expect("cursor"), Some(cursor));
+    assert_eq!(
+        store.cursor(&conn, &object).await.expect("cursor"),
+        Some(cursor)
+    );
 
     // Bulk reads answer as one-by-one reads do.
     let asked = [
@@ -167,8 +189,13 @@ where
         .expect("bulk exclusions");
     assert_eq!(excluded, [Exclusion::External(ExternalId::new("p-2"))]);
 
-    assert!(store.apply_page(&PageWrites::default()).await.is_ok(), "an empty page");
-    MappingStore::purge_connection(store, &conn).await.expect("purge");
+    assert!(
+        store.apply_page(&PageWrites::default()).await.is_ok(),
+        "an empty page"
+    );
+    MappingStore::purge_connection(store, &conn)
+        .await
+        .expect("purge");
     for id in &first {
         store.delete(id).await.expect("delete");
     }
