@@ -6,7 +6,7 @@
 //! and how a conflict is recorded and then settled — first with the core alone, then
 //! with the sync engine and the GitHub provider against an in-process GitHub simulator
 //! (OAuth with PKCE, a tree pushed as issues, a GitHub edit by signed webhook, a conflict
-//! and its resolution, an orphan refused). Every step checks what it prints; the example
+//! and its resolution, an orphan refused), its state in a SQLite file. Every step checks what it prints; the example
 //! exits non-zero if one does not hold.
 #![allow(clippy::print_stdout)]
 
@@ -153,9 +153,14 @@ async fn main() -> ExitCode {
         out.conflicts.len() == 1,
     );
 
-    if let Err(e) = engine_steps(&mut steps).await {
+    // The engine keeps its state in a SQLite file, removed at the end.
+    let db = std::env::temp_dir().join(format!("devflow-quickstart-{}.db", std::process::id()));
+    if let Err(e) = engine_steps(&mut steps, &db).await {
         println!("engine steps stopped: {e}");
         steps.failed += 1;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
 
     println!("\n{} of {} steps hold.", steps.n - steps.failed, steps.n);
@@ -167,15 +172,15 @@ async fn main() -> ExitCode {
 }
 
 /// The sync engine with the GitHub provider, against the in-process GitHub simulator.
-async fn engine_steps(steps: &mut Steps) -> devflow_sync::Result<()> {
+async fn engine_steps(steps: &mut Steps, db_path: &std::path::Path) -> devflow_sync::Result<()> {
     use std::sync::Arc;
 
     use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
+    use devflow_store_sqlite::SqliteStore;
     use devflow_sync::auth::{AccessToken, ClientSecret, OAuthFlow, StateSigner, WebhookSecret};
     use devflow_sync::engine::{PullBudget, Resolution, SyncEngine};
     use devflow_sync::http::HttpClient;
     use devflow_sync::model::{ConnectionId, ItemId, ObjectType, ProviderKey, Record};
-    use devflow_sync::store::memory::{MemoryJournal, MemoryMappings, MemoryWorkItems};
     use devflow_sync::store::{ConflictStatus, ItemUpdate, MappingStore, WorkItemStore};
     use devflow_sync_testkit::github_sim::{GitHubSimulator, WEBHOOK_SECRET};
     use serde_json::json;
@@ -220,21 +225,19 @@ async fn engine_steps(steps: &mut Steps) -> devflow_sync::Result<()> {
     );
     steps.check(
         "connected through the OAuth code flow with PKCE (the simulator checked the verifier)",
-        token.secret().starts_with("gho_"),
+        token.secret().starts_with("ghu_"),
     );
 
     let mut config = GitHubConfig::new(sim.url(), vec![REPO.into()], TokenSource::Static(token));
     config.webhook_secrets = vec![WebhookSecret::new(WEBHOOK_SECRET)];
     let provider = Arc::new(GitHubProvider::new(config, http)?);
-    let items = Arc::new(MemoryWorkItems::new());
-    let mappings = Arc::new(MemoryMappings::new());
-    let journal = Arc::new(MemoryJournal::new());
+    // Every store in one SQLite file (a temporary one unless `--db PATH` is given).
+    let store = Arc::new(SqliteStore::open(db_path).await?);
+    let (items, mappings, journal) = (store.clone(), store.clone(), store.clone());
     let engine = SyncEngine::builder()
         .provider(provider)
         .bind(conn.clone(), "github", "issue")
-        .work_items(items.clone())
-        .mappings(mappings.clone())
-        .journal(journal.clone())
+        .stores(store.clone())
         .build()?;
     let object = ObjectType::new("issue");
     let create = |kind: ItemKind, parent: Option<&ItemId>, title: &str| {
