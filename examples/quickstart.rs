@@ -1,13 +1,15 @@
-//! The first thing to run: `cargo run --example quickstart`.
+//! The first thing to run: `cargo run --example quickstart [-- --db PATH]`.
 //!
-//! Offline and in memory, it walks through what devflow-sync decides on every sync:
+//! Offline, it walks through what devflow-sync decides on every sync:
 //! where an item may sit in the PRD -> Epic -> Story -> Task -> Subtask hierarchy, which
 //! order a tree is pushed in, how the host's and a provider's edits of one record merge,
 //! and how a conflict is recorded and then settled — first with the core alone, then
 //! with the sync engine and the GitHub provider against an in-process GitHub simulator
 //! (OAuth with PKCE, a tree pushed as issues, a GitHub edit by signed webhook, a conflict
-//! and its resolution, an orphan refused), its state in a SQLite file. Every step checks what it prints; the example
-//! exits non-zero if one does not hold.
+//! and its resolution, an orphan refused), the engine's state in a SQLite file: a
+//! temporary one, or `--db PATH`, kept with the simulated GitHub beside it so the next
+//! run carries on from it without creating anything twice. Every step checks what it
+//! prints; the example exits non-zero if one does not hold.
 #![allow(clippy::print_stdout)]
 
 use devflow_sync_core::store::ConflictStore;
@@ -153,14 +155,26 @@ async fn main() -> ExitCode {
         out.conflicts.len() == 1,
     );
 
-    // The engine keeps its state in a SQLite file, removed at the end.
-    let db = std::env::temp_dir().join(format!("devflow-quickstart-{}.db", std::process::id()));
-    if let Err(e) = engine_steps(&mut steps, &db).await {
+    // The engine keeps its state in a SQLite file: `--db PATH` keeps it (and the
+    // simulated GitHub beside it, in PATH.github.json) for the next run; without it, a
+    // temporary file removed at the end.
+    let args: Vec<String> = std::env::args().collect();
+    let kept = args
+        .iter()
+        .position(|a| a == "--db")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    let db = kept.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("devflow-quickstart-{}.db", std::process::id()))
+    });
+    if let Err(e) = engine_steps(&mut steps, &db, kept.is_some()).await {
         println!("engine steps stopped: {e}");
         steps.failed += 1;
     }
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    if kept.is_none() {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
     }
 
     println!("\n{} of {} steps hold.", steps.n - steps.failed, steps.n);
@@ -172,7 +186,11 @@ async fn main() -> ExitCode {
 }
 
 /// The sync engine with the GitHub provider, against the in-process GitHub simulator.
-async fn engine_steps(steps: &mut Steps, db_path: &std::path::Path) -> devflow_sync::Result<()> {
+async fn engine_steps(
+    steps: &mut Steps,
+    db_path: &std::path::Path,
+    keep: bool,
+) -> devflow_sync::Result<()> {
     use std::sync::Arc;
 
     use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
@@ -190,7 +208,15 @@ async fn engine_steps(steps: &mut Steps, db_path: &std::path::Path) -> devflow_s
     let sim = GitHubSimulator::start()
         .await
         .map_err(|e| devflow_sync::Error::transient(format!("the simulator did not start: {e}")))?;
-    sim.add_repo(REPO);
+    // A kept database comes with the GitHub it was synced with.
+    let sim_file = std::path::PathBuf::from(format!("{}.github.json", db_path.display()));
+    let again = keep
+        && sim
+            .load(&sim_file)
+            .map_err(|e| devflow_sync::Error::transient(format!("{}: {e}", sim_file.display())))?;
+    if !again {
+        sim.add_repo(REPO);
+    }
     let http = HttpClient::builder().build()?;
 
     // 7. Connect through the OAuth code flow with PKCE.
@@ -240,13 +266,21 @@ async fn engine_steps(steps: &mut Steps, db_path: &std::path::Path) -> devflow_s
         .stores(store.clone())
         .build()?;
     let object = ObjectType::new("issue");
-    let create = |kind: ItemKind, parent: Option<&ItemId>, title: &str| {
+    // Host items with the host's own ids: a second run finds them instead of making
+    // them again.
+    let create = |id: &str, kind: ItemKind, parent: Option<&ItemId>, title: &str| {
         let mut record = Record::new("work_item", chrono::Utc::now())
             .with_kind(kind)
             .with_field("title", title);
         record.parent = parent.cloned();
-        let items = items.clone();
-        async move { items.create(None, record).await.map(|i| i.id) }
+        let (items, id) = (items.clone(), ItemId::new(id));
+        async move {
+            match items.create(Some(id.clone()), record).await {
+                Ok(item) => Ok(item.id),
+                Err(devflow_sync::Error::AlreadyExists(_)) => Ok(id),
+                Err(e) => Err(e),
+            }
+        }
     };
     let number = |id: &ItemId| {
         let (mappings, conn, object, id) =
@@ -270,11 +304,35 @@ async fn engine_steps(steps: &mut Steps, db_path: &std::path::Path) -> devflow_s
     };
 
     // 8. Push a PRD -> Epic -> Story -> Task -> Subtask tree.
-    let prd = create(ItemKind::Prd, None, "Checkout").await?;
-    let epic = create(ItemKind::Epic, Some(&prd), "Saved cards").await?;
-    let story = create(ItemKind::Story, Some(&epic), "Pay with a saved card").await?;
-    let task = create(ItemKind::Task, Some(&story), "Card vault API").await?;
-    let sub = create(ItemKind::Subtask, Some(&task), "Contract tests").await?;
+    let prd = create("prd-checkout", ItemKind::Prd, None, "Checkout").await?;
+    let epic = create(
+        "epic-saved-cards",
+        ItemKind::Epic,
+        Some(&prd),
+        "Saved cards",
+    )
+    .await?;
+    let story = create(
+        "story-pay-saved",
+        ItemKind::Story,
+        Some(&epic),
+        "Pay with a saved card",
+    )
+    .await?;
+    let task = create(
+        "task-card-vault",
+        ItemKind::Task,
+        Some(&story),
+        "Card vault API",
+    )
+    .await?;
+    let sub = create(
+        "sub-contract-tests",
+        ItemKind::Subtask,
+        Some(&task),
+        "Contract tests",
+    )
+    .await?;
     let report = engine.push_tree(&conn, &object, &prd).await?;
     let mut numbers = Vec::new();
     for id in [&prd, &epic, &story, &task, &sub] {
@@ -294,7 +352,7 @@ async fn engine_steps(steps: &mut Steps, db_path: &std::path::Path) -> devflow_s
     );
     steps.check(
         "the tree is five GitHub issues, parents first, with level labels, sub-issue links and the PRD's milestone",
-        report.created == 5
+        report.created == if again { 0 } else { 5 }
             && numbers.windows(2).all(|w| w[0] < w[1])
             && story_issue["labels"]
                 .as_array()
@@ -337,6 +395,12 @@ async fn engine_steps(steps: &mut Steps, db_path: &std::path::Path) -> devflow_s
     );
 
     // 10. Both sides rename the task: a conflict, then settled with the host's value.
+    // (Names new to this run, so a second run has something to disagree about.)
+    let run = sim.issues(REPO).len();
+    let (host_name, github_name) = (
+        format!("Card vault service {run}"),
+        format!("Card vault microservice {run}"),
+    );
     let current = items
         .get(&task)
         .await?
@@ -346,16 +410,12 @@ async fn engine_steps(steps: &mut Steps, db_path: &std::path::Path) -> devflow_s
         changes: vec![devflow_sync::model::FieldChange::new(
             "title",
             current,
-            "Card vault service",
+            host_name.as_str(),
         )],
         ..ItemUpdate::default()
     };
     items.update(&task, &update, None).await?;
-    sim.edit_issue(
-        REPO,
-        numbers[3],
-        &json!({"title": "Card vault microservice"}),
-    );
+    sim.edit_issue(REPO, numbers[3], &json!({ "title": github_name }));
     engine.pull(&conn, &object, PullBudget::UNLIMITED).await?;
     let pending = journal
         .conflicts(&conn, Some(ConflictStatus::Pending))
@@ -376,7 +436,7 @@ async fn engine_steps(steps: &mut Steps, db_path: &std::path::Path) -> devflow_s
         .and_then(|i| i["title"].as_str().map(str::to_owned));
     steps.check(
         "both sides renamed the task: a recorded conflict, resolved with the host's title on both sides",
-        conflict.is_some() && gh_title.as_deref() == Some("Card vault service"),
+        conflict.is_some() && gh_title.as_deref() == Some(host_name.as_str()),
     );
 
     // 11. An orphan story opened in GitHub is refused with words a person can act on.
@@ -403,6 +463,33 @@ async fn engine_steps(steps: &mut Steps, db_path: &std::path::Path) -> devflow_s
         "an orphan issue labelled devflow-story is a conflict \"Story requires a parent\" / \"Link to an epic\"",
         refused.is_some_and(|c| c.message == "Story requires a parent" && c.suggested_action == "Link to an epic"),
     );
+
+    // 12. Nothing exists twice: each item of the tree is one GitHub issue, however many
+    // runs used this file.
+    let issues = sim.issues(REPO);
+    let copies = |number: u64| {
+        let title = sim
+            .issue(REPO, number)
+            .and_then(|i| i["title"].as_str().map(str::to_owned));
+        issues
+            .iter()
+            .filter(|i| i["title"].as_str() == title.as_deref())
+            .count()
+    };
+    println!(
+        "    {} GitHub issues after {} run(s) of this file",
+        issues.len(),
+        issues.len().saturating_sub(5)
+    );
+    steps.check(
+        "every host item is one GitHub issue and one link, on a first run and on every later run of the same file",
+        numbers.iter().all(|n| *n > 0 && copies(*n) == 1)
+            && mappings.links(&conn, &object).await?.len() == 5,
+    );
+    if keep {
+        sim.save(&sim_file)
+            .map_err(|e| devflow_sync::Error::transient(format!("{}: {e}", sim_file.display())))?;
+    }
     Ok(())
 }
 

@@ -288,3 +288,30 @@ async fn a_third_party_client_session_works_and_sees_githubs_shapes() {
     assert_eq!(err["errors"][0]["code"], "missing_field");
     assert_eq!(err["errors"][0]["field"], "title");
 }
+
+#[tokio::test]
+async fn a_saved_simulator_loads_into_a_new_one_at_its_own_address() {
+    let first = GitHubSimulator::start().await.unwrap();
+    first.add_repo(REPO);
+    first.seed_issues(REPO, 3);
+    let parent = first.open_issue(REPO, &json!({"title": "Parent"}));
+    let dir = std::env::temp_dir().join(format!("devflow-sim-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("github.json");
+    first.save(&path).unwrap();
+
+    let second = GitHubSimulator::start().await.unwrap();
+    assert!(!second.load(dir.join("missing.json")).unwrap());
+    assert!(second.load(&path).unwrap());
+    let issues = second.issues(REPO);
+    assert_eq!(issues.len(), 4);
+    let url = second.issue(REPO, parent).unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with(&second.url()), "{url}");
+    // New issues continue the numbering.
+    let next = second.open_issue(REPO, &json!({"title": "After"}));
+    assert_eq!(next, parent + 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

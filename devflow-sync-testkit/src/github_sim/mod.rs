@@ -9,6 +9,7 @@
 mod auth;
 mod issues;
 mod milestones;
+mod persist;
 mod resources;
 mod routes;
 mod seed;
@@ -38,7 +39,7 @@ use serde_json::{Value, json};
 /// The webhook secret deliveries are signed with.
 pub const WEBHOOK_SECRET: &str = "simulator-webhook-secret";
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Repo {
     id: u64,
     issues: BTreeMap<u64, Value>,
