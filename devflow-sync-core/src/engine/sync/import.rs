@@ -204,9 +204,10 @@ async fn import_unheld(
         version: None,
     };
     let local = ctx.host_create(t, &remote.id, record).await?;
-    let base = snapshot(
+    let base = snapshot_of(
         ctx,
-        with_parent(&remote.record.fields, parent.as_ref()),
+        remote.record.fields.clone(),
+        parent.clone(),
         &local,
         remote,
     );

@@ -202,6 +202,18 @@ pub(crate) fn snapshot(
     remote: &RemoteRecord,
 ) -> Snapshot {
     let (fields, parent) = split_base(base);
+    snapshot_of(ctx, fields, parent, local, remote)
+}
+
+/// [`snapshot`] from fields and a parent kept apart (no pseudo-field to add and take
+/// out again, so the fields are shared, not copied).
+pub(crate) fn snapshot_of(
+    ctx: &Ctx<'_>,
+    fields: Fields,
+    parent: Option<ItemId>,
+    local: &WorkItem,
+    remote: &RemoteRecord,
+) -> Snapshot {
     Snapshot {
         fields,
         parent,
