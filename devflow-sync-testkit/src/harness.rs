@@ -12,7 +12,9 @@ use devflow_sync_core::model::{
     ConnectionId, ExternalId, FieldValue, ItemId, ItemKind, ObjectType, Record,
 };
 use devflow_sync_core::store::WorkItemStore;
-use devflow_sync_core::store::memory::{MemoryJournal, MemoryMappings, MemoryWorkItems};
+use devflow_sync_core::store::memory::{
+    MemoryJournal, MemoryMappings, MemoryPageStore, MemoryWorkItems,
+};
 
 use crate::memory_provider::MemoryProvider;
 
@@ -77,6 +79,12 @@ impl Harness {
             .work_items(items.clone())
             .mappings(mappings.clone())
             .journal(journal.clone())
+            // A pull page's writes together, as with a database.
+            .page_store(Arc::new(MemoryPageStore::new(
+                items.clone(),
+                mappings.clone(),
+                journal.clone(),
+            )))
             .clock(clock.clone())
             .rules(HierarchyRules::devflow())
             .policy(Arc::new(policy));

@@ -16,7 +16,7 @@ use crate::merge::{ConflictPolicy, Manual};
 use crate::model::{ConnectionId, ObjectType, ProviderKey};
 use crate::provider::{Provider, RecordFilter};
 use crate::store::memory::{
-    MemoryJournal, MemoryLeases, MemoryMappings, MemoryTokens, MemoryWorkItems,
+    MemoryJournal, MemoryLeases, MemoryMappings, MemoryPageStore, MemoryTokens, MemoryWorkItems,
 };
 use crate::store::{LeaseManager, MappingStore, PageStore, SyncJournal, TokenStore, WorkItemStore};
 
@@ -345,24 +345,47 @@ impl SyncEngineBuilder {
             });
         }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        // With every store in memory by default, the page store over them too, so the
+        // in-memory engine takes the same path as one on a database.
+        let all_default = self.items.is_none() && self.mappings.is_none() && self.journal.is_none();
+        let (items, mappings, journal, page_store) = if all_default && self.page_store.is_none() {
+            let items = Arc::new(MemoryWorkItems::with_clock(clock.clone()));
+            let mappings = Arc::new(MemoryMappings::new());
+            let journal = Arc::new(MemoryJournal::new());
+            let page: Arc<dyn PageStore> = Arc::new(MemoryPageStore::new(
+                items.clone(),
+                mappings.clone(),
+                journal.clone(),
+            ));
+            (
+                items as Arc<dyn WorkItemStore>,
+                mappings as Arc<dyn MappingStore>,
+                journal as Arc<dyn SyncJournal>,
+                Some(page),
+            )
+        } else {
+            (
+                self.items
+                    .unwrap_or_else(|| Arc::new(MemoryWorkItems::with_clock(clock.clone()))),
+                self.mappings
+                    .unwrap_or_else(|| Arc::new(MemoryMappings::new())),
+                self.journal
+                    .unwrap_or_else(|| Arc::new(MemoryJournal::new())),
+                self.page_store,
+            )
+        };
         Ok(SyncEngine {
             inner: Arc::new(Inner {
                 providers,
                 bindings: self.bindings,
-                items: self
-                    .items
-                    .unwrap_or_else(|| Arc::new(MemoryWorkItems::with_clock(clock.clone()))),
-                mappings: self
-                    .mappings
-                    .unwrap_or_else(|| Arc::new(MemoryMappings::new())),
-                journal: self
-                    .journal
-                    .unwrap_or_else(|| Arc::new(MemoryJournal::new())),
+                items,
+                mappings,
+                journal,
                 tokens: self.tokens.unwrap_or_else(|| Arc::new(MemoryTokens::new())),
                 leases: self
                     .leases
                     .unwrap_or_else(|| Arc::new(MemoryLeases::with_clock(clock.clone()))),
-                page_store: self.page_store,
+                page_store,
                 rules: self.rules.unwrap_or_default(),
                 policy: self.policy.unwrap_or_else(|| Arc::new(Manual)),
                 clock,

@@ -42,6 +42,25 @@ impl MemoryWorkItems {
             .collect()
     }
 
+    /// `n` new ids (`item-N`), never handed out again by this store.
+    pub fn reserve_ids(&self, n: usize) -> Vec<ItemId> {
+        let mut state = lock(&self.state);
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            state.0 += 1;
+            let candidate = ItemId::new(format!("item-{}", state.0));
+            if !state.1.contains_key(&candidate) {
+                out.push(candidate);
+            }
+        }
+        out
+    }
+
+    /// Stores an item as given (a page store's write: id, version and times already set).
+    pub(crate) fn put(&self, item: WorkItem) {
+        lock(&self.state).1.insert(item.id.clone(), Box::new(item));
+    }
+
     /// The number of items.
     pub fn len(&self) -> usize {
         lock(&self.state).1.len()

@@ -25,6 +25,7 @@ mod journal;
 mod leases;
 mod log;
 mod mappings;
+mod page;
 mod tokens;
 
 use std::sync::{Mutex, MutexGuard};
@@ -33,6 +34,7 @@ pub use items::MemoryWorkItems;
 pub use journal::MemoryJournal;
 pub use leases::MemoryLeases;
 pub use mappings::MemoryMappings;
+pub use page::MemoryPageStore;
 pub use tokens::MemoryTokens;
 
 /// Locks a mutex, carrying on after a panic elsewhere (the data stays consistent: every
