@@ -1,6 +1,8 @@
-//! `cargo run --release --example simulator -- --provider github --records N [--latency-ms L] [--repo OWNER/NAME] [--token T]`
+//! `cargo run --release --example simulator -- --provider github --records N [--latency-ms L] [--repo OWNER/NAME] [--token T] [--state FILE]`
 //!
-//! Serves a provider simulator on 127.0.0.1 with `N` seeded records until stopped,
+//! Serves a provider simulator on 127.0.0.1 with `N` seeded records until stopped
+//! (Ctrl-C); with `--state FILE` it starts from the repositories saved there (seeding
+//! only when the file does not exist yet) and saves them back when stopped,
 //! printing what a client needs (`url=... repo=... token=...`): a server for
 //! `pull_github`, for tools outside Rust, and for trying host code against a provider
 //! that needs no network. `--latency-ms` makes every request wait, to model a real
@@ -66,17 +68,36 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        sim.add_repo(&repo);
+        let state = arg(&args, "--state");
+        let restored = match &state {
+            Some(file) => match sim.load(file) {
+                Ok(found) => found,
+                Err(e) => {
+                    eprintln!("--state {file}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            },
+            None => false,
+        };
+        if !restored {
+            sim.add_repo(&repo);
+            sim.seed_issues(&repo, records);
+        }
         sim.accept_token(&token);
         sim.set_rate_limit(1_000_000);
-        sim.seed_issues(&repo, records);
         sim.set_latency(Duration::from_millis(latency));
         println!(
-            "provider=github url={} repo={repo} token={token} records={records} latency_ms={latency}",
+            "provider=github url={} repo={repo} token={token} records={records} latency_ms={latency} restored={restored}",
             sim.url()
         );
         // Serve until stopped.
         let _ = tokio::signal::ctrl_c().await;
+        if let Some(file) = &state {
+            if let Err(e) = sim.save(file) {
+                eprintln!("--state {file}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
         ExitCode::SUCCESS
     })
 }
