@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -21,6 +21,9 @@ struct State {
     /// Ordered by id, which counts up, so by age.
     conflicts: BTreeMap<u64, ConflictRecord>,
     inbox: BTreeMap<u64, InboxEntry>,
+    /// The pending deliveries by (arrival, number): what `claim_due` walks, oldest
+    /// first, without looking at those already handled.
+    pending: BTreeSet<(DateTime<Utc>, u64)>,
     deliveries: HashMap<(ProviderKey, ConnectionId, String), u64>,
     health: HashMap<ConnectionId, ConnectionHealth>,
 }
@@ -178,6 +181,9 @@ impl WebhookInbox for MemoryJournal {
         state.next_id += 1;
         let n = state.next_id;
         state.deliveries.insert(key, n);
+        if entry.status == InboxStatus::Pending {
+            state.pending.insert((entry.received_at, n));
+        }
         state.inbox.insert(
             n,
             InboxEntry {
@@ -190,15 +196,14 @@ impl WebhookInbox for MemoryJournal {
 
     async fn due_inbox(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<InboxEntry>> {
         let state = lock(&self.state);
-        let mut due: Vec<InboxEntry> = state
-            .inbox
-            .values()
-            .filter(|e| e.status == InboxStatus::Pending && e.next_attempt_at <= now)
+        Ok(state
+            .pending
+            .iter()
+            .filter_map(|(_, n)| state.inbox.get(n))
+            .filter(|e| e.next_attempt_at <= now)
+            .take(limit)
             .cloned()
-            .collect();
-        due.sort_by_key(|e| (e.received_at, parse_id(&e.id)));
-        due.truncate(limit);
-        Ok(due)
+            .collect())
     }
 
     async fn claim_due(
@@ -210,20 +215,19 @@ impl WebhookInbox for MemoryJournal {
     ) -> Result<Vec<InboxEntry>> {
         let until = crate::clock::after(now, visibility);
         let mut state = lock(&self.state);
-        let mut due: Vec<(DateTime<Utc>, u64)> = state
-            .inbox
+        let due: Vec<u64> = state
+            .pending
             .iter()
-            .filter(|(_, e)| {
-                e.status == InboxStatus::Pending
-                    && e.next_attempt_at <= now
-                    && e.claimed_until.is_none_or(|t| t <= now)
+            .filter(|(_, n)| {
+                state.inbox.get(n).is_some_and(|e| {
+                    e.next_attempt_at <= now && e.claimed_until.is_none_or(|t| t <= now)
+                })
             })
-            .map(|(n, e)| (e.received_at, *n))
+            .take(limit)
+            .map(|(_, n)| *n)
             .collect();
-        due.sort();
-        due.truncate(limit);
         let mut claimed = Vec::with_capacity(due.len());
-        for (_, n) in due {
+        for n in due {
             if let Some(entry) = state.inbox.get_mut(&n) {
                 entry.claimed_by = Some(worker.to_owned());
                 entry.claimed_until = Some(until);
@@ -235,14 +239,23 @@ impl WebhookInbox for MemoryJournal {
 
     async fn update_inbox(&self, entry: &InboxEntry) -> Result<()> {
         let mut state = lock(&self.state);
-        let slot = parse_id(&entry.id)
-            .and_then(|n| state.inbox.get_mut(&n))
+        let n = parse_id(&entry.id)
+            .filter(|n| state.inbox.contains_key(n))
             .ok_or_else(|| Error::not_found(format!("inbox entry {}", entry.id)))?;
-        *slot = InboxEntry {
-            claimed_by: None,
-            claimed_until: None,
-            ..entry.clone()
-        };
+        let old = state.inbox.insert(
+            n,
+            InboxEntry {
+                claimed_by: None,
+                claimed_until: None,
+                ..entry.clone()
+            },
+        );
+        if let Some(old) = old {
+            state.pending.remove(&(old.received_at, n));
+        }
+        if entry.status == InboxStatus::Pending {
+            state.pending.insert((entry.received_at, n));
+        }
         Ok(())
     }
 
@@ -293,6 +306,8 @@ impl SyncJournal for MemoryJournal {
         state.logs.purge(connection);
         state.conflicts.retain(|_, c| &c.connection != connection);
         state.inbox.retain(|_, e| &e.connection != connection);
+        let State { inbox, pending, .. } = &mut *state;
+        pending.retain(|(_, n)| inbox.contains_key(n));
         state.deliveries.retain(|k, _| &k.1 != connection);
         state.health.remove(connection);
         state
