@@ -4,43 +4,18 @@
 //! prints the median run.
 #![allow(clippy::print_stdout)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
 use devflow_sync::clock::ManualClock;
 use devflow_sync::engine::{ImportMode, PullBudget, SyncEngine};
 use devflow_sync::merge::Manual;
-use devflow_sync::model::{ConnectionId, ExternalId, FieldValue, ItemKind, ObjectType};
-use devflow_sync_testkit::items::typical_fields;
-use devflow_sync_testkit::memory_provider::MemoryProvider;
+use devflow_sync::model::{ConnectionId, ObjectType};
 
 const RECORDS: usize = 10_000;
 const RUNS: usize = 5;
-
-fn provider(clock: &Arc<ManualClock>) -> Arc<MemoryProvider> {
-    let remote = Arc::new(MemoryProvider::new("memory", clock.clone()));
-    let object = ObjectType::new("issue");
-    let mut fields = typical_fields();
-    // A 2 KB description per record is the typical item; keep it.
-    fields.insert("status", FieldValue::enumeration("todo"));
-    let mut epic: Option<ExternalId> = None;
-    for i in 0..RECORDS {
-        clock.advance(std::time::Duration::from_millis(1));
-        let mut f = fields.clone();
-        f.insert("title", format!("record {i}"));
-        if i % 100 == 0 {
-            epic = Some(
-                remote
-                    .remote_create(&object, Some(ItemKind::Epic), None, f)
-                    .id,
-            );
-        } else {
-            remote.remote_create(&object, Some(ItemKind::Story), epic.clone(), f);
-        }
-    }
-    remote.take_webhooks();
-    remote
-}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -49,7 +24,7 @@ fn main() {
     let mut seconds = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let clock = Arc::new(ManualClock::starting_at_epoch_secs(1_780_000_000));
-        let remote = provider(&clock);
+        let remote = common::provider(&clock, RECORDS, "bench");
         let engine = SyncEngine::builder()
             .provider(remote)
             .bind("conn", "memory", "issue")

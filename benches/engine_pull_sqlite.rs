@@ -5,6 +5,8 @@
 //! (verify, deduplicate, persist to the inbox) and prints their latency percentiles.
 #![allow(clippy::print_stdout)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,40 +15,11 @@ use devflow_store_sqlite::SqliteStore;
 use devflow_sync::clock::ManualClock;
 use devflow_sync::engine::{ImportMode, PullBudget, SyncEngine};
 use devflow_sync::merge::Manual;
-use devflow_sync::model::{
-    ConnectionId, ExternalId, FieldValue, ItemKind, ObjectType, ProviderKey,
-};
-use devflow_sync_testkit::items::typical_fields;
-use devflow_sync_testkit::memory_provider::MemoryProvider;
+use devflow_sync::model::{ConnectionId, FieldValue, ObjectType, ProviderKey};
 
 const RECORDS: usize = 10_000;
 const RUNS: usize = 3;
 const DELIVERIES: usize = 2_000;
-
-fn provider(clock: &Arc<ManualClock>) -> Arc<MemoryProvider> {
-    let remote =
-        Arc::new(MemoryProvider::new("memory", clock.clone()).with_webhook_secret("bench-secret"));
-    let object = ObjectType::new("issue");
-    let mut fields = typical_fields();
-    fields.insert("status", FieldValue::enumeration("todo"));
-    let mut epic: Option<ExternalId> = None;
-    for i in 0..RECORDS {
-        clock.advance(std::time::Duration::from_millis(1));
-        let mut f = fields.clone();
-        f.insert("title", format!("record {i}"));
-        if i % 100 == 0 {
-            epic = Some(
-                remote
-                    .remote_create(&object, Some(ItemKind::Epic), None, f)
-                    .id,
-            );
-        } else {
-            remote.remote_create(&object, Some(ItemKind::Story), epic.clone(), f);
-        }
-    }
-    remote.take_webhooks();
-    remote
-}
 
 fn db_path(run: usize) -> PathBuf {
     let path = std::env::temp_dir().join(format!("devflow-bench-{}-{run}.db", std::process::id()));
@@ -75,7 +48,7 @@ fn main() {
     let mut last = None;
     for run in 0..RUNS {
         let clock = Arc::new(ManualClock::starting_at_epoch_secs(1_780_000_000));
-        let remote = provider(&clock);
+        let remote = common::provider(&clock, RECORDS, "bench-secret");
         let path = db_path(run);
         let store = Arc::new(
             runtime
