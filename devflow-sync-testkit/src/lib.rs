@@ -16,7 +16,8 @@
 //!   was logged.
 //! - `simkit` (feature `simkit`): what every provider simulator is built on (server,
 //!   faults, webhook outbox, OAuth codes); `github_sim` (feature `github-sim`, on by
-//!   default): the GitHub simulator. Without them the testkit needs no HTTP server.
+//!   default): the GitHub simulator; `jira_sim` (feature `jira-sim`, on by default):
+//!   the Jira Cloud simulator. Without them the testkit needs no HTTP server.
 //!
 //! ```
 //! use devflow_sync_core::HierarchyRules;
@@ -39,6 +40,8 @@ pub mod github_sim;
 pub mod harness;
 pub mod hostile;
 pub mod items;
+#[cfg(feature = "jira-sim")]
+pub mod jira_sim;
 pub mod memory_provider;
 pub mod rng;
 #[cfg(feature = "simkit")]

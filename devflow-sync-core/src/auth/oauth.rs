@@ -79,6 +79,8 @@ pub struct OAuthConfig {
     pub auth_params: Vec<(String, String)>,
     /// Send the client credentials in the body instead of HTTP basic auth.
     pub credentials_in_body: bool,
+    /// Send token requests as JSON instead of a form (Atlassian documents JSON).
+    pub json_token_requests: bool,
     /// The provider answers token errors with HTTP 200 and an `error` field (GitHub).
     pub errors_as_200: bool,
 }
@@ -144,6 +146,7 @@ impl OAuthConfig {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             credentials_in_body: spec.credentials_in_body,
+            json_token_requests: spec.json_token_requests,
             errors_as_200: spec.errors_as_200,
         })
     }
@@ -165,6 +168,7 @@ impl OAuthConfig {
             pkce: true,
             auth_params: Vec::new(),
             credentials_in_body: false,
+            json_token_requests: false,
             errors_as_200: false,
         }
     }
@@ -378,6 +382,7 @@ impl OAuthFlow {
             provider: self.config.provider.clone(),
             connection: connection.clone(),
             errors_as_200: self.config.errors_as_200,
+            json_body: self.config.json_token_requests,
         }
     }
 
@@ -473,6 +478,16 @@ struct OAuthHttp {
     provider: ProviderKey,
     connection: ConnectionId,
     errors_as_200: bool,
+    json_body: bool,
+}
+
+/// A form body as a JSON object of its fields.
+fn form_as_json(body: &[u8]) -> Vec<u8> {
+    let fields: serde_json::Map<String, serde_json::Value> =
+        oauth2::url::form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+            .collect();
+    serde_json::to_vec(&fields).unwrap_or_default()
 }
 
 impl<'c> AsyncHttpClient<'c> for OAuthHttp {
@@ -493,10 +508,19 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttp {
             // A code or a rotating refresh token works once: never send it twice.
             .idempotent(false)
             .without_redirects()
-            .body(request.body().clone());
+            .body(if self.json_body {
+                form_as_json(request.body())
+            } else {
+                request.body().clone()
+            });
             req.error_responses = true;
             for (name, value) in request.headers() {
-                req = req.header(name.as_str(), value.to_str().unwrap_or_default());
+                let value = value.to_str().unwrap_or_default();
+                if self.json_body && name.as_str().eq_ignore_ascii_case("content-type") {
+                    req = req.header("Content-Type", "application/json");
+                } else {
+                    req = req.header(name.as_str(), value);
+                }
             }
             let response = self.http.send(req).await?;
             let mut status = response.status;

@@ -46,6 +46,9 @@ pub struct AuthSpec {
     /// Client credentials go in the request body rather than HTTP basic auth.
     #[serde(default)]
     pub credentials_in_body: bool,
+    /// The token endpoint takes JSON bodies rather than forms (Atlassian).
+    #[serde(default)]
+    pub json_token_requests: bool,
     /// Extra authorization-request parameters (Atlassian: `audience`, `prompt`).
     #[serde(default)]
     pub auth_params: BTreeMap<String, String>,

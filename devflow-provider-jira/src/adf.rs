@@ -1,0 +1,479 @@
+//! Atlassian Document Format <-> the host's Markdown.
+//!
+//! Round-trips: paragraphs, headings, bullet and ordered lists (nested), code blocks
+//! with their language, block quotes, rules, hard breaks, and text marked strong,
+//! emphasis, code, strike or link; mentions travel as links to `jira-mention:<accountId>`
+//! so they come back as mentions. Nodes Markdown cannot hold (panels, tables, media)
+//! are read as their text; the provider writes a description only when the host
+//! changed it, so such ADF is never rewritten behind a person's back.
+//!
+//! ```
+//! use devflow_provider_jira::adf::{from_markdown, to_markdown};
+//! let adf = from_markdown("## Plan\n\nShip **it** with [docs](https://x.test).\n\n- one\n- two");
+//! assert_eq!(adf["type"], "doc");
+//! assert_eq!(to_markdown(&adf), "## Plan\n\nShip **it** with [docs](https://x.test).\n\n- one\n- two");
+//! ```
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde_json::{Map, Value, json};
+
+/// The link scheme mentions travel in.
+pub const MENTION_SCHEME: &str = "jira-mention:";
+
+/// Markdown of an ADF document (or of any node).
+pub fn to_markdown(adf: &Value) -> String {
+    let blocks = adf
+        .get("content")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    blocks_md(blocks).trim_end().to_owned()
+}
+
+fn blocks_md(blocks: &[Value]) -> String {
+    blocks
+        .iter()
+        .map(block_md)
+        .filter(|b| !b.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn kind(node: &Value) -> &str {
+    node.get("type").and_then(Value::as_str).unwrap_or("")
+}
+
+fn children(node: &Value) -> &[Value] {
+    node.get("content")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+fn indent(text: &str, first: &str, rest: &str) -> String {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{}{l}", if i == 0 { first } else { rest })
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn block_md(node: &Value) -> String {
+    match kind(node) {
+        "paragraph" => escape_start(&inline_md(children(node))),
+        "heading" => {
+            let level = node
+                .pointer("/attrs/level")
+                .and_then(Value::as_u64)
+                .unwrap_or(1)
+                .clamp(1, 6);
+            format!(
+                "{} {}",
+                "#".repeat(usize::try_from(level).unwrap_or(1)),
+                inline_md(children(node))
+            )
+        }
+        "bulletList" | "orderedList" => {
+            let ordered = kind(node) == "orderedList";
+            let start = node
+                .pointer("/attrs/order")
+                .and_then(Value::as_u64)
+                .unwrap_or(1);
+            children(node)
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let marker = if ordered {
+                        format!("{}. ", start.saturating_add(i as u64))
+                    } else {
+                        "- ".to_owned()
+                    };
+                    let body = children(item)
+                        .iter()
+                        .map(block_md)
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    indent(&body, &marker, &" ".repeat(marker.len()))
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        "codeBlock" => {
+            let lang = node
+                .pointer("/attrs/language")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let text: String = children(node)
+                .iter()
+                .filter_map(|t| t.get("text").and_then(Value::as_str))
+                .collect();
+            format!("```{lang}\n{text}\n```")
+        }
+        "blockquote" => {
+            let inner = blocks_md(children(node));
+            inner
+                .lines()
+                .map(|l| {
+                    if l.is_empty() {
+                        ">".to_owned()
+                    } else {
+                        format!("> {l}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        "rule" => "---".to_owned(),
+        // Panels, tables, expands, media: their text, block by block.
+        _ if !children(node).is_empty() => {
+            if children(node).iter().any(|c| c.get("text").is_some()) {
+                escape_start(&inline_md(children(node)))
+            } else {
+                blocks_md(children(node))
+            }
+        }
+        _ => node
+            .get("text")
+            .and_then(Value::as_str)
+            .map(escape)
+            .unwrap_or_default(),
+    }
+}
+
+/// Escapes what would start a list or a heading at the start of a paragraph.
+fn escape_start(text: &str) -> String {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    if digits > 0 && matches!(text.as_bytes().get(digits), Some(b'.' | b')')) {
+        return format!("{}\\{}", &text[..digits], &text[digits..]);
+    }
+    if text.starts_with("- ") || text.starts_with("+ ") || text == "-" || text == "+" {
+        return format!("\\{text}");
+    }
+    text.to_owned()
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*_[]<>#|~!".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn inline_md(nodes: &[Value]) -> String {
+    let mut out = String::new();
+    for node in nodes {
+        match kind(node) {
+            "text" => {
+                let text = node.get("text").and_then(Value::as_str).unwrap_or("");
+                let marks = node
+                    .get("marks")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let has = |m: &str| marks.iter().any(|x| kind(x) == m);
+                let mut s = if has("code") {
+                    format!("`{text}`")
+                } else {
+                    escape(text)
+                };
+                if has("strike") {
+                    s = format!("~~{s}~~");
+                }
+                if has("em") {
+                    s = format!("*{s}*");
+                }
+                if has("strong") {
+                    s = format!("**{s}**");
+                }
+                if let Some(href) = marks
+                    .iter()
+                    .find(|x| kind(x) == "link")
+                    .and_then(|l| l.pointer("/attrs/href"))
+                    .and_then(Value::as_str)
+                {
+                    s = format!("[{s}]({href})");
+                }
+                out.push_str(&s);
+            }
+            "hardBreak" => out.push_str("\\\n"),
+            "mention" => {
+                let id = node
+                    .pointer("/attrs/id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let text = node
+                    .pointer("/attrs/text")
+                    .and_then(Value::as_str)
+                    .unwrap_or("@");
+                out.push_str(&format!("[{}]({MENTION_SCHEME}{id})", escape(text)));
+            }
+            "emoji" => out.push_str(
+                node.pointer("/attrs/text")
+                    .or_else(|| node.pointer("/attrs/shortName"))
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+            ),
+            "inlineCard" => {
+                if let Some(url) = node.pointer("/attrs/url").and_then(Value::as_str) {
+                    out.push_str(&format!("<{url}>"));
+                }
+            }
+            _ => out.push_str(&inline_md(children(node))),
+        }
+    }
+    out
+}
+
+/// An ADF document of Markdown.
+pub fn from_markdown(markdown: &str) -> Value {
+    let mut stack: Vec<Map<String, Value>> = vec![node("doc")];
+    let mut marks: Vec<Value> = Vec::new();
+    let push = |stack: &mut Vec<Map<String, Value>>, child: Value| {
+        if let Some(top) = stack.last_mut() {
+            if let Some(Value::Array(c)) = top.get_mut("content") {
+                c.push(child);
+            }
+        }
+    };
+    let parser = Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH);
+    for event in parser {
+        match event {
+            Event::Start(tag) => match tag {
+                Tag::Paragraph => stack.push(node("paragraph")),
+                Tag::Heading { level, .. } => {
+                    let mut n = node("heading");
+                    n.insert("attrs".into(), json!({"level": heading_level(level)}));
+                    stack.push(n);
+                }
+                Tag::List(start) => {
+                    let mut n = node(if start.is_some() {
+                        "orderedList"
+                    } else {
+                        "bulletList"
+                    });
+                    if let Some(s) = start {
+                        n.insert("attrs".into(), json!({"order": s}));
+                    }
+                    stack.push(n);
+                }
+                Tag::Item => stack.push(node("listItem")),
+                Tag::CodeBlock(k) => {
+                    let mut n = node("codeBlock");
+                    if let CodeBlockKind::Fenced(lang) = k {
+                        if !lang.is_empty() {
+                            n.insert("attrs".into(), json!({"language": lang.to_string()}));
+                        }
+                    }
+                    stack.push(n);
+                }
+                Tag::BlockQuote(_) => stack.push(node("blockquote")),
+                Tag::Strong => marks.push(json!({"type": "strong"})),
+                Tag::Emphasis => marks.push(json!({"type": "em"})),
+                Tag::Strikethrough => marks.push(json!({"type": "strike"})),
+                Tag::Link { dest_url, .. } => {
+                    marks.push(json!({"type": "link", "attrs": {"href": dest_url.to_string()}}));
+                }
+                _ => {}
+            },
+            Event::End(end) => match end {
+                TagEnd::Strong | TagEnd::Emphasis | TagEnd::Strikethrough | TagEnd::Link => {
+                    marks.pop();
+                }
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::List(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::BlockQuote(_) => {
+                    if let Some(mut done) = stack.pop() {
+                        if kind_of(&done) == "codeBlock" {
+                            trim_code(&mut done);
+                        }
+                        if kind_of(&done) == "listItem" {
+                            wrap_loose_text(&mut done);
+                        }
+                        push(&mut stack, Value::Object(done));
+                    }
+                }
+                _ => {}
+            },
+            Event::Text(t) => {
+                if in_code_block(&stack) {
+                    push(&mut stack, json!({"type": "text", "text": t.to_string()}));
+                } else {
+                    push_text(&mut stack, &t, &marks);
+                }
+            }
+            Event::Code(t) => {
+                let mut m = marks.clone();
+                m.push(json!({"type": "code"}));
+                push_text(&mut stack, &t, &m);
+            }
+            Event::HardBreak => push(&mut stack, json!({"type": "hardBreak"})),
+            Event::SoftBreak => push_text(&mut stack, "\n", &marks),
+            Event::Rule => push(&mut stack, json!({"type": "rule"})),
+            Event::Html(t) | Event::InlineHtml(t) => push_text(&mut stack, &t, &marks),
+            _ => {}
+        }
+    }
+    let mut doc = stack.into_iter().next().unwrap_or_else(|| node("doc"));
+    doc.insert("version".into(), json!(1));
+    Value::Object(doc)
+}
+
+fn node(kind: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("type".into(), json!(kind));
+    m.insert("content".into(), json!([]));
+    m
+}
+
+fn kind_of(m: &Map<String, Value>) -> &str {
+    m.get("type").and_then(Value::as_str).unwrap_or("")
+}
+
+fn heading_level(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+fn in_code_block(stack: &[Map<String, Value>]) -> bool {
+    stack.last().is_some_and(|m| kind_of(m) == "codeBlock")
+}
+
+/// A code block's text without the newline Markdown ends it with.
+fn trim_code(block: &mut Map<String, Value>) {
+    if let Some(Value::Array(content)) = block.get_mut("content") {
+        let text: String = content
+            .iter()
+            .filter_map(|t| t.get("text").and_then(Value::as_str))
+            .collect();
+        let text = text.strip_suffix('\n').unwrap_or(&text).to_owned();
+        *content = if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![json!({"type": "text", "text": text})]
+        };
+    }
+}
+
+/// A tight list item's text is a paragraph in ADF.
+fn wrap_loose_text(item: &mut Map<String, Value>) {
+    if let Some(Value::Array(content)) = item.get_mut("content") {
+        let inline = |v: &Value| {
+            matches!(
+                v.get("type").and_then(Value::as_str),
+                Some("text" | "hardBreak")
+            )
+        };
+        if content.iter().any(inline) {
+            let mut out = Vec::new();
+            let mut para: Vec<Value> = Vec::new();
+            for c in content.drain(..) {
+                if inline(&c) {
+                    para.push(c);
+                } else {
+                    if !para.is_empty() {
+                        out.push(
+                            json!({"type": "paragraph", "content": std::mem::take(&mut para)}),
+                        );
+                    }
+                    out.push(c);
+                }
+            }
+            if !para.is_empty() {
+                out.push(json!({"type": "paragraph", "content": para}));
+            }
+            *content = out;
+        }
+    }
+}
+
+fn push_text(stack: &mut [Map<String, Value>], text: &str, marks: &[Value]) {
+    let Some(top) = stack.last_mut() else { return };
+    let Some(Value::Array(content)) = top.get_mut("content") else {
+        return;
+    };
+    let mention = marks
+        .iter()
+        .find(|m| m.get("type").and_then(Value::as_str) == Some("link"))
+        .and_then(|l| l.pointer("/attrs/href"))
+        .and_then(Value::as_str)
+        .and_then(|h| h.strip_prefix(MENTION_SCHEME));
+    if let Some(id) = mention {
+        content.push(json!({"type": "mention", "attrs": {"id": id, "text": text}}));
+        return;
+    }
+    // Adjacent text with the same marks is one node, as Jira writes it.
+    if let Some(last) = content.last_mut() {
+        let same = last.get("type").and_then(Value::as_str) == Some("text")
+            && last
+                .get("marks")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                == marks;
+        if same {
+            if let Some(Value::String(s)) = last.get_mut("text") {
+                s.push_str(text);
+                return;
+            }
+        }
+    }
+    let mut t = json!({"type": "text", "text": text});
+    if !marks.is_empty() {
+        t["marks"] = Value::Array(marks.to_vec());
+    }
+    content.push(t);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(md: &str) {
+        let adf = from_markdown(md);
+        assert_eq!(to_markdown(&adf), md, "{adf:#}");
+        assert_eq!(from_markdown(&to_markdown(&adf)), adf);
+    }
+
+    #[test]
+    fn the_supported_nodes_round_trip() {
+        round_trip(
+            "# Title\n\nPlain, **strong**, *em*, ~~gone~~, `code` and [a link](https://a.test/x).",
+        );
+        round_trip("1. first\n2. second\n   - nested\n   - more");
+        round_trip("```rust\nfn main() {}\n```\n\n> quoted\n>\n> twice\n\n---");
+        round_trip("Ask [@Ana](jira-mention:712020:abc) today\\\nnext line");
+        round_trip("3\\. is not a list; stars \\* and \\_underscores\\_ stay text");
+        round_trip("\\- not a bullet either");
+    }
+
+    #[test]
+    fn recorded_descriptions_read_as_text() {
+        let adf = json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "This is a test issue created for testing the delete-comment action"}]}]});
+        assert_eq!(
+            to_markdown(&adf),
+            "This is a test issue created for testing the delete-comment action"
+        );
+        let panel = json!({"type": "doc", "version": 1, "content": [{"type": "panel", "attrs": {"panelType": "info"}, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Heads up"}]}]}]});
+        assert_eq!(to_markdown(&panel), "Heads up");
+        assert_eq!(to_markdown(&json!("not adf")), "");
+    }
+}

@@ -1,0 +1,265 @@
+//! Building the provider: from code, from string settings, or from the environment,
+//! with the catalog's rate limits and OAuth settings applied.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use devflow_sync_core::auth::{AccessToken, ClientSecret, OAuthConfig, WebhookSecret};
+use devflow_sync_core::http::{HttpClient, HttpConfig};
+use devflow_sync_core::model::ItemKind;
+use devflow_sync_core::{Error, Result};
+
+use crate::client::JiraProvider;
+use crate::config::{IssueTypeNames, JiraAuth, JiraConfig};
+
+/// The environment variables [`JiraBuilder::from_env`] reads (none is shown: the API
+/// token and webhook secrets are secret).
+pub const ENV_KEYS: [(&str, &str); 8] = [
+    ("DEVFLOW_SYNC_JIRA_BASE_URL", "base_url"),
+    ("DEVFLOW_SYNC_JIRA_PROJECT", "project"),
+    ("DEVFLOW_SYNC_JIRA_EMAIL", "email"),
+    ("DEVFLOW_SYNC_JIRA_API_TOKEN", "api_token"),
+    ("DEVFLOW_SYNC_JIRA_API_TOKEN_EXPIRES", "api_token_expires"),
+    ("DEVFLOW_SYNC_JIRA_ACCESS_TOKEN", "access_token"),
+    ("DEVFLOW_SYNC_JIRA_WEBHOOK_SECRETS", "webhook_secrets"),
+    ("DEVFLOW_SYNC_JIRA_ISSUE_TYPES", "issue_types"),
+];
+
+/// Builds a [`JiraProvider`].
+///
+/// ```
+/// use devflow_provider_jira::JiraBuilder;
+/// let provider = JiraBuilder::new()
+///     .set("base_url", "https://acme.atlassian.net").unwrap()
+///     .set("project", "KAN").unwrap()
+///     .set("email", "me@acme.test").unwrap()
+///     .set("api_token", "ATATT-example").unwrap()
+///     .set("issue_types", "subtask=Sub-task, story=User Story").unwrap()
+///     .build()
+///     .unwrap();
+/// assert_eq!(provider.config().issue_types.name(devflow_sync_core::model::ItemKind::Story), Some("User Story"));
+/// assert!(JiraBuilder::new().set("colour", "blue").is_err());
+/// assert!(JiraBuilder::new().set("project", "KAN").unwrap().build().is_err(), "no site, no credentials");
+/// ```
+#[derive(Debug, Default)]
+pub struct JiraBuilder {
+    base_url: Option<String>,
+    project: Option<String>,
+    email: Option<String>,
+    api_token: Option<AccessToken>,
+    expires: Option<DateTime<Utc>>,
+    auth: Option<JiraAuth>,
+    webhook_secrets: Vec<WebhookSecret>,
+    issue_types: IssueTypeNames,
+    http: Option<HttpClient>,
+}
+
+fn invalid(key: &str, message: String) -> Error {
+    Error::InvalidConfig {
+        pointer: format!("jira.{key}"),
+        message,
+    }
+}
+
+impl JiraBuilder {
+    /// A builder with the defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The site URL or the gateway URL.
+    #[must_use]
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The project synced (its key).
+    #[must_use]
+    pub fn project(mut self, key: impl Into<String>) -> Self {
+        self.project = Some(key.into());
+        self
+    }
+
+    /// How requests authenticate.
+    #[must_use]
+    pub fn auth(mut self, auth: JiraAuth) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// Adds an admin webhook secret.
+    #[must_use]
+    pub fn webhook_secret(mut self, secret: WebhookSecret) -> Self {
+        self.webhook_secrets.push(secret);
+        self
+    }
+
+    /// The issue type standing for `kind`.
+    #[must_use]
+    pub fn issue_type(mut self, kind: ItemKind, name: impl Into<String>) -> Self {
+        self.issue_types.names.insert(kind, name.into());
+        self
+    }
+
+    /// The HTTP client to share.
+    #[must_use]
+    pub fn http(mut self, http: HttpClient) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Sets one setting by its string key (see [`ENV_KEYS`]; `issue_types` as
+    /// `story=User Story, subtask=Sub-task`; `api_token_expires` as `yyyy-MM-dd` or RFC
+    /// 3339). [`Error::InvalidConfig`] names an unknown key or a bad value, never showing
+    /// a secret.
+    pub fn set(mut self, key: &str, value: &str) -> Result<Self> {
+        let v = value.trim();
+        match key {
+            "base_url" => self.base_url = Some(v.to_owned()),
+            "project" => self.project = Some(v.to_owned()),
+            "email" => self.email = Some(v.to_owned()),
+            "api_token" => self.api_token = Some(AccessToken::new(v)),
+            "api_token_expires" => {
+                let at = DateTime::parse_from_rfc3339(v)
+                    .map(|t| t.with_timezone(&Utc))
+                    .ok()
+                    .or_else(|| {
+                        NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                            .ok()
+                            .and_then(|d| d.and_hms_opt(0, 0, 0))
+                            .map(|t| t.and_utc())
+                    })
+                    .ok_or_else(|| invalid(key, format!("{v:?} is not a date (yyyy-MM-dd)")))?;
+                self.expires = Some(at);
+            }
+            "access_token" => self.auth = Some(JiraAuth::bearer(AccessToken::new(v))),
+            "webhook_secrets" => self.webhook_secrets.extend(
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(WebhookSecret::new),
+            ),
+            "issue_types" => {
+                for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    let (kind, name) = pair
+                        .split_once('=')
+                        .ok_or_else(|| invalid(key, format!("{pair:?} is not level=Type Name")))?;
+                    let kind: ItemKind =
+                        serde_json::from_value(serde_json::json!(kind.trim().to_ascii_lowercase()))
+                            .map_err(|_| {
+                                invalid(
+                                    key,
+                                    format!("{kind:?} is not prd, epic, story, task or subtask"),
+                                )
+                            })?;
+                    self.issue_types.names.insert(kind, name.trim().to_owned());
+                }
+            }
+            other => {
+                return Err(invalid(
+                    other,
+                    format!(
+                        "unknown setting; known: {}",
+                        ENV_KEYS.map(|(_, k)| k).join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(self)
+    }
+
+    /// The settings `lookup` has for the [`ENV_KEYS`].
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut builder = Self::new();
+        for (var, key) in ENV_KEYS {
+            if let Some(value) = lookup(var) {
+                builder = builder.set(key, &value)?;
+            }
+        }
+        Ok(builder)
+    }
+
+    /// The settings from the environment ([`ENV_KEYS`]).
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// The provider. [`Error::InvalidConfig`] for a missing site, project or
+    /// credentials, a wrong URL, or an API token without its email.
+    pub fn build(self) -> Result<JiraProvider> {
+        let base_url = self.base_url.ok_or_else(|| {
+            invalid(
+                "base_url",
+                "give the site URL (https://SITE.atlassian.net) or the gateway URL".into(),
+            )
+        })?;
+        let project = self
+            .project
+            .ok_or_else(|| invalid("project", "give the project key".into()))?;
+        let auth = match (self.auth, self.api_token, self.email) {
+            (Some(auth), _, _) => auth,
+            (None, Some(token), Some(email)) => JiraAuth::ApiToken {
+                email,
+                token,
+                expires: self.expires,
+            },
+            (None, Some(_), None) => {
+                return Err(invalid(
+                    "email",
+                    "an API token needs the account's email".into(),
+                ));
+            }
+            (None, None, _) => {
+                return Err(invalid(
+                    "api_token",
+                    "give an API token with its email, or OAuth tokens".into(),
+                ));
+            }
+        };
+        let mut config = JiraConfig::new(base_url, project, auth);
+        config.webhook_secrets = self.webhook_secrets;
+        config.issue_types = self.issue_types;
+        let http = match self.http {
+            Some(http) => http,
+            None => catalog_http(|k| std::env::var(k).ok())?,
+        };
+        JiraProvider::new(config, http)
+    }
+}
+
+fn catalog_error(e: impl std::fmt::Display) -> Error {
+    Error::InvalidConfig {
+        pointer: "devflow_provider_jira/provider.json".into(),
+        message: e.to_string(),
+    }
+}
+
+/// An [`HttpClient`] with the Jira catalog's rate limits, overridden by `lookup`
+/// (`DEVFLOW_SYNC_JIRA_REQUESTS_PER_MINUTE`, `_BURST`, ...).
+pub fn catalog_http(lookup: impl Fn(&str) -> Option<String>) -> Result<HttpClient> {
+    let catalog = crate::catalog().map_err(catalog_error)?;
+    let limits = catalog
+        .rate_limits
+        .override_from(crate::PROVIDER_KEY, lookup)?
+        .to_http();
+    let mut config = HttpConfig::default();
+    config.rate_limits.insert(crate::provider_key(), limits);
+    HttpClient::builder().config(config).build()
+}
+
+/// Atlassian's OAuth 2.0 (3LO) settings from the catalog: `audience=api.atlassian.com`
+/// and `prompt=consent` on the authorization URL, JSON token requests with the client
+/// credentials in the body, the scopes (with `offline_access` for a rotating refresh
+/// token).
+///
+/// ```
+/// use devflow_sync_core::auth::ClientSecret;
+/// let config = devflow_provider_jira::oauth_config("app-id", ClientSecret::new("s")).unwrap();
+/// assert_eq!(config.token_url, "https://auth.atlassian.com/oauth/token");
+/// assert!(config.json_token_requests && config.credentials_in_body && !config.pkce);
+/// assert!(config.auth_params.contains(&("audience".into(), "api.atlassian.com".into())));
+/// assert!(config.scopes.iter().any(|s| s == "offline_access"));
+/// ```
+pub fn oauth_config(client_id: &str, client_secret: ClientSecret) -> Result<OAuthConfig> {
+    let catalog = crate::catalog().map_err(catalog_error)?;
+    OAuthConfig::from_catalog(&catalog, client_id, Some(client_secret))
+}

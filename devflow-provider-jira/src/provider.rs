@@ -1,0 +1,127 @@
+//! [`Provider`] for Jira issues.
+
+use async_trait::async_trait;
+use devflow_sync_core::model::{
+    ConnectionId, ExternalId, ItemId, ObjectType, ProviderKey, Version,
+};
+use devflow_sync_core::provider::{
+    Capabilities, ChangeQuery, Headers, NewRemote, Page, Provider, RemoteRecord, RemoteUpdate,
+    WebhookDelivery,
+};
+use devflow_sync_core::{Error, Result};
+
+use crate::client::JiraProvider;
+
+fn issues_only(object: &ObjectType) -> Result<()> {
+    if object.as_str() == "issue" {
+        Ok(())
+    } else {
+        Err(Error::not_supported(format!(
+            "Jira {object} through the issue provider"
+        )))
+    }
+}
+
+#[async_trait]
+impl Provider for JiraProvider {
+    fn key(&self) -> ProviderKey {
+        ProviderKey::new("jira")
+    }
+
+    /// As the catalog (`provider.json`) declares it.
+    fn capabilities(&self, object: &ObjectType) -> Capabilities {
+        self.capabilities.get(object).copied().unwrap_or_default()
+    }
+
+    async fn list_changed(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        query: &ChangeQuery,
+    ) -> Result<Page> {
+        issues_only(object)?;
+        self.list_issues(connection, query).await
+    }
+
+    async fn get(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        id: &ExternalId,
+    ) -> Result<RemoteRecord> {
+        issues_only(object)?;
+        self.get_issue(connection, id.as_str()).await
+    }
+
+    async fn create(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        new: &NewRemote,
+    ) -> Result<RemoteRecord> {
+        issues_only(object)?;
+        self.create_issue(connection, new).await
+    }
+
+    /// Jira has no conditional update: `expected` is not checked.
+    async fn update(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        id: &ExternalId,
+        update: &RemoteUpdate,
+        _expected: Option<&Version>,
+    ) -> Result<RemoteRecord> {
+        issues_only(object)?;
+        self.update_issue(connection, id, update).await
+    }
+
+    async fn delete(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        id: &ExternalId,
+    ) -> Result<()> {
+        issues_only(object)?;
+        self.delete_issue(connection, id).await
+    }
+
+    async fn find_by_marker(
+        &self,
+        connection: &ConnectionId,
+        object: &ObjectType,
+        marker: &ItemId,
+    ) -> Result<Option<RemoteRecord>> {
+        issues_only(object)?;
+        self.find_marker(connection, marker).await
+    }
+
+    fn parse_webhook(
+        &self,
+        connection: &ConnectionId,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<WebhookDelivery> {
+        self.verifier.verify(headers, body)?;
+        self.parse_verified_webhook(connection, headers, body)
+    }
+
+    fn parse_verified_webhook(
+        &self,
+        _connection: &ConnectionId,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<WebhookDelivery> {
+        crate::webhook::parse_verified(headers, body, Some(&self.config.project))
+    }
+
+    fn webhook_headers(&self) -> Vec<String> {
+        vec![crate::webhook::DELIVERY_HEADER.to_owned()]
+    }
+
+    async fn revoke(&self, _connection: &ConnectionId) -> Result<()> {
+        Err(Error::not_supported(
+            "Atlassian has no token revocation endpoint for 3LO apps: the person removes the app under Connected apps",
+        ))
+    }
+}
