@@ -169,52 +169,72 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// The marks that wrap text (code is written inside them), outermost first.
+fn wrapping(node: &Value) -> Vec<(String, String)> {
+    let marks = node
+        .get("marks")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (kind_name, open) in [("link", ""), ("strong", "**"), ("em", "*"), ("strike", "~~")] {
+        if let Some(m) = marks.iter().find(|m| kind(m) == kind_name) {
+            let href = m.pointer("/attrs/href").and_then(Value::as_str).unwrap_or("");
+            let key = if kind_name == "link" { format!("link:{href}") } else { kind_name.to_owned() };
+            out.push((key, open.to_owned()));
+        }
+    }
+    out
+}
+
+fn open_mark(out: &mut String, key: &str, open: &str) {
+    if key.starts_with("link:") {
+        out.push('[');
+    } else {
+        out.push_str(open);
+    }
+}
+
+fn close_mark(out: &mut String, key: &str, open: &str) {
+    match key.strip_prefix("link:") {
+        Some(href) => out.push_str(&format!("]({href})")),
+        None => out.push_str(open),
+    }
+}
+
 fn inline_md(nodes: &[Value]) -> String {
     let mut out = String::new();
+    // Marks open across adjacent runs, so `**bold *and em* bold**` stays one strong.
+    let mut open: Vec<(String, String)> = Vec::new();
     for node in nodes {
+        let want = if kind(node) == "text" { wrapping(node) } else { Vec::new() };
+        let common = open.iter().zip(&want).take_while(|(a, b)| a == b).count();
+        while open.len() > common {
+            if let Some((key, mark)) = open.pop() {
+                close_mark(&mut out, &key, &mark);
+            }
+        }
+        for (key, mark) in want.iter().skip(common) {
+            open_mark(&mut out, key, mark);
+            open.push((key.clone(), mark.clone()));
+        }
         match kind(node) {
             "text" => {
                 let text = node.get("text").and_then(Value::as_str).unwrap_or("");
-                let marks = node
+                let code = node
                     .get("marks")
                     .and_then(Value::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                let has = |m: &str| marks.iter().any(|x| kind(x) == m);
-                let mut s = if has("code") {
-                    format!("`{text}`")
+                    .is_some_and(|m| m.iter().any(|x| kind(x) == "code"));
+                if code {
+                    out.push_str(&format!("`{text}`"));
                 } else {
-                    escape(text)
-                };
-                if has("strike") {
-                    s = format!("~~{s}~~");
+                    out.push_str(&escape(text));
                 }
-                if has("em") {
-                    s = format!("*{s}*");
-                }
-                if has("strong") {
-                    s = format!("**{s}**");
-                }
-                if let Some(href) = marks
-                    .iter()
-                    .find(|x| kind(x) == "link")
-                    .and_then(|l| l.pointer("/attrs/href"))
-                    .and_then(Value::as_str)
-                {
-                    s = format!("[{s}]({href})");
-                }
-                out.push_str(&s);
             }
             "hardBreak" => out.push_str("\\\n"),
             "mention" => {
-                let id = node
-                    .pointer("/attrs/id")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                let text = node
-                    .pointer("/attrs/text")
-                    .and_then(Value::as_str)
-                    .unwrap_or("@");
+                let id = node.pointer("/attrs/id").and_then(Value::as_str).unwrap_or("");
+                let text = node.pointer("/attrs/text").and_then(Value::as_str).unwrap_or("@");
                 out.push_str(&format!("[{}]({MENTION_SCHEME}{id})", escape(text)));
             }
             "emoji" => out.push_str(
@@ -230,6 +250,9 @@ fn inline_md(nodes: &[Value]) -> String {
             }
             _ => out.push_str(&inline_md(children(node))),
         }
+    }
+    while let Some((key, mark)) = open.pop() {
+        close_mark(&mut out, &key, &mark);
     }
     out
 }
@@ -379,7 +402,7 @@ fn wrap_loose_text(item: &mut Map<String, Value>) {
         let inline = |v: &Value| {
             matches!(
                 v.get("type").and_then(Value::as_str),
-                Some("text" | "hardBreak")
+                Some("text" | "hardBreak" | "mention" | "emoji" | "inlineCard")
             )
         };
         if content.iter().any(inline) {
