@@ -177,10 +177,22 @@ fn wrapping(node: &Value) -> Vec<(String, String)> {
         .map(Vec::as_slice)
         .unwrap_or_default();
     let mut out = Vec::new();
-    for (kind_name, open) in [("link", ""), ("strong", "**"), ("em", "*"), ("strike", "~~")] {
+    for (kind_name, open) in [
+        ("link", ""),
+        ("strong", "**"),
+        ("em", "*"),
+        ("strike", "~~"),
+    ] {
         if let Some(m) = marks.iter().find(|m| kind(m) == kind_name) {
-            let href = m.pointer("/attrs/href").and_then(Value::as_str).unwrap_or("");
-            let key = if kind_name == "link" { format!("link:{href}") } else { kind_name.to_owned() };
+            let href = m
+                .pointer("/attrs/href")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let key = if kind_name == "link" {
+                format!("link:{href}")
+            } else {
+                kind_name.to_owned()
+            };
             out.push((key, open.to_owned()));
         }
     }
@@ -207,7 +219,11 @@ fn inline_md(nodes: &[Value]) -> String {
     // Marks open across adjacent runs, so `**bold *and em* bold**` stays one strong.
     let mut open: Vec<(String, String)> = Vec::new();
     for node in nodes {
-        let want = if kind(node) == "text" { wrapping(node) } else { Vec::new() };
+        let want = if kind(node) == "text" {
+            wrapping(node)
+        } else {
+            Vec::new()
+        };
         let common = open.iter().zip(&want).take_while(|(a, b)| a == b).count();
         while open.len() > common {
             if let Some((key, mark)) = open.pop() {
@@ -233,8 +249,14 @@ fn inline_md(nodes: &[Value]) -> String {
             }
             "hardBreak" => out.push_str("\\\n"),
             "mention" => {
-                let id = node.pointer("/attrs/id").and_then(Value::as_str).unwrap_or("");
-                let text = node.pointer("/attrs/text").and_then(Value::as_str).unwrap_or("@");
+                let id = node
+                    .pointer("/attrs/id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let text = node
+                    .pointer("/attrs/text")
+                    .and_then(Value::as_str)
+                    .unwrap_or("@");
                 out.push_str(&format!("[{}]({MENTION_SCHEME}{id})", escape(text)));
             }
             "emoji" => out.push_str(

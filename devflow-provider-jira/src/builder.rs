@@ -233,7 +233,16 @@ fn catalog_error(e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// An [`HttpClient`] with the Jira catalog's rate limits, overridden by `lookup`
+/// Jira's 429s that hold one endpoint (`jira-burst-based`) or one issue
+/// (`jira-per-issue-on-write`): retried after their wait without pausing other calls.
+/// The quota reasons (`jira-quota-global-based`, `jira-quota-tenant-based`) pause every
+/// call until the reset.
+pub const REQUEST_SCOPED_LIMITS: [(&str, &str); 2] = [
+    ("RateLimit-Reason", "jira-burst-based"),
+    ("RateLimit-Reason", "jira-per-issue-on-write"),
+];
+
+/// An [`HttpClient`] with the Jira catalog's rate limits and [`REQUEST_SCOPED_LIMITS`], overridden by `lookup`
 /// (`DEVFLOW_SYNC_JIRA_REQUESTS_PER_MINUTE`, `_BURST`, ...).
 pub fn catalog_http(lookup: impl Fn(&str) -> Option<String>) -> Result<HttpClient> {
     let catalog = crate::catalog().map_err(catalog_error)?;
@@ -243,6 +252,10 @@ pub fn catalog_http(lookup: impl Fn(&str) -> Option<String>) -> Result<HttpClien
         .to_http();
     let mut config = HttpConfig::default();
     config.rate_limits.insert(crate::provider_key(), limits);
+    config.request_scoped_limits = REQUEST_SCOPED_LIMITS
+        .iter()
+        .map(|(h, v)| ((*h).to_owned(), (*v).to_owned()))
+        .collect();
     HttpClient::builder().config(config).build()
 }
 

@@ -60,7 +60,13 @@ pub struct JiraProvider {
     pub(crate) zone: Mutex<Option<FixedOffset>>,
     /// The DevFlow custom fields in use, by name.
     pub(crate) fields: Mutex<std::collections::BTreeMap<String, String>>,
+    /// The issues this provider wrote last, named in `reconcileIssues` so listings
+    /// read them fresh from the eventually consistent search index.
+    pub(crate) recent: Mutex<std::collections::VecDeque<String>>,
 }
+
+/// How many written issues listings reconcile (Jira takes at most 50).
+pub(crate) const RECONCILE: usize = 50;
 
 impl JiraProvider {
     /// A provider; [`Error::InvalidConfig`] for a wrong base URL or project key.
@@ -108,6 +114,7 @@ impl JiraProvider {
         let fields = Mutex::new(config.custom_fields.clone());
         Ok(Self {
             fields,
+            recent: Mutex::new(std::collections::VecDeque::new()),
             config,
             api,
             verifier,
@@ -191,6 +198,29 @@ impl JiraProvider {
         if let Some(t) = crate::wire::parse_time(time) {
             *self.zone.lock().unwrap_or_else(|e| e.into_inner()) = Some(*t.offset());
         }
+    }
+
+    /// Remembers an issue this provider wrote.
+    pub(crate) fn wrote(&self, id: &str) {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return;
+        }
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.retain(|r| r != id);
+        recent.push_back(id.to_owned());
+        while recent.len() > RECONCILE {
+            recent.pop_front();
+        }
+    }
+
+    /// The issues to reconcile, comma-separated (empty for none).
+    pub(crate) fn reconcile(&self) -> String {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     pub(crate) fn zone(&self) -> Option<FixedOffset> {

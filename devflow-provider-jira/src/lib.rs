@@ -16,7 +16,7 @@ pub mod webhook;
 pub mod wire;
 mod write;
 
-pub use builder::{ENV_KEYS, JiraBuilder, catalog_http, oauth_config};
+pub use builder::{ENV_KEYS, JiraBuilder, REQUEST_SCOPED_LIMITS, catalog_http, oauth_config};
 pub use client::{IssueTypeInfo, JiraProvider, ProjectInfo};
 pub use config::{IssueTypeNames, JiraAuth, JiraConfig};
 pub use connection::{ConnectionCheck, Diagnosis};

@@ -124,6 +124,10 @@ impl JiraProvider {
         if let Some(inner) = &inner {
             path.push_str(&format!("&nextPageToken={}", percent_encode(inner)));
         }
+        let reconcile = self.reconcile();
+        if !reconcile.is_empty() {
+            path.push_str(&format!("&reconcileIssues={reconcile}"));
+        }
         let response = self.call(connection, Method::GET, &path, None).await?;
         let (mut records, next) =
             search_page(&response.body, &self.config.issue_types, self.site())?;

@@ -148,6 +148,7 @@ impl JiraProvider {
                 Error::invalid_input("/id", "Jira answered a create without an issue id")
             })?
             .to_owned();
+        self.wrote(&id);
         if let Some(status) = new.fields.get("status").as_str() {
             self.transition_to(connection, &id, status).await?;
         }
@@ -204,6 +205,7 @@ impl JiraProvider {
             )
             .await?;
         }
+        self.wrote(id.as_str());
         if changed.contains("status") {
             if let Some(status) = changed.get("status").as_str() {
                 self.transition_to(connection, id.as_str(), status).await?;

@@ -24,13 +24,19 @@ mod fixtures;
 use fixtures::{WEBHOOKS, fixture, recorded_response};
 
 fn provider() -> JiraProvider {
-    let mut config = JiraConfig::new("http://127.0.0.1:9", "KAN", JiraAuth::api_token("a@b.test", AccessToken::new("t")));
+    let mut config = JiraConfig::new(
+        "http://127.0.0.1:9",
+        "KAN",
+        JiraAuth::api_token("a@b.test", AccessToken::new("t")),
+    );
     config.webhook_secrets = vec![WebhookSecret::new("s3cret")];
     JiraProvider::new(config, HttpClient::builder().build().unwrap()).unwrap()
 }
 
 fn hostile_issue() -> impl Strategy<Value = Value> {
-    let page: Value = serde_json::from_slice(&recorded_response("rest-v3-get-issue.nango-recording.json")).unwrap();
+    let page: Value =
+        serde_json::from_slice(&recorded_response("rest-v3-get-issue.nango-recording.json"))
+            .unwrap();
     let nodes = node_count(&page);
     let values = hostile_values();
     (0..nodes, 0..values.len()).prop_map(move |(n, v)| replace_nth(&page, n, &values[v]))
@@ -53,8 +59,17 @@ fn supported_markdown() -> impl Strategy<Value = String> {
     let block = prop_oneof![
         line.clone(),
         (1usize..4, line.clone()).prop_map(|(l, t)| format!("{} {t}", "#".repeat(l))),
-        prop::collection::vec(line.clone(), 1..4).prop_map(|items| items.iter().map(|i| format!("- {i}")).collect::<Vec<_>>().join("\n")),
-        prop::collection::vec(line.clone(), 1..4).prop_map(|items| items.iter().enumerate().map(|(n, i)| format!("{}. {i}", n + 1)).collect::<Vec<_>>().join("\n")),
+        prop::collection::vec(line.clone(), 1..4).prop_map(|items| items
+            .iter()
+            .map(|i| format!("- {i}"))
+            .collect::<Vec<_>>()
+            .join("\n")),
+        prop::collection::vec(line.clone(), 1..4).prop_map(|items| items
+            .iter()
+            .enumerate()
+            .map(|(n, i)| format!("{}. {i}", n + 1))
+            .collect::<Vec<_>>()
+            .join("\n")),
         "[a-z ;(){}]{1,40}".prop_map(|code| format!("```rust\n{code}\n```")),
     ];
     prop::collection::vec(block, 1..5).prop_map(|b| b.join("\n\n"))
@@ -126,7 +141,7 @@ proptest! {
         let adf = from_markdown(&md);
         let once = to_markdown(&adf);
         prop_assert_eq!(&from_markdown(&once), &adf, "{}", once);
-        prop_assert_eq!(to_markdown(&from_markdown(&once)), once.clone());
+        prop_assert_eq!(to_markdown(&from_markdown(&once)), once);
     }
 
     #[test]
@@ -138,12 +153,31 @@ proptest! {
 #[tokio::test]
 async fn page_tokens_of_any_shape_are_stale_not_a_crash() {
     let p = provider();
-    let runner_cases = ["", " ", "jira1", "jira1 x - y", "jira1 0000000000000000 - t", "\u{0}", "jira1 a b c d e"];
+    let runner_cases = [
+        "",
+        " ",
+        "jira1",
+        "jira1 x - y",
+        "jira1 0000000000000000 - t",
+        "\u{0}",
+        "jira1 a b c d e",
+    ];
     for token in runner_cases {
         let err = p
-            .list_changed(&ConnectionId::new("c"), &ObjectType::new("issue"), &ChangeQuery { page_token: Some(token.into()), limit: 10, ..ChangeQuery::default() })
+            .list_changed(
+                &ConnectionId::new("c"),
+                &ObjectType::new("issue"),
+                &ChangeQuery {
+                    page_token: Some(token.into()),
+                    limit: 10,
+                    ..ChangeQuery::default()
+                },
+            )
             .await
             .unwrap_err();
-        assert!(matches!(err, Error::StalePageToken(_)), "{token:?}: {err:?}");
+        assert!(
+            matches!(err, Error::StalePageToken(_)),
+            "{token:?}: {err:?}"
+        );
     }
 }

@@ -95,6 +95,12 @@ pub struct HttpConfig {
     /// The largest response body read; a longer one is refused
     /// ([`Error::InvalidInput`]) instead of filling memory.
     pub max_response_bytes: usize,
+    /// Rate limits that hold one endpoint or one record rather than the whole provider,
+    /// as `(header, value)` pairs a 429 carries (Jira: `RateLimit-Reason:
+    /// jira-burst-based`, `jira-per-issue-on-write`). Such a 429 is retried after its
+    /// wait without pausing the provider's other requests; any other 429 pauses them all
+    /// until its reset.
+    pub request_scoped_limits: Vec<(String, String)>,
 }
 
 impl Default for HttpConfig {
@@ -107,6 +113,7 @@ impl Default for HttpConfig {
             default_rate_limit: RateLimitConfig::default(),
             user_agent: concat!("devflow-sync/", env!("CARGO_PKG_VERSION")).to_owned(),
             max_response_bytes: 64 << 20,
+            request_scoped_limits: Vec::new(),
         }
     }
 }
@@ -385,7 +392,14 @@ impl HttpClient {
                                 return Err(error);
                             }
                             if reason == RetryReason::RateLimited {
-                                if let Some(w) = wait {
+                                let scoped =
+                                    inner.config.request_scoped_limits.iter().any(|(h, v)| {
+                                        response
+                                            .headers
+                                            .get(h)
+                                            .is_some_and(|got| got.trim().eq_ignore_ascii_case(v))
+                                    });
+                                if let (Some(w), false) = (wait, scoped) {
                                     self.exhaust(&request.provider, w);
                                 }
                             }

@@ -391,6 +391,11 @@ impl JiraSimulator {
         lock(&self.state).oauth.refreshes
     }
 
+    /// How many token requests came as JSON bodies.
+    pub fn json_token_requests(&self) -> u64 {
+        lock(&self.state).oauth.json_requests
+    }
+
     /// How long a rotated-away refresh token still works (10 minutes by default).
     pub fn set_refresh_leeway(&self, leeway: std::time::Duration) {
         lock(&self.state).oauth.leeway_ms = i64::try_from(leeway.as_millis()).unwrap_or(i64::MAX);

@@ -21,6 +21,8 @@ pub(super) struct OAuthState {
     /// How long a rotated-away refresh token still works, in milliseconds.
     pub(super) leeway_ms: i64,
     pub(super) refreshes: u64,
+    /// Token requests that came as JSON, as Atlassian documents them.
+    pub(super) json_requests: u64,
     next: u64,
     pub(super) now_ms: i64,
 }
@@ -34,6 +36,7 @@ impl Default for OAuthState {
             refresh: HashMap::new(),
             leeway_ms: 600_000,
             refreshes: 0,
+            json_requests: 0,
             next: 0,
             now_ms: 0,
         }
@@ -102,10 +105,13 @@ fn oauth_error(status: u16, code: &str, description: &str) -> Response {
 
 /// The token endpoint.
 pub(super) fn token(s: &mut State, req: &Request) -> Response {
-    let form: HashMap<String, String> = if req
+    let json_body = req
         .header("content-type")
-        .is_some_and(|c| c.contains("json"))
-    {
+        .is_some_and(|c| c.contains("json"));
+    if json_body {
+        s.oauth.json_requests += 1;
+    }
+    let form: HashMap<String, String> = if json_body {
         serde_json::from_slice::<Map<String, Value>>(&req.body)
             .map(|m| {
                 m.into_iter()
