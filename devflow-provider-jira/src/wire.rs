@@ -82,8 +82,8 @@ pub struct FieldsWire<'a> {
     #[serde(default, borrow, deserialize_with = "lenient::text")]
     pub summary: Option<Cow<'a, str>>,
     /// The description (ADF), or `null`.
-    #[serde(default)]
-    pub description: Option<Value>,
+    #[serde(default, borrow, deserialize_with = "adf")]
+    pub description: Option<crate::adf::Node<'a>>,
     /// The status name.
     #[serde(default, borrow, deserialize_with = "name")]
     pub status: Option<Cow<'a, str>>,
@@ -135,6 +135,10 @@ pub struct PropertiesWire {
 
 fn property<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DevflowProperty>, D::Error> {
     Ok(serde_json::from_value(Value::deserialize(d)?).ok())
+}
+
+fn adf<'de, D: Deserializer<'de>>(d: D) -> Result<Option<crate::adf::Node<'de>>, D::Error> {
+    Option::<crate::adf::Node<'de>>::deserialize(d)
 }
 
 fn name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
@@ -214,8 +218,8 @@ impl IssueWire<'_> {
             .with("summary", FieldValue::text(f.summary.unwrap_or_default()))
             .with(
                 "description",
-                match f.description.as_ref().filter(|d| !d.is_null()) {
-                    Some(adf) => FieldValue::long_text(crate::adf::to_markdown(adf)),
+                match f.description.as_ref().filter(|d| !d.kind.is_empty()) {
+                    Some(adf) => FieldValue::long_text(crate::adf::node_markdown(adf)),
                     None => FieldValue::Null,
                 },
             )

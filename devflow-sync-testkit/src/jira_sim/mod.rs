@@ -79,6 +79,8 @@ struct Issue {
     updated_ms: i64,
     created_ms: i64,
     changelog: Vec<Value>,
+    /// The description written out once when indexed, so searches copy it as it is.
+    raw_description: Option<Box<serde_json::value::RawValue>>,
 }
 
 #[derive(Clone, Debug)]
@@ -205,7 +207,12 @@ impl State {
         }
         if let Some(issue) = self.issues.get(&id) {
             self.feed.insert((issue.updated_ms, id));
-            self.index.insert(id, issue.clone());
+            let mut indexed = issue.clone();
+            indexed.raw_description = issue
+                .fields
+                .get("description")
+                .and_then(|d| serde_json::value::to_raw_value(d).ok());
+            self.index.insert(id, indexed);
         }
     }
 

@@ -92,51 +92,132 @@ pub(super) fn issue_json(
     properties: &[String],
 ) -> Value {
     let set = only.cloned().unwrap_or(FieldSet::All);
-    let mut out = Map::new();
-    out.insert(
-        "expand".into(),
-        json!("renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"),
-    );
-    out.insert("id".into(), json!(issue.id.to_string()));
-    out.insert(
-        "self".into(),
-        json!(format!("{}/rest/api/3/issue/{}", s.base_url, issue.id)),
-    );
-    out.insert("key".into(), json!(issue.key));
-    if set != FieldSet::IdOnly {
-        let mut fields = Map::new();
+    serde_json::to_value(IssueView {
+        s,
+        issue,
+        set: &set,
+        properties,
+    })
+    .unwrap_or(Value::Null)
+}
+
+/// An issue as [`issue_json`] writes it, serialised straight from the state (a search
+/// page is written without copying its issues).
+pub(super) struct IssueView<'a> {
+    pub(super) s: &'a State,
+    pub(super) issue: &'a Issue,
+    pub(super) set: &'a FieldSet,
+    pub(super) properties: &'a [String],
+}
+
+struct FieldsView<'a>(&'a IssueView<'a>);
+
+impl serde::Serialize for FieldsView<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let IssueView { s, issue, set, .. } = self.0;
+        let mut map = ser.serialize_map(None)?;
         for (name, value) in &issue.fields {
             if !set.wants(name) {
                 continue;
             }
-            let value = match name.as_str() {
-                "parent" => value
+            if let (true, Some(raw)) = (name == "description", &issue.raw_description) {
+                map.serialize_entry(name, raw)?;
+            } else if name == "parent" {
+                let parent = value
                     .get("id")
                     .and_then(Value::as_str)
-                    .map_or(Value::Null, |id| parent_json(s, id)),
-                _ => value.clone(),
-            };
-            fields.insert(name.clone(), value);
+                    .and_then(|id| id.parse::<u64>().ok())
+                    .and_then(|id| s.issues.get(&id));
+                match parent {
+                    Some(parent) => map.serialize_entry(name, &ParentView { s, parent })?,
+                    None => map.serialize_entry(name, value)?,
+                }
+            } else {
+                map.serialize_entry(name, value)?;
+            }
         }
         if set.wants("subtasks") {
-            fields.insert("subtasks".into(), subtasks_json(s, issue));
+            map.serialize_entry("subtasks", &subtasks_json(s, issue))?;
         }
         if set.wants("updated") {
-            fields.insert("updated".into(), json!(s.stamp(issue.updated_ms)));
+            map.serialize_entry("updated", &s.stamp(issue.updated_ms))?;
         }
         if set.wants("created") {
-            fields.insert("created".into(), json!(s.stamp(issue.created_ms)));
+            map.serialize_entry("created", &s.stamp(issue.created_ms))?;
         }
-        out.insert("fields".into(), Value::Object(fields));
+        map.end()
     }
-    if !properties.is_empty() {
-        let props: Map<String, Value> = properties
-            .iter()
-            .filter_map(|k| issue.properties.get(k).map(|v| (k.clone(), v.clone())))
-            .collect();
-        out.insert("properties".into(), Value::Object(props));
+}
+
+/// A parent as an issue carries it: id, key, self and four fields.
+struct ParentView<'a> {
+    s: &'a State,
+    parent: &'a Issue,
+}
+
+impl serde::Serialize for ParentView<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Few<'a>(&'a Issue);
+        impl serde::Serialize for Few<'_> {
+            fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+                let mut map = ser.serialize_map(Some(4))?;
+                for key in ["summary", "status", "priority", "issuetype"] {
+                    map.serialize_entry(key, self.0.fields.get(key).unwrap_or(&Value::Null))?;
+                }
+                map.end()
+            }
+        }
+        let mut map = ser.serialize_map(Some(4))?;
+        map.serialize_entry("id", &self.parent.id.to_string())?;
+        map.serialize_entry("key", &self.parent.key)?;
+        map.serialize_entry(
+            "self",
+            &format!("{}/rest/api/3/issue/{}", self.s.base_url, self.parent.id),
+        )?;
+        map.serialize_entry("fields", &Few(self.parent))?;
+        map.end()
     }
-    Value::Object(out)
+}
+
+struct PropertiesView<'a>(&'a IssueView<'a>);
+
+impl serde::Serialize for PropertiesView<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = ser.serialize_map(None)?;
+        for key in self.0.properties {
+            if let Some(v) = self.0.issue.properties.get(key) {
+                map.serialize_entry(key, v)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl serde::Serialize for IssueView<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = ser.serialize_map(None)?;
+        map.serialize_entry(
+            "expand",
+            "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
+        )?;
+        map.serialize_entry("id", &self.issue.id.to_string())?;
+        map.serialize_entry(
+            "self",
+            &format!("{}/rest/api/3/issue/{}", self.s.base_url, self.issue.id),
+        )?;
+        map.serialize_entry("key", &self.issue.key)?;
+        if *self.set != FieldSet::IdOnly {
+            map.serialize_entry("fields", &FieldsView(self))?;
+        }
+        if !self.properties.is_empty() {
+            map.serialize_entry("properties", &PropertiesView(self))?;
+        }
+        map.end()
+    }
 }
 
 /// The plain text of an ADF node, paragraphs on their own lines: the wiki markup a v2

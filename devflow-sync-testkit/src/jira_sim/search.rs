@@ -5,7 +5,17 @@
 use std::ops::Bound;
 
 use super::jql::{self, Subject};
-use super::output::{FieldSet, issue_json};
+use super::output::{FieldSet, IssueView};
+
+/// A search answer: the `nextPageToken` key is absent on the last page.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchView<'a> {
+    issues: Vec<IssueView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page_token: Option<String>,
+    is_last: bool,
+}
 use super::*;
 
 struct Subj<'a> {
@@ -301,13 +311,27 @@ fn search(s: &mut State, p: &SearchParams) -> Response {
             next = Some(encode(hash, &format!("o{end}")));
         }
     }
-    let issues: Vec<Value> = page
+    let is_last = next.is_none();
+    let issues: Vec<IssueView<'_>> = page
         .iter()
-        .map(|i| issue_json(s, i, Some(&set), &p.properties))
+        .map(|issue| IssueView {
+            s,
+            issue,
+            set: &set,
+            properties: &p.properties,
+        })
         .collect();
-    let mut out = json!({"issues": issues, "isLast": next.is_none()});
-    if let Some(token) = next {
-        out["nextPageToken"] = json!(token);
+    let out = SearchView {
+        issues,
+        next_page_token: next,
+        is_last,
+    };
+    Response {
+        status: 200,
+        headers: vec![(
+            "content-type".into(),
+            "application/json;charset=UTF-8".into(),
+        )],
+        body: serde_json::to_vec(&out).unwrap_or_default(),
     }
-    Response::json(200, &out)
 }

@@ -14,269 +14,30 @@
 //! assert_eq!(to_markdown(&adf), "## Plan\n\nShip **it** with [docs](https://x.test).\n\n- one\n- two");
 //! ```
 
+mod node;
+mod to_md;
+
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
+
+pub use node::{Attrs, Node};
 
 /// The link scheme mentions travel in.
 pub const MENTION_SCHEME: &str = "jira-mention:";
 
-/// Markdown of an ADF document (or of any node).
+/// Markdown of an ADF document (or of any node); anything that is not ADF reads as
+/// empty text.
 pub fn to_markdown(adf: &Value) -> String {
-    let blocks = adf
-        .get("content")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    blocks_md(blocks).trim_end().to_owned()
-}
-
-fn blocks_md(blocks: &[Value]) -> String {
-    blocks
-        .iter()
-        .map(block_md)
-        .filter(|b| !b.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n")
-}
-
-fn kind(node: &Value) -> &str {
-    node.get("type").and_then(Value::as_str).unwrap_or("")
-}
-
-fn children(node: &Value) -> &[Value] {
-    node.get("content")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-}
-
-fn indent(text: &str, first: &str, rest: &str) -> String {
-    text.lines()
-        .enumerate()
-        .map(|(i, l)| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("{}{l}", if i == 0 { first } else { rest })
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn block_md(node: &Value) -> String {
-    match kind(node) {
-        "paragraph" => escape_start(&inline_md(children(node))),
-        "heading" => {
-            let level = node
-                .pointer("/attrs/level")
-                .and_then(Value::as_u64)
-                .unwrap_or(1)
-                .clamp(1, 6);
-            format!(
-                "{} {}",
-                "#".repeat(usize::try_from(level).unwrap_or(1)),
-                inline_md(children(node))
-            )
-        }
-        "bulletList" | "orderedList" => {
-            let ordered = kind(node) == "orderedList";
-            let start = node
-                .pointer("/attrs/order")
-                .and_then(Value::as_u64)
-                .unwrap_or(1);
-            children(node)
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let marker = if ordered {
-                        format!("{}. ", start.saturating_add(i as u64))
-                    } else {
-                        "- ".to_owned()
-                    };
-                    let body = children(item)
-                        .iter()
-                        .map(block_md)
-                        .collect::<Vec<_>>()
-                        .join("\n");
-                    indent(&body, &marker, &" ".repeat(marker.len()))
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        }
-        "codeBlock" => {
-            let lang = node
-                .pointer("/attrs/language")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let text: String = children(node)
-                .iter()
-                .filter_map(|t| t.get("text").and_then(Value::as_str))
-                .collect();
-            format!("```{lang}\n{text}\n```")
-        }
-        "blockquote" => {
-            let inner = blocks_md(children(node));
-            inner
-                .lines()
-                .map(|l| {
-                    if l.is_empty() {
-                        ">".to_owned()
-                    } else {
-                        format!("> {l}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        }
-        "rule" => "---".to_owned(),
-        // Panels, tables, expands, media: their text, block by block.
-        _ if !children(node).is_empty() => {
-            if children(node).iter().any(|c| c.get("text").is_some()) {
-                escape_start(&inline_md(children(node)))
-            } else {
-                blocks_md(children(node))
-            }
-        }
-        _ => node
-            .get("text")
-            .and_then(Value::as_str)
-            .map(escape)
-            .unwrap_or_default(),
+    match Node::deserialize(adf) {
+        Ok(node) => node_markdown(&node),
+        Err(_) => String::new(),
     }
 }
 
-/// Escapes what would start a list or a heading at the start of a paragraph.
-fn escape_start(text: &str) -> String {
-    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    if digits > 0 && matches!(text.as_bytes().get(digits), Some(b'.' | b')')) {
-        return format!("{}\\{}", &text[..digits], &text[digits..]);
-    }
-    if text.starts_with("- ") || text.starts_with("+ ") || text == "-" || text == "+" {
-        return format!("\\{text}");
-    }
-    text.to_owned()
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\`*_[]<>#|~!".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The marks that wrap text (code is written inside them), outermost first.
-fn wrapping(node: &Value) -> Vec<(String, String)> {
-    let marks = node
-        .get("marks")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    for (kind_name, open) in [
-        ("link", ""),
-        ("strong", "**"),
-        ("em", "*"),
-        ("strike", "~~"),
-    ] {
-        if let Some(m) = marks.iter().find(|m| kind(m) == kind_name) {
-            let href = m
-                .pointer("/attrs/href")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let key = if kind_name == "link" {
-                format!("link:{href}")
-            } else {
-                kind_name.to_owned()
-            };
-            out.push((key, open.to_owned()));
-        }
-    }
-    out
-}
-
-fn open_mark(out: &mut String, key: &str, open: &str) {
-    if key.starts_with("link:") {
-        out.push('[');
-    } else {
-        out.push_str(open);
-    }
-}
-
-fn close_mark(out: &mut String, key: &str, open: &str) {
-    match key.strip_prefix("link:") {
-        Some(href) => out.push_str(&format!("]({href})")),
-        None => out.push_str(open),
-    }
-}
-
-fn inline_md(nodes: &[Value]) -> String {
-    let mut out = String::new();
-    // Marks open across adjacent runs, so `**bold *and em* bold**` stays one strong.
-    let mut open: Vec<(String, String)> = Vec::new();
-    for node in nodes {
-        let want = if kind(node) == "text" {
-            wrapping(node)
-        } else {
-            Vec::new()
-        };
-        let common = open.iter().zip(&want).take_while(|(a, b)| a == b).count();
-        while open.len() > common {
-            if let Some((key, mark)) = open.pop() {
-                close_mark(&mut out, &key, &mark);
-            }
-        }
-        for (key, mark) in want.iter().skip(common) {
-            open_mark(&mut out, key, mark);
-            open.push((key.clone(), mark.clone()));
-        }
-        match kind(node) {
-            "text" => {
-                let text = node.get("text").and_then(Value::as_str).unwrap_or("");
-                let code = node
-                    .get("marks")
-                    .and_then(Value::as_array)
-                    .is_some_and(|m| m.iter().any(|x| kind(x) == "code"));
-                if code {
-                    out.push_str(&format!("`{text}`"));
-                } else {
-                    out.push_str(&escape(text));
-                }
-            }
-            "hardBreak" => out.push_str("\\\n"),
-            "mention" => {
-                let id = node
-                    .pointer("/attrs/id")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                let text = node
-                    .pointer("/attrs/text")
-                    .and_then(Value::as_str)
-                    .unwrap_or("@");
-                out.push_str(&format!("[{}]({MENTION_SCHEME}{id})", escape(text)));
-            }
-            "emoji" => out.push_str(
-                node.pointer("/attrs/text")
-                    .or_else(|| node.pointer("/attrs/shortName"))
-                    .and_then(Value::as_str)
-                    .unwrap_or(""),
-            ),
-            "inlineCard" => {
-                if let Some(url) = node.pointer("/attrs/url").and_then(Value::as_str) {
-                    out.push_str(&format!("<{url}>"));
-                }
-            }
-            _ => out.push_str(&inline_md(children(node))),
-        }
-    }
-    while let Some((key, mark)) = open.pop() {
-        close_mark(&mut out, &key, &mark);
-    }
-    out
+/// Markdown of a node read from a body.
+pub fn node_markdown(doc: &Node<'_>) -> String {
+    to_md::blocks_md(&doc.content).trim_end().to_owned()
 }
 
 /// An ADF document of Markdown.
