@@ -1,4 +1,5 @@
 //! `cargo run --release --example simulator -- --provider github --records N [--latency-ms L] [--repo OWNER/NAME] [--token T] [--state FILE]`
+//! `cargo run --release --example simulator -- --provider jira --records N [--latency-ms L] [--project KEY] [--email E] [--token T]`
 //!
 //! Serves a provider simulator on 127.0.0.1 with `N` seeded records until stopped
 //! (Ctrl-C); with `--state FILE` it starts from the repositories saved there (seeding
@@ -6,13 +7,16 @@
 //! printing what a client needs (`url=... repo=... token=...`): a server for
 //! `pull_github`, for tools outside Rust, and for trying host code against a provider
 //! that needs no network. `--latency-ms` makes every request wait, to model a real
-//! network. Providers: `github` (the others join as their simulators land).
+//! network. Providers: `github` and `jira` (the Jira simulator prints `url=...
+//! project=... email=... token=...` for basic auth on the site URL, and `gateway=...`;
+//! `--state` is GitHub's only). The others join as their simulators land.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use devflow_sync_testkit::github_sim::GitHubSimulator;
+use devflow_sync_testkit::jira_sim::JiraSimulator;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -32,8 +36,8 @@ fn number(args: &[String], name: &str, default: u64) -> Result<u64, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let provider = arg(&args, "--provider").unwrap_or_else(|| "github".into());
-    if provider != "github" {
-        eprintln!("--provider {provider}: this build simulates github only");
+    if provider != "github" && provider != "jira" {
+        eprintln!("--provider {provider}: this build simulates github and jira");
         return ExitCode::from(2);
     }
     let (records, latency) = match (
@@ -60,6 +64,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if provider == "jira" {
+        return runtime.block_on(serve_jira(&args, records, latency));
+    }
     runtime.block_on(async move {
         let sim = match GitHubSimulator::start().await {
             Ok(sim) => sim,
@@ -100,4 +107,29 @@ fn main() -> ExitCode {
         }
         ExitCode::SUCCESS
     })
+}
+
+/// Serves a Jira simulator with one company-managed project of `records` issues.
+async fn serve_jira(args: &[String], records: usize, latency: u64) -> ExitCode {
+    let project = arg(args, "--project").unwrap_or_else(|| "DEV".into());
+    let email = arg(args, "--email").unwrap_or_else(|| "dev@devflow.test".into());
+    let token = arg(args, "--token").unwrap_or_else(|| "ATATT-simulator".into());
+    let sim = match JiraSimulator::start().await {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("the simulator did not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    sim.add_project(&project, "DevFlow", false);
+    sim.add_api_token(&email, &token, true, None);
+    sim.seed_issues(&project, records);
+    sim.set_latency(Duration::from_millis(latency));
+    println!(
+        "provider=jira url={} gateway={} project={project} email={email} token={token} records={records} latency_ms={latency}",
+        sim.url(),
+        sim.gateway_url()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    ExitCode::SUCCESS
 }

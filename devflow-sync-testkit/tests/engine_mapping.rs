@@ -292,3 +292,66 @@ async fn filters_are_pushed_down_and_applied_by_the_engine() {
     );
     assert_eq!(h.items.len(), 1);
 }
+
+#[tokio::test]
+async fn a_mapped_binding_leaves_the_fields_it_does_not_map_alone() {
+    // An item synced to several systems carries fields of each: a sync through one
+    // binding must not take a field another binding keeps for one this one cleared.
+    let cat = catalog("");
+    let h = harness(BindingOptions {
+        mapping: Some(mapping(&cat)),
+        ..BindingOptions::default()
+    });
+    let record = devflow_sync_core::model::Record::new(
+        "work_item",
+        devflow_sync_core::clock::Clock::now(h.clock.as_ref()),
+    )
+    .with_kind(ItemKind::Epic)
+    .with_field("title", "Checkout")
+    .with_field("status", FieldValue::enumeration("todo"))
+    .with_field("milestone", FieldValue::int(7))
+    .with_field("assignees", FieldValue::set(["mona"]));
+    let item = h.items.create(None, record).await.unwrap().id;
+    h.engine
+        .push(&h.connection, &h.object, &item)
+        .await
+        .unwrap();
+    let kept = |fields: &Fields| {
+        fields.get("milestone") == &FieldValue::int(7)
+            && fields.get("assignees") == &FieldValue::set(["mona"])
+    };
+    let after_push = h.items.get(&item).await.unwrap().unwrap();
+    assert!(
+        kept(&after_push.record.fields),
+        "{:?}",
+        after_push.record.fields
+    );
+
+    // The provider renames it: the title comes in, the other fields stay.
+    let link = h
+        .mappings
+        .link_by_item(&h.connection, &h.object, &item)
+        .await
+        .unwrap()
+        .unwrap();
+    h.tick(std::time::Duration::from_secs(5));
+    h.remote
+        .remote_edit(
+            &h.object,
+            &link.remote.id,
+            Fields::new().with("title", "Checkout v2"),
+        )
+        .unwrap();
+    h.pull().await.unwrap();
+    let after_pull = h.items.get(&item).await.unwrap().unwrap();
+    assert_eq!(
+        after_pull.record.fields.get("title").as_str(),
+        Some("Checkout v2")
+    );
+    assert!(
+        kept(&after_pull.record.fields),
+        "{:?}",
+        after_pull.record.fields
+    );
+    assert!(h.journal.all_conflicts().is_empty());
+}

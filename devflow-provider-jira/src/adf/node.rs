@@ -132,7 +132,7 @@ impl<'de> Deserialize<'de> for Attrs<'de> {
                 while let Some(LenientText(key)) = map.next_key::<LenientText<'de>>()? {
                     match key.as_deref() {
                         Some("level" | "order") => {
-                            attrs.number = map.next_value::<LenientNumber>()?.0
+                            attrs.number = map.next_value::<LenientNumber>()?.0;
                         }
                         Some("language" | "href" | "id" | "url") => {
                             attrs.target = map.next_value::<LenientText<'de>>()?.0;
@@ -233,7 +233,7 @@ impl<'de> Deserialize<'de> for Node<'de> {
                 while let Some(LenientText(key)) = map.next_key::<LenientText<'de>>()? {
                     match key.as_deref() {
                         Some("type") => {
-                            node.kind = map.next_value::<LenientText<'de>>()?.0.unwrap_or_default()
+                            node.kind = map.next_value::<LenientText<'de>>()?.0.unwrap_or_default();
                         }
                         Some("text") => node.text = map.next_value::<LenientText<'de>>()?.0,
                         Some("attrs") => node.attrs = map.next_value()?,

@@ -254,6 +254,25 @@ impl ObjectMapping {
             .collect()
     }
 
+    /// Whether `host_field` travels through this mapping (in either direction). Fields
+    /// it does not name belong to other bindings of the same item, or to the host alone:
+    /// a sync through this mapping leaves them as they are.
+    ///
+    /// ```
+    /// use devflow_sync_core::mapping::{FieldMapping, ObjectMapping};
+    /// use devflow_sync_core::model::FieldType;
+    /// # let catalog = devflow_sync_core::registry::load_catalog("p.json", r#"{"providerSchemaVersion":1,"key":"demo","displayName":"Demo",
+    /// #   "oauth":{"flows":["api_token"]},"rateLimits":{"requestsPerMinute":60,"burst":5,"maxConcurrentPerConnection":2},
+    /// #   "objects":[{"key":"issue","label":"Issue","mappingSchemaVersion":1,"fields":[{"name":"summary","type":"text"}],
+    /// #   "capabilities":{"list":true,"delta":true,"create":true,"update":true,"delete":false,"webhook":false}}]}"#).unwrap();
+    /// let mapping = ObjectMapping::new("demo", &catalog.objects[0], vec![FieldMapping::identity("title", "summary", FieldType::Text)]);
+    /// assert!(mapping.covers("title"));
+    /// assert!(!mapping.covers("milestone"));
+    /// ```
+    pub fn covers(&self, host_field: &str) -> bool {
+        self.fields.iter().any(|f| f.host_field == host_field)
+    }
+
     /// The host's view of a provider record: each pull-or-both entry's host field (left
     /// out when null, which reads the same).
     pub fn to_host(&self, provider: &Fields) -> Fields {

@@ -16,6 +16,7 @@ mod issues;
 pub(crate) mod jql;
 mod oauth;
 mod output;
+mod persist;
 mod routes;
 mod search;
 mod seed;
@@ -41,14 +42,14 @@ pub const CLOUD_ID: &str = "07779958-e747-4285-ad18-0f5252a97bff";
 /// The account the simulator's API users act as.
 pub const ACCOUNT_ID: &str = "712020:7bf45758-6986-4e0e-aefc-a3000196d8d2";
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct IssueType {
     id: String,
     name: String,
     level: i64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Transition {
     id: String,
     name: String,
@@ -57,7 +58,7 @@ struct Transition {
     from: Option<Vec<String>>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Project {
     id: u64,
     key: String,
@@ -68,7 +69,7 @@ struct Project {
     next_number: u64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Issue {
     id: u64,
     key: String,
@@ -80,10 +81,11 @@ struct Issue {
     created_ms: i64,
     changelog: Vec<Value>,
     /// The description written out once when indexed, so searches copy it as it is.
+    #[serde(skip)]
     raw_description: Option<Box<serde_json::value::RawValue>>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Field {
     id: String,
     name: String,

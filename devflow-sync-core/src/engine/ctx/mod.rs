@@ -35,6 +35,21 @@ pub(crate) struct Target {
 }
 
 impl Target {
+    /// The host fields this binding syncs: with a mapping, those it names; without
+    /// one, every field. A merge through this binding sees only these, so a field kept
+    /// for another system (or by the host alone) is never taken for one this provider
+    /// cleared.
+    pub(crate) fn scope(&self, fields: &Fields) -> Fields {
+        match &self.mapping {
+            None => fields.clone(),
+            Some(m) => fields
+                .iter()
+                .filter(|(name, _)| m.covers(name))
+                .map(|(name, value)| (name.to_owned(), value.clone()))
+                .collect(),
+        }
+    }
+
     /// Names the provider and object on the current run's span.
     pub(crate) fn trace(&self) {
         let span = tracing::Span::current();

@@ -267,8 +267,9 @@ pub(crate) async fn reconcile(
             }
             other => other.as_item(),
         };
-        let base_f = with_parent(&link.base.fields, link.base.parent.as_ref());
-        let local_f = with_parent(&local.record.fields, local.record.parent.as_ref());
+        // Only what this binding syncs: fields of other bindings are not this one's to clear.
+        let base_f = with_parent(&t.scope(&link.base.fields), link.base.parent.as_ref());
+        let local_f = with_parent(&t.scope(&local.record.fields), local.record.parent.as_ref());
         let remote_f = with_parent(&remote.record.fields, remote_parent_id.as_ref());
         let out = three_way(
             &base_f,

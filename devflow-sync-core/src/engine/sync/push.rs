@@ -178,7 +178,7 @@ async fn push_inner(
     ctx.insert_link(t, &link).await?;
     ctx.clear_intent(t, id).await?;
     let ext = remote.id.clone();
-    if remote.record.fields != local.record.fields {
+    if remote.record.fields != t.scope(&local.record.fields) {
         // The provider normalised or added fields: take them in.
         reconcile(ctx, t, link, local, remote).await?;
     }
@@ -200,8 +200,8 @@ async fn push_against_base(
     if !t.caps.conditional_update {
         return Ok(None);
     }
-    let base_f = with_parent(&link.base.fields, link.base.parent.as_ref());
-    let local_f = with_parent(&local.record.fields, local.record.parent.as_ref());
+    let base_f = with_parent(&t.scope(&link.base.fields), link.base.parent.as_ref());
+    let local_f = with_parent(&t.scope(&local.record.fields), local.record.parent.as_ref());
     let (changes, parent) = split_parent(diff(&base_f, &local_f));
     let parent = match parent {
         Some(Some(p)) => Some(Some(ensure_linked(ctx, t, &p).await?)),

@@ -6,14 +6,18 @@
 //! and how a conflict is recorded and then settled — first with the core alone, then
 //! with the sync engine and the GitHub provider against an in-process GitHub simulator
 //! (OAuth with PKCE, a tree pushed as issues, a GitHub edit by signed webhook, a conflict
-//! and its resolution, an orphan refused), the engine's state in a SQLite file: a
-//! temporary one, or `--db PATH`, kept with the simulated GitHub beside it so the next
-//! run carries on from it without creating anything twice. Every step checks what it
+//! and its resolution, an orphan refused) and the Jira provider against an in-process
+//! Jira simulator (the same tree as Jira issues of the right types and parents, a status
+//! moved through the workflow), the engine's state in a SQLite file: a temporary one, or
+//! `--db PATH`, kept with the simulated GitHub and Jira beside it so the next run
+//! carries on from it without creating anything twice. Every step checks what it
 //! prints; the example exits non-zero if one does not hold.
 #![allow(clippy::print_stdout)]
 
 use devflow_sync_core::store::ConflictStore;
 use std::process::ExitCode;
+
+mod jira;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
@@ -21,13 +25,13 @@ use devflow_sync::hierarchy::{BatchItem, Candidate, NoLookup};
 use devflow_sync::merge::{LastWriterWins, Manual, MergeSide, three_way};
 use devflow_sync::{FieldValue, Fields, HierarchyRules, ItemId, ItemKind, ViolationKind};
 
-struct Steps {
+pub(crate) struct Steps {
     failed: usize,
     n: usize,
 }
 
 impl Steps {
-    fn check(&mut self, what: &str, ok: bool) {
+    pub(crate) fn check(&mut self, what: &str, ok: bool) {
         self.n += 1;
         println!(
             "{:>2}. [{}] {what}",
@@ -260,9 +264,17 @@ async fn engine_steps(
     // Every store in one SQLite file (a temporary one unless `--db PATH` is given).
     let store = Arc::new(SqliteStore::open(db_path).await?);
     let (items, mappings, journal) = (store.clone(), store.clone(), store.clone());
+    // Jira beside GitHub: one engine, two connections (steps 13-15).
+    let (jira_sim, jira, jira_conn, jira_file) = jira::start(db_path, keep).await?;
+    let jira_binding = devflow_sync::engine::BindingOptions {
+        mapping: Some(devflow_provider_jira::mapping::default_mapping()?),
+        ..Default::default()
+    };
     let engine = SyncEngine::builder()
         .provider(provider)
+        .provider(jira.clone())
         .bind(conn.clone(), "github", "issue")
+        .bind_with(jira_conn.clone(), "jira", "issue", jira_binding)
         .stores(store.clone())
         .build()?;
     let object = ObjectType::new("issue");
@@ -486,8 +498,11 @@ async fn engine_steps(
         numbers.iter().all(|n| *n > 0 && copies(*n) == 1)
             && mappings.links(&conn, &object).await?.len() == 5,
     );
+    let tree = [&prd, &epic, &story, &task, &sub];
+    jira::steps(steps, &engine, &jira_sim, &jira, &jira_conn, tree).await?;
     if keep {
-        sim.save(&sim_file)
+        let saved = sim.save(&sim_file).and_then(|()| jira_sim.save(&jira_file));
+        saved
             .map_err(|e| devflow_sync::Error::transient(format!("{}: {e}", sim_file.display())))?;
     }
     Ok(())
