@@ -63,6 +63,9 @@ pub struct JiraProvider {
     /// The issues this provider wrote last, named in `reconcileIssues` so listings
     /// read them fresh from the eventually consistent search index.
     pub(crate) recent: Mutex<std::collections::VecDeque<String>>,
+    /// Host ids of issues seen with the `devflow` property, by issue id: a child's
+    /// property names its parent's host id without another read.
+    pub(crate) markers: Mutex<HashMap<String, String>>,
 }
 
 /// How many written issues listings reconcile (Jira takes at most 50).
@@ -115,6 +118,7 @@ impl JiraProvider {
         Ok(Self {
             fields,
             recent: Mutex::new(std::collections::VecDeque::new()),
+            markers: Mutex::new(HashMap::new()),
             config,
             api,
             verifier,

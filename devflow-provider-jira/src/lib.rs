@@ -7,6 +7,7 @@ mod builder;
 mod client;
 mod config;
 mod connection;
+pub mod dynamic;
 mod errors;
 pub mod fields;
 mod listing;

@@ -96,13 +96,31 @@ impl Provider for JiraProvider {
         self.find_marker(connection, marker).await
     }
 
+    /// Admin webhooks by their `X-Hub-Signature`; dynamic webhooks of an OAuth app by
+    /// the JWT in `Authorization` (when the app's client secret is configured).
     fn parse_webhook(
         &self,
         connection: &ConnectionId,
         headers: &Headers,
         body: &[u8],
     ) -> Result<WebhookDelivery> {
-        self.verifier.verify(headers, body)?;
+        let bearer = headers
+            .get("authorization")
+            .is_some_and(|a| a.starts_with("Bearer ") || a.starts_with("JWT "));
+        match (&self.config.webhook_jwt_secret, bearer) {
+            (Some(secret), true) => {
+                if body.len() > crate::webhook::MAX_BODY {
+                    return Err(Error::invalid_input(
+                        "body",
+                        "the Jira delivery is too large",
+                    ));
+                }
+                crate::dynamic::verify_jwt(headers, secret)?;
+            }
+            _ => {
+                self.verifier.verify(headers, body)?;
+            }
+        }
         self.parse_verified_webhook(connection, headers, body)
     }
 

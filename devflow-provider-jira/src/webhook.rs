@@ -29,6 +29,8 @@ use serde_json::Value;
 pub const SIGNATURE_HEADER: &str = "X-Hub-Signature";
 /// The delivery id header.
 pub const DELIVERY_HEADER: &str = "X-Atlassian-Webhook-Identifier";
+/// The largest delivery taken (Jira's bodies carry the whole issue).
+pub const MAX_BODY: usize = 10 << 20;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

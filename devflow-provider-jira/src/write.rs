@@ -127,6 +127,7 @@ impl JiraProvider {
             ..DevflowProperty::default()
         };
         if let Some(parent) = &new.parent {
+            property.parent_id = self.host_id_of(connection, parent.as_str()).await?;
             if self.direct_parent(&info, kind)? {
                 fields.insert("parent".into(), json!({"id": parent.as_str()}));
             } else {
@@ -172,6 +173,10 @@ impl JiraProvider {
             let was_direct = current.record.parent.is_some()
                 && current.record.parent.as_ref().map(ExternalId::as_str)
                     != property.parent_issue_id.as_deref();
+            property.parent_id = match parent {
+                Some(p) => self.host_id_of(connection, p.as_str()).await?,
+                None => None,
+            };
             match parent {
                 Some(p) if self.direct_parent(&info, kind)? => {
                     body.insert("parent".into(), json!({"id": p.as_str()}));

@@ -54,6 +54,12 @@ async fn the_tree_goes_out_with_types_parents_and_properties() {
         assert_eq!(property(&epic_id)["parentIssueId"], prd_id.as_str());
         assert_eq!(property(&task_id)["parentIssueId"], story_id.as_str());
         assert_eq!(property(&story_id)["id"], story.as_str());
+        assert_eq!(
+            property(&story_id)["parentId"],
+            epic.as_str(),
+            "the host parent's id"
+        );
+        assert_eq!(property(&sub_id)["parentId"], task.as_str());
         assert_eq!(property(&prd_id)["type"], "prd");
         // Pulled back, the tree is the same tree: nothing new, no conflict.
         let pulled = s

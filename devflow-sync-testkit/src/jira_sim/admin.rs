@@ -352,7 +352,14 @@ pub(super) fn add_options(
 }
 
 /// `POST /rest/api/3/webhook`: registers each webhook, expiring in 30 days.
-pub(super) fn register_webhooks(s: &mut State, body: &Value) -> Response {
+pub(super) fn register_webhooks(s: &mut State, caller: &Caller, body: &Value) -> Response {
+    let Some(client) = caller.client.clone().filter(|c| !c.is_empty()) else {
+        return error(
+            403,
+            &["Only Connect and OAuth 2.0 apps can register dynamic webhooks."],
+            &[],
+        );
+    };
     let Some(list) = body.get("webhooks").and_then(Value::as_array) else {
         return error(400, &["webhooks is required"], &[]);
     };
@@ -367,6 +374,7 @@ pub(super) fn register_webhooks(s: &mut State, body: &Value) -> Response {
             "events": hook.get("events").cloned().unwrap_or(json!([])),
             "expirationDate": expires,
             "url": body.get("url").cloned().unwrap_or(Value::Null),
+            "client": client,
         }));
         results.push(json!({"createdWebhookId": id}));
     }

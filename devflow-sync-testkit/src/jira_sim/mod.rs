@@ -12,14 +12,17 @@
 //! latency from the kit. Host test suites can use it as their mock Jira.
 
 mod admin;
+mod clients;
 mod issues;
 pub(crate) mod jql;
 mod oauth;
 mod output;
+mod people;
 mod persist;
 mod routes;
 mod search;
 mod seed;
+mod workflow;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
@@ -103,6 +106,8 @@ struct ApiUser {
 
 #[derive(Clone, Debug)]
 struct OAuthToken {
+    /// The app the token was granted to.
+    client: String,
     scopes: Vec<String>,
     expires_ms: i64,
 }
@@ -230,7 +235,36 @@ impl State {
         }
     }
 
-    fn emit(&mut self, event: &str, type_name: &str, issue: Value, changelog: Option<Value>) {
+    /// The apps whose dynamic webhooks want `event` about `issue` (live, events and JQL
+    /// filter matching), with their client secrets.
+    fn dynamic_targets(&self, event: &str, issue: &Issue) -> Vec<String> {
+        let now = self.now_ms();
+        self.webhooks
+            .iter()
+            .filter(|w| w["expirationDate"].as_i64().is_some_and(|e| e > now))
+            .filter(|w| {
+                w["events"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|x| x.as_str() == Some(event)))
+            })
+            .filter(|w| {
+                w["jqlFilter"]
+                    .as_str()
+                    .is_none_or(|jql| search::matches_jql(self, issue, jql))
+            })
+            .filter_map(|w| w["client"].as_str())
+            .filter_map(|client| self.oauth.clients.get(client).cloned())
+            .collect()
+    }
+
+    fn emit(
+        &mut self,
+        event: &str,
+        type_name: &str,
+        issue: Value,
+        changelog: Option<Value>,
+        dynamic: &[String],
+    ) {
         let mut body = json!({
             "timestamp": self.now_ms(),
             "webhookEvent": event,
@@ -242,6 +276,21 @@ impl State {
             body["changelog"] = c;
         }
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let now = self.now_ms() / 1000;
+        for secret in dynamic {
+            let jwt = oauth::jwt_hs256(
+                secret,
+                &json!({"iss": "jira:simulator", "iat": now, "exp": now + 180}),
+            );
+            self.outbox.push_unsigned(
+                &[
+                    ("Authorization", format!("Bearer {jwt}").as_str()),
+                    ("X-Atlassian-Webhook-Flow", "Primary"),
+                    ("X-Atlassian-Webhook-Retry", "0"),
+                ],
+                bytes.clone(),
+            );
+        }
         self.outbox.push(
             &[
                 ("X-Atlassian-Webhook-Flow", "Primary"),
@@ -389,6 +438,7 @@ impl JiraSimulator {
         s.oauth.tokens.insert(
             token.to_owned(),
             OAuthToken {
+                client: String::new(),
                 scopes: scopes.iter().map(|x| (*x).to_owned()).collect(),
                 expires_ms,
             },
@@ -427,85 +477,5 @@ impl JiraSimulator {
     /// Requests served so far.
     pub fn requests(&self) -> u64 {
         lock(&self.state).faults.requests()
-    }
-
-    /// An issue as `GET /rest/api/3/issue/{idOrKey}` returns it.
-    pub fn issue(&self, id_or_key: &str) -> Option<Value> {
-        let s = lock(&self.state);
-        let id = s.issue_id(id_or_key)?;
-        s.issues
-            .get(&id)
-            .map(|i| output::issue_json(&s, i, None, &[]))
-    }
-
-    /// An issue property's value.
-    pub fn property(&self, id_or_key: &str, key: &str) -> Option<Value> {
-        let s = lock(&self.state);
-        let id = s.issue_id(id_or_key)?;
-        s.issues.get(&id)?.properties.get(key).cloned()
-    }
-
-    /// Every issue of a project, as `GET issue` returns them, by id.
-    pub fn issues(&self, project: &str) -> Vec<Value> {
-        let s = lock(&self.state);
-        s.issues
-            .values()
-            .filter(|i| i.project == project)
-            .map(|i| output::issue_json(&s, i, None, &[]))
-            .collect()
-    }
-
-    /// The custom fields created so far, as `GET /rest/api/3/field` lists them.
-    pub fn custom_fields(&self) -> Vec<Value> {
-        let s = lock(&self.state);
-        s.fields.iter().map(admin::field_json).collect()
-    }
-
-    /// A person creates an issue in Jira (`fields` as in `POST /issue`: `summary`,
-    /// `issuetype` by name or id, `parent` by key or id, `labels`, ...); returns its key.
-    pub fn create_issue(&self, project: &str, fields: &Value) -> Result<String, String> {
-        let mut s = lock(&self.state);
-        let mut f = fields.clone();
-        f["project"] = json!({"key": project});
-        issues::create(&mut s, &json!({"fields": f}))
-            .map(|v| v["key"].as_str().unwrap_or_default().to_owned())
-            .map_err(|r| String::from_utf8_lossy(&r.body).into_owned())
-    }
-
-    /// A person edits an issue (`fields` as in `PUT /issue`).
-    pub fn edit_issue(&self, id_or_key: &str, fields: &Value) -> Result<(), String> {
-        let mut s = lock(&self.state);
-        issues::edit(&mut s, id_or_key, &json!({"fields": fields}))
-            .map(|_| ())
-            .map_err(|r| String::from_utf8_lossy(&r.body).into_owned())
-    }
-
-    /// A person moves an issue to `status` (any status, as an admin can).
-    pub fn set_status(&self, id_or_key: &str, status: &str) -> Result<(), String> {
-        let mut s = lock(&self.state);
-        issues::force_status(&mut s, id_or_key, status)
-    }
-
-    /// Takes the signed webhook deliveries emitted since the last call.
-    pub fn take_webhooks(&self) -> Vec<(Headers, Vec<u8>)> {
-        lock(&self.state)
-            .outbox
-            .take()
-            .into_iter()
-            .map(|w| (w.headers, w.body))
-            .collect()
-    }
-
-    /// The dynamic webhooks registered through `POST /rest/api/3/webhook`.
-    pub fn dynamic_webhooks(&self) -> Vec<Value> {
-        lock(&self.state).webhooks.clone()
-    }
-
-    /// Seeds `count` issues quickly (no webhooks), shaped like a real project's: a
-    /// paragraph-and-list ADF description of about a kilobyte, two labels, a priority, an
-    /// assignee, statuses spread over the workflow.
-    pub fn seed_issues(&self, project: &str, count: usize) {
-        let mut s = lock(&self.state);
-        seed::seed(&mut s, project, count);
     }
 }

@@ -70,6 +70,7 @@ impl OAuthState {
         self.tokens.insert(
             access.clone(),
             OAuthToken {
+                client: client.to_owned(),
                 scopes: scopes.to_vec(),
                 expires_ms: self.now_ms.saturating_add(3_600_000),
             },
@@ -191,4 +192,16 @@ pub(super) fn resources(s: &State, req: &Request) -> Response {
             "avatarUrl": "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/rocket.png",
         }]),
     )
+}
+
+/// A JWT signed HS256 with `secret`, as Jira signs dynamic webhook deliveries of OAuth
+/// apps (with the app's client secret).
+pub(super) fn jwt_hs256(secret: &str, claims: &Value) -> String {
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let header = b64(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = b64(&serde_json::to_vec(claims).unwrap_or_default());
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
+    let signature = ring::hmac::sign(&key, format!("{header}.{payload}").as_bytes());
+    format!("{header}.{payload}.{}", b64(signature.as_ref()))
 }

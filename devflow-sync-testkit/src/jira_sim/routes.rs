@@ -10,6 +10,8 @@ use super::*;
 pub(super) struct Caller {
     pub(super) email: String,
     pub(super) admin: bool,
+    /// The OAuth app acting, for bearer tokens.
+    pub(super) client: Option<String>,
     /// OAuth scopes; `None` for basic auth (the user's own permissions).
     pub(super) scopes: Option<Vec<String>>,
 }
@@ -129,6 +131,7 @@ fn authenticate(s: &State, req: &Request, gateway: bool) -> Result<Caller, Respo
         return Ok(Caller {
             email: user.email.clone(),
             admin: user.admin,
+            client: None,
             scopes: None,
         });
     }
@@ -148,6 +151,7 @@ fn authenticate(s: &State, req: &Request, gateway: bool) -> Result<Caller, Respo
         return Ok(Caller {
             email: "app@devflow.test".into(),
             admin: t.scopes.iter().any(|x| x == "manage:jira-configuration"),
+            client: Some(t.client.clone()),
             scopes: Some(t.scopes.clone()),
         });
     }
@@ -186,6 +190,17 @@ fn route(s: &mut State, req: &Request, caller: &Caller, version: u8, parts: &[&s
     };
     match (req.method.as_str(), parts) {
         ("GET", ["myself"]) => ok(admin::myself(s, caller)),
+        ("GET", ["serverInfo"]) => ok(clients::server_info(s)),
+        ("GET", ["priority"]) => ok(clients::priorities(s)),
+        ("GET", ["status"]) => ok(clients::statuses(s)),
+        ("GET", ["issuetype"]) => ok(clients::issue_types(s)),
+        ("GET", ["project"]) => ok(clients::project_list(s)),
+        ("GET", ["user", "search"]) => ok(clients::users(s)),
+        ("GET", ["issue", k, "comment"]) => clients::comments(s, k),
+        ("POST", ["issue", k, "comment"]) => clients::add_comment(s, k, &body),
+        ("POST", ["issue", "bulkfetch"]) => clients::bulk_fetch(s, &body),
+        ("POST", ["search", "approximate-count"]) => clients::approximate_count(s, &body),
+        ("POST", ["issueLink"]) => clients::add_link(s, &body),
         (_, ["search"]) => error(
             410,
             &[
@@ -212,13 +227,13 @@ fn route(s: &mut State, req: &Request, caller: &Caller, version: u8, parts: &[&s
         ("GET", ["issue", k]) => issues::get(s, k, req, version),
         ("PUT", ["issue", k]) => done(issues::edit(s, k, &body), 204),
         ("DELETE", ["issue", k]) => done(issues::delete(s, k, req.query("deleteSubtasks")), 204),
-        ("GET", ["issue", k, "transitions"]) => issues::transitions(s, k),
-        ("POST", ["issue", k, "transitions"]) => done(issues::transition(s, k, &body), 204),
-        ("GET", ["issue", k, "changelog"]) => issues::changelog(s, k),
-        ("GET", ["issue", k, "properties"]) => issues::property_keys(s, k),
-        ("GET", ["issue", k, "properties", p]) => issues::property_get(s, k, p),
-        ("PUT", ["issue", k, "properties", p]) => issues::property_put(s, k, p, body),
-        ("DELETE", ["issue", k, "properties", p]) => done(issues::property_delete(s, k, p), 204),
+        ("GET", ["issue", k, "transitions"]) => workflow::transitions(s, k),
+        ("POST", ["issue", k, "transitions"]) => done(workflow::transition(s, k, &body), 204),
+        ("GET", ["issue", k, "changelog"]) => workflow::changelog(s, k),
+        ("GET", ["issue", k, "properties"]) => workflow::property_keys(s, k),
+        ("GET", ["issue", k, "properties", p]) => workflow::property_get(s, k, p),
+        ("PUT", ["issue", k, "properties", p]) => workflow::property_put(s, k, p, body),
+        ("DELETE", ["issue", k, "properties", p]) => done(workflow::property_delete(s, k, p), 204),
         ("GET", ["field"]) => ok(Value::Array(admin::all_fields(s))),
         ("POST", ["field"]) => admin::create_field(s, caller, &body),
         ("GET", ["field", id, "context"]) => admin::contexts(s, id),
@@ -226,7 +241,7 @@ fn route(s: &mut State, req: &Request, caller: &Caller, version: u8, parts: &[&s
         ("POST", ["field", id, "context", ctx, "option"]) => {
             admin::add_options(s, caller, id, ctx, &body)
         }
-        ("POST", ["webhook"]) => admin::register_webhooks(s, &body),
+        ("POST", ["webhook"]) => admin::register_webhooks(s, caller, &body),
         ("GET", ["webhook"]) => ok(
             json!({"values": s.webhooks, "isLast": true, "startAt": 0, "maxResults": 100, "total": s.webhooks.len()}),
         ),

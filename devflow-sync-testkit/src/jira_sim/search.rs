@@ -97,6 +97,15 @@ impl Subject for Subj<'_> {
     }
 }
 
+/// Whether `issue` matches `jql` (a dynamic webhook's filter); a query that does not
+/// parse matches nothing.
+pub(super) fn matches_jql(s: &State, issue: &Issue, jql: &str) -> bool {
+    jql::parse(jql)
+        .ok()
+        .and_then(|q| q.filter)
+        .is_some_and(|f| jql::matches(&f, &Subj { s, issue }, s.zone).unwrap_or(false))
+}
+
 /// The parameters of one search, from the query string or the JSON body.
 pub(super) struct SearchParams {
     jql: String,

@@ -65,6 +65,23 @@ impl WebhookOutbox {
         self.queue.push(OutgoingWebhook { headers: out, body });
     }
 
+    /// Queues a delivery of `body` carrying its own credentials in `headers` (a JWT),
+    /// with a delivery id but no HMAC signature.
+    pub fn push_unsigned(&mut self, headers: &[(&str, &str)], body: Vec<u8>) {
+        self.next += 1;
+        let mut out = Headers::new();
+        for (name, value) in headers {
+            out = out.with(*name, *value);
+        }
+        let out = out
+            .with(
+                self.delivery_header.as_str(),
+                format!("00000000-0000-4000-8000-{:012}", self.next),
+            )
+            .with("Content-Type", "application/json");
+        self.queue.push(OutgoingWebhook { headers: out, body });
+    }
+
     /// Every queued delivery, oldest first; the queue is emptied.
     pub fn take(&mut self) -> Vec<OutgoingWebhook> {
         std::mem::take(&mut self.queue)

@@ -1,0 +1,212 @@
+//! The Jira simulator as a plain HTTP client (any Jira SDK) sees it: the calls common
+//! clients make, answered in the shapes of the recorded payloads
+//! (`../shared/fixtures/jira`).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use devflow_sync_testkit::jira_sim::JiraSimulator;
+use serde_json::{Value, json};
+
+fn recorded(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/jira")
+        .join(name);
+    let recording: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let calls = recording["api"].as_object().unwrap();
+    let (_, by_path) = calls.iter().next().unwrap();
+    by_path.as_object().unwrap().values().next().unwrap()["response"].clone()
+}
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Every non-null value of `ours` has the type of the same key in `theirs`, recursively
+/// through objects.
+fn same_shape(ours: &Value, theirs: &Value, at: &str) {
+    if let (Value::Object(a), Value::Object(b)) = (ours, theirs) {
+        for (k, v) in a {
+            if let Some(t) = b.get(k) {
+                if !v.is_null() && !t.is_null() {
+                    assert_eq!(kind(v), kind(t), "{at}/{k}: ours {v} theirs {t}");
+                    same_shape(v, t, &format!("{at}/{k}"));
+                }
+            }
+        }
+    }
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .basic_auth("sdk@acme.test", Some("tok"))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .basic_auth("sdk@acme.test", Some("tok"))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn an_sdk_finds_the_recorded_shapes() {
+    let sim = JiraSimulator::start().await.unwrap();
+    sim.add_project("KAN", "My Kanban Project", true);
+    sim.add_api_token("sdk@acme.test", "tok", true, None);
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: sim.url(),
+    };
+
+    for path in [
+        "/rest/api/3/serverInfo",
+        "/rest/api/3/myself",
+        "/rest/api/3/project",
+        "/rest/api/3/project/KAN",
+        "/rest/api/3/issuetype",
+        "/rest/api/3/priority",
+        "/rest/api/3/status",
+    ] {
+        assert_eq!(c.get(path).await.0, 200, "{path}");
+    }
+    let (_, meta) = c.get("/rest/api/3/issue/createmeta/KAN/issuetypes").await;
+    let task = meta["issueTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Task")
+        .unwrap()["id"]
+        .clone();
+
+    // Create as the recorded request did: the answer has the recorded keys.
+    let (status, created) = c.post("/rest/api/3/issue", &json!({"fields": {"project": {"key": "KAN"}, "issuetype": {"id": task}, "summary": "Test issue created via an SDK"}})).await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        keys(&created),
+        keys(&recorded("rest-v3-create-issue.nango-recording.json"))
+    );
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (status, _) = c.post(&format!("/rest/api/3/issue/{id}/comment"), &json!({"body": {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "hi"}]}]}})).await;
+    assert_eq!(status, 201);
+
+    // GET issue: the recorded top-level keys, the recorded types for every field both have.
+    let (_, issue) = c.get(&format!("/rest/api/3/issue/{id}")).await;
+    let theirs = recorded("rest-v3-get-issue.nango-recording.json");
+    assert_eq!(keys(&issue), keys(&theirs));
+    same_shape(&issue, &theirs, "");
+    for field in [
+        "summary",
+        "issuetype",
+        "project",
+        "status",
+        "priority",
+        "labels",
+        "created",
+        "updated",
+        "reporter",
+        "creator",
+    ] {
+        assert!(issue["fields"].get(field).is_some(), "{field}");
+    }
+
+    // Search as the recorded call did.
+    let jql = "updated >= \"1970-01-01\" ORDER BY updated ASC";
+    let fields = "summary,description,status,issuetype,priority,project,reporter,assignee,creator,created,updated,labels";
+    let (status, page) = c
+        .get(&format!(
+            "/rest/api/3/search/jql?jql={}&fields={fields}",
+            jql.replace(' ', "%20").replace('"', "%22")
+        ))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let theirs = recorded("rest-v3-search-jql.nango-recording.json");
+    assert_eq!(
+        keys(&page),
+        keys(&theirs),
+        "no nextPageToken key on the last page"
+    );
+    same_shape(&page["issues"][0], &theirs["issues"][0], "/issues/0");
+    assert_eq!(
+        keys(&page["issues"][0]["fields"]),
+        fields.split(',').map(str::to_owned).collect()
+    );
+    let (_, count) = c
+        .post(
+            "/rest/api/3/search/approximate-count",
+            &json!({"jql": "project = KAN"}),
+        )
+        .await;
+    assert_eq!(count["count"], 1);
+    let (_, bulk) = c
+        .post(
+            "/rest/api/3/issue/bulkfetch",
+            &json!({"issueIdsOrKeys": [id, "KAN-99"], "fields": ["summary"]}),
+        )
+        .await;
+    assert_eq!(
+        (
+            bulk["issues"].as_array().unwrap().len(),
+            bulk["issueErrors"].as_array().unwrap().len()
+        ),
+        (1, 1)
+    );
+
+    // Transitions and the changelog in the recorded shapes.
+    let (_, transitions) = c.get(&format!("/rest/api/3/issue/{id}/transitions")).await;
+    let theirs = recorded("rest-v3-list-transitions.nango-recording.json");
+    assert_eq!(
+        keys(&transitions["transitions"][0]),
+        keys(&theirs["transitions"][0])
+    );
+    let to = transitions["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["to"]["name"] == "In Progress")
+        .unwrap()["id"]
+        .clone();
+    let r = c
+        .http
+        .post(format!("{}/rest/api/3/issue/{id}/transitions", sim.url()))
+        .basic_auth("sdk@acme.test", Some("tok"))
+        .json(&json!({"transition": {"id": to}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let (_, changelog) = c.get(&format!("/rest/api/3/issue/{id}/changelog")).await;
+    let theirs = recorded("rest-v3-get-issue-changelog.nango-recording.json");
+    assert_eq!(keys(&changelog), keys(&theirs));
+    assert_eq!(changelog["values"][0]["items"][0]["field"], "status");
+}
