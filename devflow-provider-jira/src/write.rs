@@ -105,7 +105,28 @@ impl JiraProvider {
             percent_encode(id)
         );
         let response = self.call(connection, Method::GET, &path, None).await?;
-        issue_from_json(&response.body, &self.config.issue_types, self.site())
+        let record = issue_from_json(&response.body, &self.config.issue_types, self.site())?;
+        if let Some(marker) = &record.marker {
+            self.markers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(record.id.as_str().to_owned(), marker.as_str().to_owned());
+        }
+        Ok(record)
+    }
+
+    /// The host id of issue `id` (its property's `id`), from what was seen or read now.
+    async fn host_id_of(&self, connection: &ConnectionId, id: &str) -> Result<Option<String>> {
+        let known = self
+            .markers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned();
+        match known {
+            Some(m) => Ok(Some(m)),
+            None => Ok(self.property(connection, id).await?.id),
+        }
     }
 
     pub(crate) async fn create_issue(
