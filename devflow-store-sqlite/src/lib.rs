@@ -22,6 +22,7 @@
 //! [`PageStore`]: devflow_sync_core::store::PageStore
 
 mod codec;
+mod connections;
 mod items;
 mod journal;
 mod leases;

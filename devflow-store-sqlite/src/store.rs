@@ -33,6 +33,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0002_restore_guard.sql")),
             false,
         ),
+        Migration::new(
+            3,
+            "connections".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0003_connections.sql")),
+            false,
+        ),
     ])
 }
 

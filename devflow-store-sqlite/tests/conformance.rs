@@ -30,6 +30,14 @@ async fn stores(name: &str) -> Vec<SqliteStore> {
 }
 
 #[tokio::test]
+async fn sqlite_connection_store() {
+    for store in stores("connections").await {
+        conformance::connection_store(&store).await;
+        conformance::connection_store(&store).await;
+    }
+}
+
+#[tokio::test]
 async fn sqlite_token_store() {
     for store in stores("tokens").await {
         conformance::token_store(&store).await;

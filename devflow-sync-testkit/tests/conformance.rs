@@ -17,6 +17,13 @@ use devflow_sync_testkit::conformance::{self, ProviderSetup};
 use devflow_sync_testkit::memory_provider::MemoryProvider;
 
 #[tokio::test]
+async fn memory_connection_store() {
+    let store = devflow_sync_core::store::memory::MemoryConnections::new();
+    conformance::connection_store(&store).await;
+    conformance::connection_store(&store).await;
+}
+
+#[tokio::test]
 async fn memory_token_store() {
     conformance::token_store(&MemoryTokens::new()).await;
     let shared: Arc<dyn TokenStore> = Arc::new(MemoryTokens::new());

@@ -66,6 +66,11 @@ pub struct BindingOptions {
     pub allow_partial_mapping: bool,
     /// Which records sync.
     pub filter: RecordFilter,
+    /// Which item kinds the binding carries (Confluence: PRD, Epic, Story; GitHub:
+    /// Story, Task, Subtask), `None` for all. An item of another kind is skipped; an
+    /// item whose parent's kind is not carried is the root of its tree here, and its
+    /// parent link is not synced through this binding.
+    pub kinds: Option<crate::hierarchy::KindSet>,
 }
 
 impl BindingOptions {
@@ -75,7 +80,23 @@ impl BindingOptions {
             mapping,
             allow_partial_mapping: rule.allow_partial_mapping,
             filter: rule.filters.clone(),
+            kinds: None,
         }
+    }
+
+    /// With the item kinds it carries.
+    ///
+    /// ```
+    /// use devflow_sync_core::engine::BindingOptions;
+    /// use devflow_sync_core::model::ItemKind;
+    /// let confluence = BindingOptions::default().carrying([ItemKind::Prd, ItemKind::Epic, ItemKind::Story]);
+    /// assert!(confluence.kinds.unwrap().contains(ItemKind::Epic));
+    /// assert!(!confluence.kinds.unwrap().contains(ItemKind::Task));
+    /// ```
+    #[must_use]
+    pub fn carrying(mut self, kinds: impl IntoIterator<Item = crate::model::ItemKind>) -> Self {
+        self.kinds = Some(kinds.into_iter().collect());
+        self
     }
 }
 
@@ -123,6 +144,9 @@ pub struct EngineConfig {
     pub lease_ttl: Duration,
     /// Attempts to re-read and merge after a version mismatch (default: 3).
     pub max_merge_attempts: u32,
+    /// Items of one tree level pushed at once after their parents (default: 10); the
+    /// HTTP client's per-connection cap and the provider's budget still apply.
+    pub push_concurrency: usize,
     /// This worker's name, in leases and run ids (default: `worker`).
     pub worker_id: String,
 }
@@ -134,6 +158,7 @@ impl Default for EngineConfig {
             deletion_policy: DeletionPolicy::MarkInactiveKeepLink,
             lookback: Duration::from_secs(300),
             page_size: 100,
+            push_concurrency: 10,
             host_object: ObjectType::new("work_item"),
             max_inbox_attempts: 5,
             inbox_backoff: Duration::from_secs(30),
@@ -159,6 +184,7 @@ pub struct SyncEngineBuilder {
     journal: Option<Arc<dyn SyncJournal>>,
     tokens: Option<Arc<dyn TokenStore>>,
     leases: Option<Arc<dyn LeaseManager>>,
+    connections: Option<Arc<dyn crate::store::ConnectionStore>>,
     page_store: Option<Arc<dyn PageStore>>,
     rules: Option<HierarchyRules>,
     policy: Option<Arc<dyn ConflictPolicy>>,
@@ -252,8 +278,15 @@ impl SyncEngineBuilder {
         self
     }
 
+    /// Where connections added at run time are kept (default: in memory).
+    #[must_use]
+    pub fn connections(mut self, store: Arc<dyn crate::store::ConnectionStore>) -> Self {
+        self.connections = Some(store);
+        self
+    }
+
     /// Every store from one database that implements them all (work items, mappings,
-    /// journal, tokens, leases, and the page store).
+    /// journal, tokens, leases, connections, and the page store).
     #[must_use]
     pub fn stores<S>(self, store: Arc<S>) -> Self
     where
@@ -263,6 +296,7 @@ impl SyncEngineBuilder {
             + TokenStore
             + LeaseManager
             + PageStore
+            + crate::store::ConnectionStore
             + 'static,
     {
         self.work_items(store.clone())
@@ -270,6 +304,7 @@ impl SyncEngineBuilder {
             .journal(store.clone())
             .tokens(store.clone())
             .leases(store.clone())
+            .connections(store.clone())
             .page_store(store)
     }
 
@@ -376,12 +411,16 @@ impl SyncEngineBuilder {
         };
         Ok(SyncEngine {
             inner: Arc::new(Inner {
-                providers,
-                bindings: self.bindings,
+                providers: std::sync::RwLock::new(providers),
+                connection_providers: std::sync::RwLock::new(HashMap::new()),
+                bindings: std::sync::RwLock::new(self.bindings),
                 items,
                 mappings,
                 journal,
                 tokens: self.tokens.unwrap_or_else(|| Arc::new(MemoryTokens::new())),
+                connections: self.connections.unwrap_or_else(|| {
+                    Arc::new(crate::store::memory::MemoryConnections::new())
+                }),
                 leases: self
                     .leases
                     .unwrap_or_else(|| Arc::new(MemoryLeases::with_clock(clock.clone()))),

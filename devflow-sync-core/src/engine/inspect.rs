@@ -96,7 +96,7 @@ impl SyncEngine {
         let e = &*self.inner;
         let local = e.items.get(item).await?;
         let mut out = Vec::new();
-        for binding in &e.bindings {
+        for binding in &e.bindings() {
             let link = e
                 .mappings
                 .link_by_item(&binding.connection, &binding.object, item)
@@ -141,14 +141,15 @@ impl SyncEngine {
     ) -> Result<DisconnectReport> {
         let e = &*self.inner;
         let mut report = DisconnectReport::default();
-        let providers: Vec<&ProviderKey> = e
-            .bindings
-            .iter()
+        let mut providers: Vec<ProviderKey> = e
+            .bindings()
+            .into_iter()
             .filter(|b| &b.connection == connection)
-            .map(|b| &b.provider)
+            .map(|b| b.provider)
             .collect();
+        providers.dedup();
         for key in providers {
-            if let Some(p) = e.providers.get(key) {
+            if let Some(p) = e.provider_for(connection, &key) {
                 match p.revoke(connection).await {
                     Ok(()) => report.revoked = true,
                     Err(Error::NotSupported(_)) => {}

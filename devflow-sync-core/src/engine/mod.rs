@@ -21,7 +21,9 @@
 //! that comes back diffs to nothing: no sync loops.
 
 mod config;
+mod connections;
 mod ctx;
+mod fanout;
 mod guard;
 mod inspect;
 mod pull;
@@ -32,16 +34,19 @@ mod webhook;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
 pub use config::{
     Binding, BindingOptions, DeletionPolicy, EngineConfig, ImportMode, SyncEngineBuilder,
 };
+pub use connections::ProviderFactory;
+pub use fanout::{PlatformResult, PlatformStatus};
 use ctx::{Ctx, Target};
 pub use inspect::{DisconnectReport, ItemStatus, PlanRequest};
 pub use pull::PullBudget;
@@ -61,13 +66,17 @@ use crate::store::{
 };
 
 pub(crate) struct Inner {
-    providers: HashMap<ProviderKey, Arc<dyn Provider>>,
-    bindings: Vec<Binding>,
+    /// Providers by key: every connection of the provider uses it unless it has its own.
+    providers: RwLock<HashMap<ProviderKey, Arc<dyn Provider>>>,
+    /// A connection's own provider (a site, a repository set, its own credentials).
+    connection_providers: RwLock<HashMap<ConnectionId, Arc<dyn Provider>>>,
+    bindings: RwLock<Vec<Binding>>,
     items: Arc<dyn WorkItemStore>,
     mappings: Arc<dyn MappingStore>,
     journal: Arc<dyn SyncJournal>,
     tokens: Arc<dyn TokenStore>,
     leases: Arc<dyn LeaseManager>,
+    connections: Arc<dyn crate::store::ConnectionStore>,
     page_store: Option<Arc<dyn PageStore>>,
     rules: HierarchyRules,
     policy: Arc<dyn ConflictPolicy>,
@@ -76,20 +85,46 @@ pub(crate) struct Inner {
     runs: AtomicU64,
 }
 
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Inner {
-    fn target(&self, connection: &ConnectionId, object: &ObjectType) -> Result<Target> {
-        let binding = self
-            .bindings
+    /// The bindings as they are now.
+    pub(crate) fn bindings(&self) -> Vec<Binding> {
+        read(&self.bindings).clone()
+    }
+
+    fn binding(&self, connection: &ConnectionId, object: &ObjectType) -> Option<Binding> {
+        read(&self.bindings)
             .iter()
             .find(|b| &b.connection == connection && &b.object == object)
-            .ok_or_else(|| {
-                Error::not_found(format!("binding of connection {connection} for {object}"))
-            })?;
+            .cloned()
+    }
+
+    /// The provider a connection uses: its own, else its provider key's.
+    pub(crate) fn provider_for(
+        &self,
+        connection: &ConnectionId,
+        key: &ProviderKey,
+    ) -> Option<Arc<dyn Provider>> {
+        read(&self.connection_providers)
+            .get(connection)
+            .cloned()
+            .or_else(|| read(&self.providers).get(key).cloned())
+    }
+
+    fn target(&self, connection: &ConnectionId, object: &ObjectType) -> Result<Target> {
+        let binding = self.binding(connection, object).ok_or_else(|| {
+            Error::not_found(format!("binding of connection {connection} for {object}"))
+        })?;
         let provider = self
-            .providers
-            .get(&binding.provider)
-            .ok_or_else(|| Error::not_found(format!("provider {}", binding.provider)))?
-            .clone();
+            .provider_for(connection, &binding.provider)
+            .ok_or_else(|| Error::not_found(format!("provider {}", binding.provider)))?;
         Ok(Target {
             connection: connection.clone(),
             object: object.clone(),
@@ -98,17 +133,15 @@ impl Inner {
             provider,
             mapping: binding.options.mapping.clone().map(Arc::new),
             filter: binding.options.filter.clone(),
+            kinds: binding.options.kinds,
         })
     }
 
     /// Whether a run may use the binding's mapping: an error for a stale one unless
     /// the binding allows the valid subset (then `true`: the run is partial).
     fn mapping_check(&self, connection: &ConnectionId, object: &ObjectType) -> Result<bool> {
-        let binding = self
-            .bindings
-            .iter()
-            .find(|b| &b.connection == connection && &b.object == object);
-        match binding.and_then(|b| {
+        let binding = self.binding(connection, object);
+        match binding.as_ref().and_then(|b| {
             b.options
                 .mapping
                 .as_ref()
@@ -145,9 +178,9 @@ impl std::fmt::Debug for SyncEngine {
         f.debug_struct("SyncEngine")
             .field(
                 "providers",
-                &self.inner.providers.keys().collect::<Vec<_>>(),
+                &read(&self.inner.providers).keys().cloned().collect::<Vec<_>>(),
             )
-            .field("bindings", &self.inner.bindings)
+            .field("bindings", &self.inner.bindings())
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
@@ -165,9 +198,9 @@ impl SyncEngine {
         &self.inner.config
     }
 
-    /// The bindings (connection -> provider and object).
-    pub fn bindings(&self) -> &[Binding] {
-        &self.inner.bindings
+    /// The bindings (connection -> provider and object) as they are now.
+    pub fn bindings(&self) -> Vec<Binding> {
+        self.inner.bindings()
     }
 
     /// The host's records.
@@ -399,9 +432,46 @@ impl SyncEngine {
                     Some("an item above it breaks a hierarchy rule".into()),
                 );
             }
+            // Level by level: an item's parent is pushed in an earlier wave; the items of
+            // one wave go concurrently, each with its own context.
+            let index: HashMap<&ItemId, usize> =
+                batch.iter().enumerate().map(|(i, b)| (&b.id, i)).collect();
+            let mut depth = vec![0usize; batch.len()];
             for i in &plan.order {
-                if let Err(err) = sync::push_one(&mut ctx, &t, &batch[*i].id, 0).await {
-                    tracing::warn!(item = %batch[*i].id, error = %err, "push failed; it stays pending");
+                let parent_depth = batch[*i]
+                    .parent
+                    .as_ref()
+                    .and_then(|p| index.get(p))
+                    .map(|p| depth[*p] + 1);
+                depth[*i] = parent_depth.unwrap_or(0);
+            }
+            let levels = depth.iter().copied().max().map_or(0, |d| d + 1);
+            let width = e.config.push_concurrency.max(1);
+            for level in 0..levels {
+                let wave: Vec<&ItemId> = plan
+                    .order
+                    .iter()
+                    .filter(|i| depth[**i] == level)
+                    .map(|i| &batch[*i].id)
+                    .collect();
+                let (run_id, trigger) = (ctx.run_id.clone(), ctx.trigger);
+                let t = &t;
+                let pushes = futures_util::stream::iter(wave)
+                    .map(|id| {
+                        let run_id = run_id.clone();
+                        async move {
+                            let mut sub = Ctx::new(e, run_id, trigger, false);
+                            sub.partial = partial;
+                            if let Err(err) = sync::push_one(&mut sub, t, id, 0).await {
+                                tracing::warn!(item = %id, error = %err, "push failed; it stays pending");
+                            }
+                            sub.report
+                        }
+                    })
+                    .buffer_unordered(width);
+                let reports: Vec<SyncReport> = pushes.collect().await;
+                for report in reports {
+                    ctx.report.absorb(report);
                 }
             }
             (ctx, Ok(()))

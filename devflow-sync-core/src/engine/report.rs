@@ -104,6 +104,21 @@ impl SyncReport {
         });
     }
 
+    /// Adds another report's outcomes and totals to this one (the parts of one run
+    /// done concurrently).
+    pub(crate) fn absorb(&mut self, other: SyncReport) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.conflicts += other.conflicts;
+        self.errors += other.errors;
+        self.excluded += other.excluded;
+        self.deleted += other.deleted;
+        self.skipped += other.skipped;
+        self.outcomes.extend(other.outcomes);
+        self.warnings.extend(other.warnings);
+    }
+
     pub(crate) fn warn(&mut self, warning: String) {
         self.warnings.push(warning);
     }

@@ -48,8 +48,7 @@ pub(crate) async fn accept(
         ));
     }
     let p = e
-        .providers
-        .get(provider)
+        .provider_for(connection, provider)
         .ok_or_else(|| Error::not_found(format!("provider {provider}")))?;
     let delivery = p.parse_webhook(connection, headers, body)?;
     if delivery.delivery_id.trim().is_empty() {
@@ -129,8 +128,7 @@ pub(crate) async fn process(ctx: &mut Ctx<'_>, limit: usize) -> Result<()> {
     for (i, entry) in entries.iter().enumerate() {
         let parsed = ctx
             .e
-            .providers
-            .get(&entry.provider)
+            .provider_for(&entry.connection, &entry.provider)
             .ok_or_else(|| Error::not_found(format!("provider {}", entry.provider)))
             .and_then(|p| p.parse_verified_webhook(&entry.connection, &entry.headers, &entry.body));
         match parsed {

@@ -8,6 +8,7 @@
 //! missing rows with [`Error::NotFound`](crate::Error::NotFound) — the error kinds a
 //! database gives, so the engine treats every backend alike.
 
+mod connections;
 pub mod memory;
 mod page;
 mod types;
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::model::{ConnectionId, ExternalId, ItemId, ObjectType, ProviderKey, Record, Version};
+pub use connections::{BindingRecord, ConnectionRecord, ConnectionStore};
 pub use page::{PageStore, PageWrites};
 pub use types::{
     ConflictRecord, ConflictStatus, ConflictType, ConnectionHealth, ConnectionStatus, Credentials,

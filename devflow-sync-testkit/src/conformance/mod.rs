@@ -16,6 +16,7 @@
 //! # });
 //! ```
 
+mod connections;
 mod items;
 mod journal;
 mod leases;
@@ -24,6 +25,7 @@ mod page;
 mod provider;
 mod tokens;
 
+pub use connections::connection_store;
 pub use items::work_item_store;
 pub use journal::sync_journal;
 pub use leases::lease_manager;

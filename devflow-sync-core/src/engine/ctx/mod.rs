@@ -32,9 +32,35 @@ pub(crate) struct Target {
     pub(crate) mapping: Option<Arc<ObjectMapping>>,
     /// Which records the binding covers.
     pub(crate) filter: RecordFilter,
+    /// Which item kinds it carries (`None`: all).
+    pub(crate) kinds: Option<crate::hierarchy::KindSet>,
 }
 
 impl Target {
+    /// Whether the binding carries items of `kind` (items without a kind always).
+    pub(crate) fn carries(&self, kind: Option<ItemKind>) -> bool {
+        match (self.kinds, kind) {
+            (Some(kinds), Some(kind)) => kinds.contains(kind),
+            _ => true,
+        }
+    }
+
+    /// Whether the parent link of an item of `kind` syncs through this binding: only
+    /// when the binding carries a kind its parent may have.
+    pub(crate) fn parent_synced(
+        &self,
+        rules: &crate::hierarchy::HierarchyRules,
+        kind: Option<ItemKind>,
+    ) -> bool {
+        match (self.kinds, kind) {
+            (Some(kinds), Some(kind)) => rules
+                .allowed_parents(kind)
+                .into_iter()
+                .any(|p| kinds.contains(p)),
+            _ => true,
+        }
+    }
+
     /// The host fields this binding syncs: with a mapping, those it names; without
     /// one, every field. A merge through this binding sees only these, so a field kept
     /// for another system (or by the host alone) is never taken for one this provider

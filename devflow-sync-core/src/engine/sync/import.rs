@@ -41,6 +41,10 @@ async fn sync_remote_inner(
     {
         return Ok((None, Outcome::Excluded, None));
     }
+    if !t.carries(remote.record.kind) {
+        let detail = format!("connection {} does not carry this level", t.connection);
+        return Ok((None, Outcome::Skipped, Some(detail)));
+    }
     if let Some(link) = ctx.link_by_external(t, &remote.id).await? {
         let item = Some(link.item.clone());
         if ctx

@@ -267,8 +267,15 @@ pub(crate) async fn reconcile(
             }
             other => other.as_item(),
         };
-        // Only what this binding syncs: fields of other bindings are not this one's to clear.
-        let base_f = with_parent(&t.scope(&link.base.fields), link.base.parent.as_ref());
+        // Only what this binding syncs: fields of other bindings are not this one's to
+        // clear, and a parent of a kind it does not carry is not its to change.
+        let (base_parent, remote_parent_id) =
+            if t.parent_synced(&ctx.e.rules, local.record.kind.or(remote.record.kind)) {
+                (link.base.parent.clone(), remote_parent_id)
+            } else {
+                (local.record.parent.clone(), local.record.parent.clone())
+            };
+        let base_f = with_parent(&t.scope(&link.base.fields), base_parent.as_ref());
         let local_f = with_parent(&t.scope(&local.record.fields), local.record.parent.as_ref());
         let remote_f = with_parent(&remote.record.fields, remote_parent_id.as_ref());
         let out = three_way(
@@ -415,4 +422,4 @@ mod import;
 mod push;
 
 pub(crate) use import::{import_as, sync_remote};
-pub(crate) use push::{ensure_linked, push_one};
+pub(crate) use push::{ensure_linked, push_one, refresh_one};

@@ -100,6 +100,9 @@ async fn push_inner(
         return Ok((None, Outcome::Excluded));
     }
     let local = reload_local(ctx, id).await?;
+    if !t.carries(local.record.kind) {
+        return Ok((None, Outcome::Skipped));
+    }
     if let Some(link) = ctx.link_by_item(t, id).await? {
         let ext = link.remote.id.clone();
         if ctx
@@ -129,7 +132,8 @@ async fn push_inner(
     if !local.active {
         return Ok((None, Outcome::Skipped));
     }
-    let parent = match &local.record.parent {
+    let parent_synced = t.parent_synced(&ctx.e.rules, local.record.kind);
+    let parent = match local.record.parent.as_ref().filter(|_| parent_synced) {
         Some(p) => Some(match ctx.link_by_item(t, p).await? {
             Some(link) => link.remote.id,
             None => push_one(ctx, t, p, depth + 1).await?.ok_or_else(|| {
@@ -203,6 +207,7 @@ async fn push_against_base(
     let base_f = with_parent(&t.scope(&link.base.fields), link.base.parent.as_ref());
     let local_f = with_parent(&t.scope(&local.record.fields), local.record.parent.as_ref());
     let (changes, parent) = split_parent(diff(&base_f, &local_f));
+    let parent = parent.filter(|_| t.parent_synced(&ctx.e.rules, local.record.kind));
     let parent = match parent {
         Some(Some(p)) => Some(Some(ensure_linked(ctx, t, &p).await?)),
         Some(None) => Some(None),
@@ -246,4 +251,20 @@ async fn push_against_base(
     } else {
         Outcome::Updated
     }))
+}
+
+/// Reads a linked item's record back and merges it (a "sync now" of an item the host
+/// did not change); pushes it when it is not linked yet.
+pub(crate) async fn refresh_one(ctx: &mut Ctx<'_>, t: &Target, id: &ItemId) -> Result<()> {
+    let Some(link) = ctx.link_by_item(t, id).await? else {
+        return push_one(ctx, t, id, 0).await.map(|_| ());
+    };
+    let local = reload_local(ctx, id).await?;
+    let ext = link.remote.id.clone();
+    let outcome = match ctx.get_remote_opt(t, &ext).await? {
+        Some(remote) => reconcile(ctx, t, link, local, remote).await?,
+        None => remote_deleted(ctx, t, &link, Some(&local)).await?,
+    };
+    ctx.report.record(Some(id), Some(&ext), outcome, None);
+    Ok(())
 }

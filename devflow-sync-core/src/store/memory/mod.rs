@@ -20,6 +20,7 @@
 //! # }
 //! ```
 
+mod connections;
 mod items;
 mod journal;
 mod leases;
@@ -30,6 +31,7 @@ mod tokens;
 
 use std::sync::{Mutex, MutexGuard};
 
+pub use connections::MemoryConnections;
 pub use items::MemoryWorkItems;
 pub use journal::MemoryJournal;
 pub use leases::MemoryLeases;
