@@ -418,9 +418,9 @@ impl SyncEngineBuilder {
                 mappings,
                 journal,
                 tokens: self.tokens.unwrap_or_else(|| Arc::new(MemoryTokens::new())),
-                connections: self.connections.unwrap_or_else(|| {
-                    Arc::new(crate::store::memory::MemoryConnections::new())
-                }),
+                connections: self
+                    .connections
+                    .unwrap_or_else(|| Arc::new(crate::store::memory::MemoryConnections::new())),
                 leases: self
                     .leases
                     .unwrap_or_else(|| Arc::new(MemoryLeases::with_clock(clock.clone()))),

@@ -74,7 +74,11 @@ fn status_of(outcome: &Outcome) -> PlatformStatus {
 impl SyncEngine {
     /// The bindings that carry `kind` (all when `platforms` is `None`, else the named
     /// connections').
-    fn fan_targets(&self, kind: Option<ItemKind>, platforms: Option<&[ConnectionId]>) -> Vec<Binding> {
+    fn fan_targets(
+        &self,
+        kind: Option<ItemKind>,
+        platforms: Option<&[ConnectionId]>,
+    ) -> Vec<Binding> {
         self.inner
             .bindings()
             .into_iter()
@@ -108,7 +112,11 @@ impl SyncEngine {
                     None => (PlatformStatus::Skipped, None, report),
                 }
             }
-            Err(e) => (PlatformStatus::Failed, Some(e.to_string()), SyncReport::default()),
+            Err(e) => (
+                PlatformStatus::Failed,
+                Some(e.to_string()),
+                SyncReport::default(),
+            ),
         };
         PlatformResult {
             connection: binding.connection.clone(),
@@ -149,19 +157,25 @@ impl SyncEngine {
     async fn sync_one(&self, b: &Binding, item: &ItemId, force: bool) -> Result<SyncReport> {
         let t = self.inner.target(&b.connection, &b.object)?;
         let partial = self.inner.mapping_check(&b.connection, &b.object)?;
-        self.run("sync_item", Some(&b.connection), Trigger::User, false, |mut ctx| async move {
-            ctx.partial = partial;
-            let before = ctx.report.outcomes.len();
-            let mut result = sync::push_one(&mut ctx, &t, item, 0).await.map(|_| ());
-            let unchanged = ctx.report.outcomes.get(before..).is_some_and(|new| {
-                new.iter()
-                    .any(|o| o.item.as_ref() == Some(item) && o.outcome == Outcome::Unchanged)
-            });
-            if result.is_ok() && force && unchanged {
-                result = sync::refresh_one(&mut ctx, &t, item).await;
-            }
-            (ctx, result)
-        })
+        self.run(
+            "sync_item",
+            Some(&b.connection),
+            Trigger::User,
+            false,
+            |mut ctx| async move {
+                ctx.partial = partial;
+                let before = ctx.report.outcomes.len();
+                let mut result = sync::push_one(&mut ctx, &t, item, 0).await.map(|_| ());
+                let unchanged = ctx.report.outcomes.get(before..).is_some_and(|new| {
+                    new.iter()
+                        .any(|o| o.item.as_ref() == Some(item) && o.outcome == Outcome::Unchanged)
+                });
+                if result.is_ok() && force && unchanged {
+                    result = sync::refresh_one(&mut ctx, &t, item).await;
+                }
+                (ctx, result)
+            },
+        )
         .await
         .map(|(report, _)| report)
     }

@@ -46,8 +46,8 @@ pub use config::{
     Binding, BindingOptions, DeletionPolicy, EngineConfig, ImportMode, SyncEngineBuilder,
 };
 pub use connections::ProviderFactory;
-pub use fanout::{PlatformResult, PlatformStatus};
 use ctx::{Ctx, Target};
+pub use fanout::{PlatformResult, PlatformStatus};
 pub use inspect::{DisconnectReport, ItemStatus, PlanRequest};
 pub use pull::PullBudget;
 pub use report::{EntityOutcome, Outcome, Plan, PlannedWrite, SyncReport};
@@ -178,7 +178,10 @@ impl std::fmt::Debug for SyncEngine {
         f.debug_struct("SyncEngine")
             .field(
                 "providers",
-                &read(&self.inner.providers).keys().cloned().collect::<Vec<_>>(),
+                &read(&self.inner.providers)
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>(),
             )
             .field("bindings", &self.inner.bindings())
             .field("config", &self.inner.config)

@@ -10,7 +10,7 @@ use super::sync::sync_remote;
 use crate::error::{Error, Result};
 use crate::hierarchy::{BatchItem, order_parents_first};
 use crate::model::{ExternalId, ItemKind};
-use crate::provider::{ChangeQuery, RemoteRecord};
+use crate::provider::{ChangeQuery, Page, RemoteRecord};
 use crate::store::{CursorPass, SyncCursor};
 
 /// How much one pull may do before it stops (its cursor saved, to go on next time).
@@ -81,6 +81,8 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
         None => (from_high_water(&cursor), None),
     };
     let (mut pages, mut records) = (0usize, 0usize);
+    // The next page, fetched while the current one is applied.
+    let mut prefetched: Option<Result<Page>> = None;
     while pages < budget.max_pages && records < budget.max_records {
         let query = ChangeQuery {
             since,
@@ -88,11 +90,15 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
             limit: ctx.e.config.page_size,
             filter: t.filter.clone(),
         };
-        let page = match t
-            .provider
-            .list_changed(&t.connection, &t.object, &query)
-            .await
-        {
+        let fetched = match prefetched.take() {
+            Some(result) => result,
+            None => {
+                t.provider
+                    .list_changed(&t.connection, &t.object, &query)
+                    .await
+            }
+        };
+        let page = match fetched {
             Ok(page) => page,
             // A saved page token that no longer fits the configuration (a repository
             // removed since): dropped, and the listing starts again from the saved
@@ -117,76 +123,109 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
         };
         pages += 1;
         records += page.records.len();
-        ctx.begin_page(t, &page.records).await?;
-        let seen: Vec<(ExternalId, DateTime<Utc>)> = page
-            .records
-            .iter()
-            .map(|r| (r.id.clone(), r.record.updated_at))
-            .collect();
-        let boundary: HashSet<ExternalId> = cursor.boundary_ids.iter().cloned().collect();
-        // Records left without a link (a conflict, an exclusion, a skip): only these
-        // need remembering at the boundary; linked ones are recognised by version.
-        let mut unlinked: HashSet<ExternalId> = HashSet::new();
-        let mut retry_later = false;
-        for remote in parents_first(page.records) {
-            if !t.filter.matches(&remote) {
-                ctx.report.record(
-                    None,
-                    Some(&remote.id),
-                    Outcome::Skipped,
-                    Some("outside the binding's filter".into()),
-                );
-                continue;
+        let next_token = page.next_page_token.clone();
+        let next_query = next_token
+            .clone()
+            .filter(|_| pages < budget.max_pages && records < budget.max_records)
+            .map(|page_token| ChangeQuery {
+                since,
+                page_token: Some(page_token),
+                limit: ctx.e.config.page_size,
+                filter: t.filter.clone(),
+            });
+        let fetch_next = async {
+            match &next_query {
+                Some(q) => Some(t.provider.list_changed(&t.connection, &t.object, q).await),
+                None => None,
             }
-            let remote = ctx.host_view(t, remote);
-            if is_boundary_repeat(ctx, t, &cursor, &boundary, &remote).await? {
-                ctx.report
-                    .record(None, Some(&remote.id), Outcome::Unchanged, None);
-                unlinked.insert(remote.id.clone());
-                continue;
-            }
-            let external = remote.id.clone();
-            let result = sync_remote(ctx, t, remote).await;
-            if ctx.report.outcomes.last().is_some_and(|o| {
-                o.external.as_ref() == Some(&external)
-                    && matches!(
-                        o.outcome,
-                        Outcome::Conflict | Outcome::Excluded | Outcome::Skipped
-                    )
-                    && o.item.is_none()
-            }) {
-                unlinked.insert(external.clone());
-            }
-            if let Err(e) = result {
-                tracing::warn!(external = %external, error = %e, "record not applied; it stays pending");
-                retry_later |= e.is_retryable() || matches!(e, Error::Precondition(_));
-                ctx.report
-                    .record(None, Some(&external), Outcome::Failed, Some(e.to_string()));
-            }
-        }
-        if retry_later {
-            // The cursor stays before this page, so the next pull applies it again;
-            // what was applied already diffs to nothing.
-            ctx.flush_page(t, None).await?;
+        };
+        let (applied, next) =
+            futures_util::future::join(apply_page(ctx, t, &mut cursor, since, page), fetch_next)
+                .await;
+        if !applied? {
             break;
         }
-        ctx.forget_raw();
-        let next = advance(&cursor, &seen, &unlinked);
-        cursor = SyncCursor {
-            pass: page
-                .next_page_token
-                .clone()
-                .map(|page_token| CursorPass { since, page_token }),
-            ..next
-        };
-        // The page's imports and the cursor after it, together when the store can.
-        ctx.flush_page(t, Some(&cursor)).await?;
-        match page.next_page_token {
+        prefetched = next;
+        match next_token {
             Some(next) => token = Some(next),
             None => break,
         }
     }
     Ok(())
+}
+
+/// Applies one page and saves the cursor after it; `false` when a record must be
+/// tried again (the cursor stays before the page, so the next pull applies it again;
+/// what was applied already diffs to nothing).
+async fn apply_page(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    cursor: &mut SyncCursor,
+    since: Option<DateTime<Utc>>,
+    page: Page,
+) -> Result<bool> {
+    ctx.begin_page(t, &page.records).await?;
+    let seen: Vec<(ExternalId, DateTime<Utc>)> = page
+        .records
+        .iter()
+        .map(|r| (r.id.clone(), r.record.updated_at))
+        .collect();
+    let boundary: HashSet<ExternalId> = cursor.boundary_ids.iter().cloned().collect();
+    // Records left without a link (a conflict, an exclusion, a skip): only these
+    // need remembering at the boundary; linked ones are recognised by version.
+    let mut unlinked: HashSet<ExternalId> = HashSet::new();
+    let mut retry_later = false;
+    for remote in parents_first(page.records) {
+        if !t.filter.matches(&remote) {
+            ctx.report.record(
+                None,
+                Some(&remote.id),
+                Outcome::Skipped,
+                Some("outside the binding's filter".into()),
+            );
+            continue;
+        }
+        let remote = ctx.host_view(t, remote);
+        if is_boundary_repeat(ctx, t, cursor, &boundary, &remote).await? {
+            ctx.report
+                .record(None, Some(&remote.id), Outcome::Unchanged, None);
+            unlinked.insert(remote.id.clone());
+            continue;
+        }
+        let external = remote.id.clone();
+        let result = sync_remote(ctx, t, remote).await;
+        if ctx.report.outcomes.last().is_some_and(|o| {
+            o.external.as_ref() == Some(&external)
+                && matches!(
+                    o.outcome,
+                    Outcome::Conflict | Outcome::Excluded | Outcome::Skipped
+                )
+                && o.item.is_none()
+        }) {
+            unlinked.insert(external.clone());
+        }
+        if let Err(e) = result {
+            tracing::warn!(external = %external, error = %e, "record not applied; it stays pending");
+            retry_later |= e.is_retryable() || matches!(e, Error::Precondition(_));
+            ctx.report
+                .record(None, Some(&external), Outcome::Failed, Some(e.to_string()));
+        }
+    }
+    if retry_later {
+        ctx.flush_page(t, None).await?;
+        return Ok(false);
+    }
+    ctx.forget_raw();
+    let next = advance(cursor, &seen, &unlinked);
+    *cursor = SyncCursor {
+        pass: page
+            .next_page_token
+            .map(|page_token| CursorPass { since, page_token }),
+        ..next
+    };
+    // The page's imports and the cursor after it, together when the store can.
+    ctx.flush_page(t, Some(cursor)).await?;
+    Ok(true)
 }
 
 /// The high-water mark and boundary ids after a page: the latest change time, and the

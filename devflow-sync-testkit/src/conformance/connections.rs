@@ -6,22 +6,33 @@ use devflow_sync_core::store::{BindingRecord, ConnectionRecord, ConnectionStore}
 /// Connections round-trip with their settings and bindings (kinds, filters); a put
 /// replaces; removing says whether there was one; the list is by id.
 pub async fn connection_store(store: &dyn ConnectionStore) {
-    let (a, b) = (ConnectionId::new("conformance-conn-a"), ConnectionId::new("conformance-conn-b"));
+    let (a, b) = (
+        ConnectionId::new("conformance-conn-a"),
+        ConnectionId::new("conformance-conn-b"),
+    );
     let _ = store.remove_connection(&a).await;
     let _ = store.remove_connection(&b).await;
-    let kinds: KindSet = [ItemKind::Prd, ItemKind::Epic, ItemKind::Story].into_iter().collect();
+    let kinds: KindSet = [ItemKind::Prd, ItemKind::Epic, ItemKind::Story]
+        .into_iter()
+        .collect();
     let mut binding = BindingRecord::new("page").carrying(kinds.iter());
     binding.filter = RecordFilter {
         labels: vec!["sync".into()],
         ..RecordFilter::default()
     };
     let mut first = ConnectionRecord::new(b.clone(), "confluence")
-        .with_settings(serde_json::json!({"baseUrl": "https://acme.atlassian.net/wiki", "space": "DEV"}))
+        .with_settings(
+            serde_json::json!({"baseUrl": "https://acme.atlassian.net/wiki", "space": "DEV"}),
+        )
         .with_binding(binding);
     first.created_at = super::t0();
     first.updated_at = super::t0();
     store.put_connection(&first).await.expect("put");
-    assert_eq!(store.connection(&b).await.expect("get"), Some(first.clone()), "round-trip");
+    assert_eq!(
+        store.connection(&b).await.expect("get"),
+        Some(first.clone()),
+        "round-trip"
+    );
     let second = ConnectionRecord {
         created_at: super::t0(),
         updated_at: super::t0(),
@@ -40,7 +51,10 @@ pub async fn connection_store(store: &dyn ConnectionStore) {
         .collect();
     assert_eq!(ours, vec![second, changed], "by id, the replacement kept");
     assert!(store.remove_connection(&a).await.expect("remove"));
-    assert!(!store.remove_connection(&a).await.expect("remove again"), "already gone");
+    assert!(
+        !store.remove_connection(&a).await.expect("remove again"),
+        "already gone"
+    );
     assert!(store.connection(&a).await.expect("get").is_none());
     assert!(store.remove_connection(&b).await.expect("remove"));
 }

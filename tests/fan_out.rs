@@ -1,0 +1,276 @@
+//! One item in every system: connections added at run time (GitHub and Jira simulators,
+//! and an in-memory system standing in for Confluence), a tree fanned out to each by
+//! the levels it carries, per-platform results, a forced re-read, a restart that
+//! resumes the connections from the store, and a removed connection.
+
+use std::sync::Arc;
+
+use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
+use devflow_provider_jira::{JiraAuth, JiraConfig, JiraProvider};
+use devflow_store_sqlite::SqliteStore;
+use devflow_sync::auth::AccessToken;
+use devflow_sync::engine::{PlatformStatus, ProviderFactory, SyncEngine};
+use devflow_sync::http::HttpClient;
+use devflow_sync::memory_provider::MemoryProvider;
+use devflow_sync::model::{ConnectionId, ItemId, ItemKind, ObjectType, Record};
+use devflow_sync::provider::Provider;
+use devflow_sync::store::{BindingRecord, ConnectionRecord};
+use devflow_sync::{Error, Result};
+use devflow_sync_testkit::github_sim::GitHubSimulator;
+use devflow_sync_testkit::jira_sim::JiraSimulator;
+use serde_json::{Value, json};
+
+const REPO: &str = "acme/app";
+
+/// Builds providers from the stored settings, as a host does after a restart.
+struct Factory {
+    wiki: Arc<MemoryProvider>,
+}
+
+impl ProviderFactory for Factory {
+    fn build(&self, record: &ConnectionRecord) -> Result<Arc<dyn Provider>> {
+        let s = &record.settings;
+        let text = |k: &str| s[k].as_str().unwrap_or_default().to_owned();
+        let http = HttpClient::builder().build()?;
+        match record.provider.as_str() {
+            "github" => Ok(Arc::new(GitHubProvider::new(
+                GitHubConfig::new(
+                    text("baseUrl"),
+                    vec![text("repository")],
+                    TokenSource::Static(AccessToken::new("ghp_fan")),
+                ),
+                http,
+            )?)),
+            "jira" => Ok(Arc::new(JiraProvider::new(
+                JiraConfig::new(
+                    text("baseUrl"),
+                    text("project"),
+                    JiraAuth::api_token("fan@acme.test", AccessToken::new("fan")),
+                ),
+                http,
+            )?)),
+            "confluence" => Ok(self.wiki.clone()),
+            other => Err(Error::InvalidConfig {
+                pointer: "provider".into(),
+                message: format!("no {other}"),
+            }),
+        }
+    }
+}
+
+fn records(github: &GitHubSimulator, jira: &JiraSimulator) -> Vec<ConnectionRecord> {
+    vec![
+        ConnectionRecord::new("gh", "github")
+            .with_settings(json!({"baseUrl": github.url(), "repository": REPO}))
+            .with_binding(BindingRecord::new("issue").carrying([
+                ItemKind::Story,
+                ItemKind::Task,
+                ItemKind::Subtask,
+            ])),
+        ConnectionRecord::new("jira", "jira")
+            .with_settings(json!({"baseUrl": jira.url(), "project": "KAN"}))
+            .with_binding(
+                BindingRecord::new("issue")
+                    .with_mapping(devflow_provider_jira::mapping::default_mapping().unwrap()),
+            ),
+        ConnectionRecord::new("wiki", "confluence").with_binding(
+            BindingRecord::new("issue").carrying([ItemKind::Prd, ItemKind::Epic, ItemKind::Story]),
+        ),
+    ]
+}
+
+async fn engine(path: &std::path::Path) -> SyncEngine {
+    let store = Arc::new(SqliteStore::open(path).await.unwrap());
+    SyncEngine::builder().stores(store).build().unwrap()
+}
+
+async fn item(
+    engine: &SyncEngine,
+    id: &str,
+    kind: ItemKind,
+    parent: Option<&ItemId>,
+    title: &str,
+) -> ItemId {
+    let mut record = Record::new("work_item", chrono::Utc::now())
+        .with_kind(kind)
+        .with_field("title", title);
+    record.parent = parent.cloned();
+    engine
+        .work_items()
+        .create(Some(ItemId::new(id)), record)
+        .await
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn one_tree_in_every_system_through_connections_made_at_run_time() {
+    let github = GitHubSimulator::start().await.unwrap();
+    github.add_repo(REPO);
+    github.accept_token("ghp_fan");
+    let jira = JiraSimulator::start().await.unwrap();
+    jira.add_project("KAN", "DevFlow", false);
+    jira.add_api_token("fan@acme.test", "fan", false, None);
+    let factory = Factory {
+        wiki: Arc::new(MemoryProvider::new(
+            "confluence",
+            Arc::new(devflow_sync::clock::SystemClock),
+        )),
+    };
+    let dir = std::env::temp_dir().join(format!("devflow-fan-out-{}.db", std::process::id()));
+    let e = engine(&dir).await;
+    assert!(e.bindings().is_empty(), "built without any binding");
+    for record in records(&github, &jira) {
+        let provider = factory.build(&record).unwrap();
+        e.add_connection(record, provider).await.unwrap();
+    }
+    assert_eq!(e.bindings().len(), 3);
+
+    let prd = item(&e, "prd", ItemKind::Prd, None, "Checkout").await;
+    let epic = item(&e, "epic", ItemKind::Epic, Some(&prd), "Saved cards").await;
+    let story = item(
+        &e,
+        "story",
+        ItemKind::Story,
+        Some(&epic),
+        "Pay with a saved card",
+    )
+    .await;
+    let task = item(&e, "task", ItemKind::Task, Some(&story), "Card vault API").await;
+    item(&e, "sub", ItemKind::Subtask, Some(&task), "Contract tests").await;
+
+    let results = e.push_tree_everywhere(&prd, None).await.unwrap();
+    assert_eq!(results.len(), 3);
+    let by = |c: &str| results.iter().find(|r| r.connection.as_str() == c).unwrap();
+    assert_eq!(
+        by("gh").status,
+        PlatformStatus::Skipped,
+        "GitHub does not carry PRDs"
+    );
+    assert_eq!(
+        (
+            by("gh").report.created,
+            by("jira").report.created,
+            by("wiki").report.created
+        ),
+        (3, 5, 3)
+    );
+    assert_eq!(github.issues(REPO).len(), 3, "story, task, subtask");
+    assert_eq!(jira.issues("KAN").len(), 5);
+    let wiki_titles: Vec<String> = factory
+        .wiki
+        .records(&ObjectType::new("issue"))
+        .iter()
+        .map(|r| {
+            r.record
+                .fields
+                .get("title")
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(wiki_titles.len(), 3, "{wiki_titles:?}");
+    // In GitHub the story is a root (epics live elsewhere), the task its sub-issue.
+    let gh_story = github
+        .issues(REPO)
+        .into_iter()
+        .find(|i| i["title"] == "Pay with a saved card")
+        .unwrap();
+    assert_eq!(gh_story["parent_issue_url"], Value::Null);
+    let gh_task = github
+        .issues(REPO)
+        .into_iter()
+        .find(|i| i["title"] == "Card vault API")
+        .unwrap();
+    assert!(
+        gh_task["parent_issue_url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with(&format!("/issues/{}", gh_story["number"])))
+    );
+
+    // One item, every system that carries it: one result per platform, with its link.
+    let story_results = e.sync_item(&story, None, false).await.unwrap();
+    assert_eq!(story_results.len(), 3);
+    assert!(
+        story_results
+            .iter()
+            .all(|r| r.status == PlatformStatus::Synced && r.external.is_some()),
+        "{story_results:#?}"
+    );
+    assert!(
+        story_results
+            .iter()
+            .find(|r| r.connection.as_str() == "jira")
+            .unwrap()
+            .external
+            .as_ref()
+            .is_some_and(|x| !x.id.as_str().is_empty())
+    );
+    let task_results = e.sync_item(&task, None, false).await.unwrap();
+    assert_eq!(task_results.len(), 2, "the wiki does not carry tasks");
+    let only = e
+        .sync_item(&story, Some(&[ConnectionId::new("jira")]), false)
+        .await
+        .unwrap();
+    assert_eq!(only.len(), 1);
+
+    // "Sync now": an edit made in Jira (no webhook) is read back when forced.
+    let link = e
+        .mappings()
+        .link_by_item(
+            &ConnectionId::new("jira"),
+            &ObjectType::new("issue"),
+            &story,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    jira.edit_issue(
+        link.remote.id.as_str(),
+        &json!({"summary": "Pay with a stored card"}),
+    )
+    .unwrap();
+    let forced = e
+        .sync_item(&story, Some(&[ConnectionId::new("jira")]), true)
+        .await
+        .unwrap();
+    assert_eq!(forced[0].status, PlatformStatus::Synced, "{forced:?}");
+    let host = e.work_items().get(&story).await.unwrap().unwrap();
+    assert_eq!(
+        host.record.fields.get("title").as_str(),
+        Some("Pay with a stored card")
+    );
+
+    // A restart: the connections come back from the store, nothing is created twice.
+    drop(e);
+    let e = engine(&dir).await;
+    assert!(e.bindings().is_empty());
+    let (resumed, failed) = e.resume(&factory).await.unwrap();
+    assert_eq!((resumed, failed.len()), (3, 0));
+    let again = e.push_tree_everywhere(&prd, None).await.unwrap();
+    assert_eq!(
+        again.iter().map(|r| r.report.created).sum::<usize>(),
+        0,
+        "{again:#?}"
+    );
+    assert_eq!(github.issues(REPO).len(), 3);
+
+    // Removing a connection stops its syncs and, with purge, forgets its links.
+    e.remove_connection(&ConnectionId::new("wiki"), true)
+        .await
+        .unwrap();
+    assert_eq!(e.bindings().len(), 2);
+    assert_eq!(e.sync_item(&story, None, false).await.unwrap().len(), 2);
+    assert!(
+        e.mappings()
+            .links(&ConnectionId::new("wiki"), &ObjectType::new("issue"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(e.connections().await.unwrap().len(), 2);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
+    }
+}
