@@ -274,3 +274,171 @@ async fn one_tree_in_every_system_through_connections_made_at_run_time() {
         let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
     }
 }
+
+#[tokio::test]
+async fn an_edit_in_one_system_reaches_the_others_once_and_nothing_loops() {
+    let github = GitHubSimulator::start().await.unwrap();
+    github.add_repo(REPO);
+    github.accept_token("ghp_fan");
+    let jira = JiraSimulator::start().await.unwrap();
+    jira.add_project("KAN", "DevFlow", false);
+    jira.add_api_token("fan@acme.test", "fan", false, None);
+    let wiki = Arc::new(
+        MemoryProvider::new("confluence", Arc::new(devflow_sync::clock::SystemClock))
+            .with_webhook_secret("wiki"),
+    );
+    let factory = Factory { wiki: wiki.clone() };
+    let dir = std::env::temp_dir().join(format!("devflow-propagate-{}.db", std::process::id()));
+    let e = engine(&dir).await;
+    let mut secrets = records(&github, &jira);
+    for record in secrets.drain(..) {
+        let provider: Arc<dyn Provider> = match record.provider.as_str() {
+            "github" => {
+                let mut config = GitHubConfig::new(
+                    github.url(),
+                    vec![REPO.into()],
+                    TokenSource::Static(AccessToken::new("ghp_fan")),
+                );
+                config.webhook_secrets = vec![devflow_sync::auth::WebhookSecret::new(
+                    devflow_sync_testkit::github_sim::WEBHOOK_SECRET,
+                )];
+                Arc::new(
+                    GitHubProvider::new(config, HttpClient::builder().build().unwrap()).unwrap(),
+                )
+            }
+            "jira" => {
+                let mut config = JiraConfig::new(
+                    jira.url(),
+                    "KAN",
+                    JiraAuth::api_token("fan@acme.test", AccessToken::new("fan")),
+                );
+                config.webhook_secrets = vec![devflow_sync::auth::WebhookSecret::new(
+                    devflow_sync_testkit::jira_sim::WEBHOOK_SECRET,
+                )];
+                Arc::new(JiraProvider::new(config, HttpClient::builder().build().unwrap()).unwrap())
+            }
+            _ => factory.build(&record).unwrap(),
+        };
+        e.add_connection(record, provider).await.unwrap();
+    }
+    let epic = item(&e, "epic", ItemKind::Epic, None, "Saved cards").await;
+    let story = item(
+        &e,
+        "story",
+        ItemKind::Story,
+        Some(&epic),
+        "Pay with a saved card",
+    )
+    .await;
+    e.push_tree_everywhere(&epic, None).await.unwrap();
+    github.take_webhooks();
+    jira.take_webhooks();
+    wiki.take_webhooks();
+
+    // A person renames the story in Jira: the webhook brings it to the host, and the
+    // host carries it on to GitHub and the wiki.
+    let jira_link = e
+        .mappings()
+        .link_by_item(
+            &ConnectionId::new("jira"),
+            &ObjectType::new("issue"),
+            &story,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    jira.edit_issue(
+        jira_link.remote.id.as_str(),
+        &json!({"summary": "Pay with a stored card"}),
+    )
+    .unwrap();
+    for (headers, body) in jira.take_webhooks() {
+        e.accept_webhook(&"jira".into(), &ConnectionId::new("jira"), &headers, &body)
+            .await
+            .unwrap();
+    }
+    let report = e.process_inbox(10).await.unwrap();
+    assert_eq!(report.updated, 1, "{report:?}");
+    let gh_story = github
+        .issues(REPO)
+        .into_iter()
+        .find(|i| i["title"] == "Pay with a stored card");
+    assert!(
+        gh_story.is_some(),
+        "propagated to GitHub: {:?}",
+        github.issues(REPO)
+    );
+    let wiki_titles: Vec<String> = wiki
+        .records(&ObjectType::new("issue"))
+        .iter()
+        .filter_map(|r| r.record.fields.get("title").as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        wiki_titles.contains(&"Pay with a stored card".to_owned()),
+        "{wiki_titles:?}"
+    );
+
+    // The echoes of those writes come back and write nothing anywhere.
+    let jira_writes = jira.requests();
+    for (headers, body) in github.take_webhooks() {
+        e.accept_webhook(&"github".into(), &ConnectionId::new("gh"), &headers, &body)
+            .await
+            .unwrap();
+    }
+    for hook in wiki.take_webhooks() {
+        e.accept_webhook(
+            &"confluence".into(),
+            &ConnectionId::new("wiki"),
+            &hook.headers,
+            &hook.body,
+        )
+        .await
+        .unwrap();
+    }
+    let echo = e.process_inbox(50).await.unwrap();
+    assert_eq!(echo.updated + echo.created, 0, "{echo:?}");
+    assert!(
+        jira.take_webhooks().is_empty(),
+        "nothing was written to Jira"
+    );
+    assert_eq!(jira.requests(), jira_writes, "Jira was not even asked");
+    assert!(github.take_webhooks().is_empty() && wiki.take_webhooks().is_empty());
+
+    // An edit made in the host goes everywhere from the change feed, once.
+    let current = e.work_items().get(&story).await.unwrap().unwrap();
+    let update = devflow_sync::store::ItemUpdate {
+        changes: vec![devflow_sync::model::FieldChange::new(
+            "title",
+            current.record.fields.get("title").clone(),
+            "Pay by card",
+        )],
+        ..Default::default()
+    };
+    e.work_items().update(&story, &update, None).await.unwrap();
+    let out = e.propagate(100).await.unwrap();
+    let story_writes = out
+        .outcomes_of_item(&story)
+        .filter(|o| o.outcome == devflow_sync::engine::Outcome::Updated)
+        .count();
+    assert_eq!(story_writes, 3, "{out:?}");
+    assert_eq!(
+        jira.issue(jira_link.remote.id.as_str()).unwrap()["fields"]["summary"],
+        "Pay by card"
+    );
+    assert!(
+        github
+            .issues(REPO)
+            .iter()
+            .any(|i| i["title"] == "Pay by card")
+    );
+    let again = e.propagate(100).await.unwrap();
+    assert_eq!(again.updated + again.created, 0, "{again:?}");
+    // After a restart the feed resumes where it stopped: nothing to do.
+    drop(e);
+    let e = engine(&dir).await;
+    e.resume(&factory).await.unwrap();
+    assert_eq!(e.propagate(100).await.unwrap().updated, 0);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
+    }
+}

@@ -32,6 +32,24 @@ impl SqliteStore {
 
 #[async_trait]
 impl WorkItemStore for SqliteStore {
+    async fn changed_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, WorkItem)>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT seq, data FROM work_items WHERE seq > ? ORDER BY seq LIMIT ?")
+                .bind(i64::try_from(after).unwrap_or(i64::MAX))
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(&self.pool)
+                .await
+                .db()?;
+        rows.iter()
+            .map(|(seq, data)| {
+                Ok((
+                    u64::try_from(*seq).unwrap_or(0),
+                    from_json(data, "work_items")?,
+                ))
+            })
+            .collect()
+    }
+
     async fn get(&self, id: &ItemId) -> Result<Option<WorkItem>> {
         Ok(self.item_row(id).await?.map(|(item, _)| item))
     }
@@ -61,7 +79,8 @@ impl WorkItemStore for SqliteStore {
                 item.id = ItemId::new(format!("item-{n}"));
             }
             let inserted = sqlx::query(
-                "INSERT INTO work_items (id, parent, version, data) VALUES (?, ?, 1, ?)",
+                "INSERT INTO work_items (id, parent, version, data, seq)
+                 VALUES (?, ?, 1, ?, (SELECT coalesce(max(seq), 0) + 1 FROM work_items))",
             )
             .bind(item.id.as_str())
             .bind(item.record.parent.as_ref().map(ItemId::as_str))
@@ -115,7 +134,8 @@ impl WorkItemStore for SqliteStore {
             item.record.version = Some(Version::new(next.to_string()));
             item.record.updated_at = self.clock.now();
             let written = sqlx::query(
-                "UPDATE work_items SET parent = ?, version = ?, data = ?
+                "UPDATE work_items SET parent = ?, version = ?, data = ?,
+                   seq = (SELECT coalesce(max(seq), 0) + 1 FROM work_items)
                  WHERE id = ? AND version = ?",
             )
             .bind(item.record.parent.as_ref().map(ItemId::as_str))

@@ -106,10 +106,20 @@ impl PageStore for SqliteStore {
             self.check_resumable(connection, object).await?;
         }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
+        // The page's items take the next change numbers (no other writer while the
+        // transaction holds the database).
+        let mut seq: i64 = if page.items.is_empty() {
+            0
+        } else {
+            sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM work_items")
+                .fetch_one(&mut *tx)
+                .await
+                .db()?
+        };
         for chunk in page.items.chunks(ROWS) {
             let sql = format!(
-                "INSERT INTO work_items (id, parent, version, data) VALUES {}",
-                placeholders(chunk.len(), 4)
+                "INSERT INTO work_items (id, parent, version, data, seq) VALUES {}",
+                placeholders(chunk.len(), 5)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for item in chunk {
@@ -119,11 +129,13 @@ impl PageStore for SqliteStore {
                     .as_ref()
                     .and_then(|v| v.as_str().parse().ok())
                     .unwrap_or(1);
+                seq += 1;
                 query = query
                     .bind(item.id.as_str())
                     .bind(item.record.parent.as_ref().map(ItemId::as_str))
                     .bind(version)
-                    .bind(json(item)?);
+                    .bind(json(item)?)
+                    .bind(seq);
             }
             query.execute(&mut *tx).await.db()?;
         }

@@ -40,6 +40,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0003_connections.sql")),
             false,
         ),
+        Migration::new(
+            4,
+            "change feed".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0004_change_feed.sql")),
+            false,
+        ),
     ])
 }
 

@@ -26,6 +26,7 @@ mod ctx;
 mod fanout;
 mod guard;
 mod inspect;
+mod propagate;
 mod pull;
 mod report;
 mod resolve;
@@ -521,6 +522,9 @@ impl SyncEngine {
         let released = e.leases.release(&lease).await;
         let report = result.map(|(report, _)| report)?;
         released?;
+        // What came in goes on to the item's other systems.
+        let changed = self.changed_by(&report).await?;
+        self.propagate_items(&changed, Some(connection)).await?;
         Ok(report)
     }
 
@@ -541,18 +545,24 @@ impl SyncEngine {
     /// delivery is retried with a growing delay and, after the configured number of
     /// attempts, marked failed (dead letter).
     pub async fn process_inbox(&self, limit: usize) -> Result<SyncReport> {
-        self.run(
-            "process_inbox",
-            None,
-            Trigger::Webhook,
-            false,
-            |mut ctx| async move {
-                let result = webhook::process(&mut ctx, limit).await;
-                (ctx, result)
-            },
-        )
-        .await
-        .map(|(report, _)| report)
+        let report = self
+            .run(
+                "process_inbox",
+                None,
+                Trigger::Webhook,
+                false,
+                |mut ctx| async move {
+                    let result = webhook::process(&mut ctx, limit).await;
+                    (ctx, result)
+                },
+            )
+            .await
+            .map(|(report, _)| report)?;
+        // What came in goes on to the item's other systems (the origin's link holds
+        // the new version already, so it is not written back).
+        let changed = self.changed_by(&report).await?;
+        self.propagate_items(&changed, None).await?;
+        Ok(report)
     }
 
     /// Forgets applied and dead-lettered deliveries older than the delivery TTL; their

@@ -359,6 +359,16 @@ pub trait WorkItemStore: Send + Sync + fmt::Debug {
 
     /// The records whose parent is `id`, ordered by id.
     async fn children(&self, id: &ItemId) -> Result<Vec<WorkItem>>;
+
+    /// The host's change feed: items whose last change came after change number
+    /// `after`, oldest change first, at most `limit`, each with its change number (an
+    /// item changed twice appears once, at its last change). What the engine reads to
+    /// carry an edit that came from one system on to the others, after a crash too.
+    /// [`Error::NotSupported`](crate::Error::NotSupported) for a store without one.
+    async fn changed_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, WorkItem)>> {
+        let _ = (after, limit);
+        Err(crate::Error::not_supported("a change feed of work items"))
+    }
 }
 
 /// One worker per (connection, object) at a time.

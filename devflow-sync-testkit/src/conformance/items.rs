@@ -93,4 +93,66 @@ pub async fn work_item_store(store: &dyn WorkItemStore) {
     store.delete(&story.id).await.expect("delete again");
     assert!(store.get(&story.id).await.expect("get").is_none());
     store.delete(&epic.id).await.expect("cleanup");
+    change_feed(store).await;
+}
+
+/// The change feed, where the store has one: each write moves its item to the end;
+/// reading after a change number gives what changed since, oldest first, once each.
+async fn change_feed(store: &dyn WorkItemStore) {
+    let start = match store.changed_after(0, usize::MAX).await {
+        Ok(all) => all.last().map_or(0, |(seq, _)| *seq),
+        Err(Error::NotSupported(_)) => return,
+        Err(e) => panic!("change feed: {e:?}"),
+    };
+    let record = Record::new("work_item", Utc::now()).with_field("title", "feed");
+    let a = store
+        .create(Some(ItemId::new("conformance-feed-a")), record.clone())
+        .await
+        .expect("create a");
+    let b = store
+        .create(Some(ItemId::new("conformance-feed-b")), record)
+        .await
+        .expect("create b");
+    let ids = |feed: &[(u64, devflow_sync_core::store::WorkItem)]| -> Vec<String> {
+        feed.iter().map(|(_, i)| i.id.as_str().to_owned()).collect()
+    };
+    let feed = store.changed_after(start, 100).await.expect("feed");
+    assert_eq!(
+        ids(&feed),
+        ["conformance-feed-a", "conformance-feed-b"],
+        "oldest first"
+    );
+    assert!(
+        feed.windows(2).all(|w| w[0].0 < w[1].0),
+        "change numbers grow"
+    );
+    let after_b = feed[1].0;
+    let change = ItemUpdate {
+        changes: vec![FieldChange::new(
+            "title",
+            FieldValue::text("feed"),
+            FieldValue::text("fed"),
+        )],
+        ..ItemUpdate::default()
+    };
+    store.update(&a.id, &change, None).await.expect("update a");
+    let feed = store.changed_after(start, 100).await.expect("feed");
+    assert_eq!(
+        ids(&feed),
+        ["conformance-feed-b", "conformance-feed-a"],
+        "a moved to the end, once"
+    );
+    let since_b = store.changed_after(after_b, 100).await.expect("feed");
+    assert_eq!(ids(&since_b), ["conformance-feed-a"]);
+    assert_eq!(
+        since_b[0].1.record.fields.get("title").as_str(),
+        Some("fed")
+    );
+    assert_eq!(
+        store.changed_after(start, 1).await.expect("feed").len(),
+        1,
+        "limited"
+    );
+    store.delete(&a.id).await.expect("cleanup");
+    store.delete(&b.id).await.expect("cleanup");
 }

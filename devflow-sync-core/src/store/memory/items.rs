@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
@@ -9,14 +9,37 @@ use crate::error::{Error, Result};
 use crate::model::{ItemId, Record, Version};
 use crate::store::{ItemUpdate, WorkItem, WorkItemStore};
 
+/// The items and their change feed.
+#[derive(Debug, Default)]
+struct State {
+    /// The last number used for an id.
+    next_id: u64,
+    /// The items (boxed, so the ordered index that holds many of them stays small).
+    items: BTreeMap<ItemId, Box<WorkItem>>,
+    /// The last change number handed out.
+    seq: u64,
+    /// Each item's last change, by change number.
+    feed: BTreeMap<u64, ItemId>,
+    seq_of: HashMap<ItemId, u64>,
+}
+
+impl State {
+    /// Records a change of `id`: it moves to the end of the feed.
+    fn touch(&mut self, id: &ItemId) {
+        self.seq += 1;
+        if let Some(old) = self.seq_of.insert(id.clone(), self.seq) {
+            self.feed.remove(&old);
+        }
+        self.feed.insert(self.seq, id.clone());
+    }
+}
+
 /// [`WorkItemStore`] in memory. Versions count up from `1`; ids of new items are
 /// `item-1`, `item-2`, ...
 #[derive(Debug)]
 pub struct MemoryWorkItems {
     clock: Arc<dyn Clock>,
-    /// The last number used for an id, and the items (boxed, so the ordered index that
-    /// holds many of them stays small).
-    state: Mutex<(u64, BTreeMap<ItemId, Box<WorkItem>>)>,
+    state: Mutex<State>,
 }
 
 impl MemoryWorkItems {
@@ -29,14 +52,14 @@ impl MemoryWorkItems {
     pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
         Self {
             clock,
-            state: Mutex::new((0, BTreeMap::new())),
+            state: Mutex::new(State::default()),
         }
     }
 
     /// Every item, ordered by id.
     pub fn all(&self) -> Vec<WorkItem> {
         lock(&self.state)
-            .1
+            .items
             .values()
             .map(|i| WorkItem::clone(i))
             .collect()
@@ -47,9 +70,9 @@ impl MemoryWorkItems {
         let mut state = lock(&self.state);
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
-            state.0 += 1;
-            let candidate = ItemId::new(format!("item-{}", state.0));
-            if !state.1.contains_key(&candidate) {
+            state.next_id += 1;
+            let candidate = ItemId::new(format!("item-{}", state.next_id));
+            if !state.items.contains_key(&candidate) {
                 out.push(candidate);
             }
         }
@@ -58,12 +81,14 @@ impl MemoryWorkItems {
 
     /// Stores an item as given (a page store's write: id, version and times already set).
     pub(crate) fn put(&self, item: WorkItem) {
-        lock(&self.state).1.insert(item.id.clone(), Box::new(item));
+        let mut state = lock(&self.state);
+        state.touch(&item.id);
+        state.items.insert(item.id.clone(), Box::new(item));
     }
 
     /// The number of items.
     pub fn len(&self) -> usize {
-        lock(&self.state).1.len()
+        lock(&self.state).items.len()
     }
 
     /// Whether the store is empty.
@@ -105,7 +130,7 @@ fn next_version(v: Option<&Version>) -> Version {
 #[async_trait]
 impl WorkItemStore for MemoryWorkItems {
     async fn get(&self, id: &ItemId) -> Result<Option<WorkItem>> {
-        Ok(lock(&self.state).1.get(id).map(|i| WorkItem::clone(i)))
+        Ok(lock(&self.state).items.get(id).map(|i| WorkItem::clone(i)))
     }
 
     async fn create(&self, id: Option<ItemId>, mut record: Record) -> Result<WorkItem> {
@@ -114,14 +139,14 @@ impl WorkItemStore for MemoryWorkItems {
         let id = match id {
             Some(id) => id,
             None => loop {
-                state.0 += 1;
-                let candidate = ItemId::new(format!("item-{}", state.0));
-                if !state.1.contains_key(&candidate) {
+                state.next_id += 1;
+                let candidate = ItemId::new(format!("item-{}", state.next_id));
+                if !state.items.contains_key(&candidate) {
                     break candidate;
                 }
             },
         };
-        if state.1.contains_key(&id) {
+        if state.items.contains_key(&id) {
             return Err(Error::already_exists(format!("work item {id}")));
         }
         record.version = Some(version(1));
@@ -131,7 +156,8 @@ impl WorkItemStore for MemoryWorkItems {
             record,
             active: true,
         };
-        state.1.insert(id, Box::new(item.clone()));
+        state.touch(&id);
+        state.items.insert(id, Box::new(item.clone()));
         Ok(item)
     }
 
@@ -144,7 +170,7 @@ impl WorkItemStore for MemoryWorkItems {
         let now = self.clock.now();
         let mut state = lock(&self.state);
         let item = state
-            .1
+            .items
             .get_mut(id)
             .ok_or_else(|| Error::not_found(format!("work item {id}")))?;
         if let Some(expected) = expected {
@@ -167,17 +193,33 @@ impl WorkItemStore for MemoryWorkItems {
         }
         item.record.version = Some(next_version(item.record.version.as_ref()));
         item.record.updated_at = now;
-        Ok(WorkItem::clone(item))
+        let out = WorkItem::clone(item);
+        state.touch(id);
+        Ok(out)
     }
 
     async fn delete(&self, id: &ItemId) -> Result<()> {
-        lock(&self.state).1.remove(id);
+        let mut state = lock(&self.state);
+        state.items.remove(id);
+        if let Some(seq) = state.seq_of.remove(id) {
+            state.feed.remove(&seq);
+        }
         Ok(())
+    }
+
+    async fn changed_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, WorkItem)>> {
+        let state = lock(&self.state);
+        Ok(state
+            .feed
+            .range(after.saturating_add(1)..)
+            .take(limit)
+            .filter_map(|(seq, id)| state.items.get(id).map(|i| (*seq, WorkItem::clone(i))))
+            .collect())
     }
 
     async fn children(&self, id: &ItemId) -> Result<Vec<WorkItem>> {
         Ok(lock(&self.state)
-            .1
+            .items
             .values()
             .filter(|i| i.record.parent.as_ref() == Some(id))
             .map(|i| WorkItem::clone(i))
