@@ -17,6 +17,7 @@
 use devflow_sync_core::store::ConflictStore;
 use std::process::ExitCode;
 
+mod fan_out;
 mod jira;
 use std::time::Duration;
 
@@ -500,6 +501,16 @@ async fn engine_steps(
     );
     let tree = [&prd, &epic, &story, &task, &sub];
     jira::steps(steps, &engine, &jira_sim, &jira, &jira_conn, tree).await?;
+    fan_out::edit_travels(
+        steps,
+        &engine,
+        &jira_sim,
+        &sim,
+        (&jira_conn, &conn, &story),
+        REPO,
+    )
+    .await?;
+    fan_out::backfill(steps).await?;
     if keep {
         let saved = sim.save(&sim_file).and_then(|()| jira_sim.save(&jira_file));
         saved

@@ -190,9 +190,17 @@ pub struct SyncEngineBuilder {
     policy: Option<Arc<dyn ConflictPolicy>>,
     clock: Option<Arc<dyn Clock>>,
     config: EngineConfig,
+    progress: Option<Arc<dyn super::ProgressObserver>>,
 }
 
 impl SyncEngineBuilder {
+    /// Tells `observer` how long operations (pulls, tree pushes) get on.
+    #[must_use]
+    pub fn progress(mut self, observer: Arc<dyn super::ProgressObserver>) -> Self {
+        self.progress = Some(observer);
+        self
+    }
+
     /// Adds a provider.
     #[must_use]
     pub fn provider(mut self, provider: Arc<dyn Provider>) -> Self {
@@ -429,6 +437,7 @@ impl SyncEngineBuilder {
                 policy: self.policy.unwrap_or_else(|| Arc::new(Manual)),
                 clock,
                 config: self.config,
+                progress: self.progress,
                 runs: AtomicU64::new(0),
             }),
         })

@@ -26,6 +26,7 @@ mod ctx;
 mod fanout;
 mod guard;
 mod inspect;
+mod progress;
 mod propagate;
 mod pull;
 mod report;
@@ -50,6 +51,7 @@ pub use connections::ProviderFactory;
 use ctx::{Ctx, Target};
 pub use fanout::{PlatformResult, PlatformStatus};
 pub use inspect::{DisconnectReport, ItemStatus, PlanRequest};
+pub use progress::{Progress, ProgressObserver};
 pub use pull::PullBudget;
 pub use report::{EntityOutcome, Outcome, Plan, PlannedWrite, SyncReport};
 pub use resolve::Resolution;
@@ -83,6 +85,7 @@ pub(crate) struct Inner {
     policy: Arc<dyn ConflictPolicy>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
+    progress: Option<Arc<dyn ProgressObserver>>,
     runs: AtomicU64,
 }
 
@@ -95,6 +98,13 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 }
 
 impl Inner {
+    /// Tells the observer, if any.
+    pub(crate) fn tell(&self, progress: &Progress) {
+        if let Some(o) = &self.progress {
+            o.progress(progress);
+        }
+    }
+
     /// The bindings as they are now.
     pub(crate) fn bindings(&self) -> Vec<Binding> {
         read(&self.bindings).clone()
@@ -451,6 +461,7 @@ impl SyncEngine {
             }
             let levels = depth.iter().copied().max().map_or(0, |d| d + 1);
             let width = e.config.push_concurrency.max(1);
+            let mut done = 0usize;
             for level in 0..levels {
                 let wave: Vec<&ItemId> = plan
                     .order
@@ -477,6 +488,16 @@ impl SyncEngine {
                 for report in reports {
                     ctx.report.absorb(report);
                 }
+                done += plan.order.iter().filter(|i| depth[**i] == level).count();
+                e.tell(&Progress {
+                    operation: "push_tree",
+                    connection: t.connection.clone(),
+                    object: t.object.clone(),
+                    pages: 0,
+                    done,
+                    total: Some(plan.order.len()),
+                    finished: level + 1 == levels,
+                });
             }
             (ctx, Ok(()))
         })

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use super::ctx::{Ctx, Target};
+use super::progress::Progress;
 use super::report::Outcome;
 use super::sync::sync_remote;
 use crate::error::{Error, Result};
@@ -145,6 +146,15 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
         if !applied? {
             break;
         }
+        ctx.e.tell(&Progress {
+            operation: "pull",
+            connection: t.connection.clone(),
+            object: t.object.clone(),
+            pages,
+            done: records,
+            total: None,
+            finished: next_token.is_none(),
+        });
         prefetched = next;
         match next_token {
             Some(next) => token = Some(next),

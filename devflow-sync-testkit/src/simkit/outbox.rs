@@ -15,7 +15,8 @@ pub use devflow_sync_core::memory_provider::OutgoingWebhook;
 /// let mut outbox = WebhookOutbox::new(WebhookSecret::new("s"), "X-Hub-Signature-256", "X-GitHub-Delivery");
 /// outbox.push(&[("X-GitHub-Event", "issues")], b"{}".to_vec());
 /// let hooks = outbox.take();
-/// assert_eq!(hooks[0].headers.get("x-github-delivery"), Some("00000000-0000-4000-8000-000000000001"));
+/// let id = hooks[0].headers.get("x-github-delivery").unwrap();
+/// assert!(id.len() == 36 && id.ends_with("-4000-8000-000000000001"), "{id}");
 /// assert!(hooks[0].headers.get("X-Hub-Signature-256").unwrap().starts_with("sha256="));
 /// assert!(outbox.take().is_empty());
 /// ```
@@ -25,7 +26,23 @@ pub struct WebhookOutbox {
     signature_header: String,
     delivery_header: String,
     next: u64,
+    /// Differs from one outbox to the next, so a simulator started again (from saved
+    /// state) never repeats a delivery id an engine has seen.
+    run: u32,
     queue: Vec<OutgoingWebhook>,
+}
+
+/// A value that differs between outboxes and processes.
+fn run_id() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    (h.finish() >> 32) as u32
 }
 
 impl WebhookOutbox {
@@ -41,6 +58,7 @@ impl WebhookOutbox {
             signature_header: signature_header.into(),
             delivery_header: delivery_header.into(),
             next: 0,
+            run: run_id(),
             queue: Vec::new(),
         }
     }
@@ -55,7 +73,7 @@ impl WebhookOutbox {
         let out = out
             .with(
                 self.delivery_header.as_str(),
-                format!("00000000-0000-4000-8000-{:012}", self.next),
+                format!("{:08x}-0000-4000-8000-{:012}", self.run, self.next),
             )
             .with(
                 self.signature_header.as_str(),
@@ -76,7 +94,7 @@ impl WebhookOutbox {
         let out = out
             .with(
                 self.delivery_header.as_str(),
-                format!("00000000-0000-4000-8000-{:012}", self.next),
+                format!("{:08x}-0000-4000-8000-{:012}", self.run, self.next),
             )
             .with("Content-Type", "application/json");
         self.queue.push(OutgoingWebhook { headers: out, body });
