@@ -208,8 +208,23 @@ async fn push_against_base(
     let local_f = with_parent(&t.scope(&local.record.fields), local.record.parent.as_ref());
     let (changes, parent) = split_parent(diff(&base_f, &local_f));
     let parent = parent.filter(|_| t.parent_synced(&ctx.e.rules, local.record.kind));
+    let mut local_f = local_f;
     let parent = match parent {
-        Some(Some(p)) => Some(Some(ensure_linked(ctx, t, &p).await?)),
+        Some(Some(p)) => match ensure_linked(ctx, t, &p).await {
+            Ok(ext) => Some(Some(ext)),
+            // The new parent cannot reach this system (an ancestor deleted elsewhere):
+            // the move waits on a conflict, the other changes go on, and the base keeps
+            // the parent this system has.
+            Err(Error::NotFound(why)) => {
+                parent_blocked(ctx, t, &local.id, &link.remote.id, &why).await?;
+                match &link.base.parent {
+                    Some(old) => local_f.insert(PARENT_FIELD, FieldValue::Text(old.to_string())),
+                    None => local_f.remove(PARENT_FIELD),
+                };
+                None
+            }
+            Err(e) => return Err(e),
+        },
         Some(None) => Some(None),
         None => None,
     };
@@ -267,4 +282,37 @@ pub(crate) async fn refresh_one(ctx: &mut Ctx<'_>, t: &Target, id: &ItemId) -> R
     };
     ctx.report.record(Some(id), Some(&ext), outcome, None);
     Ok(())
+}
+
+/// Records that an item's new parent cannot be synced through `t` (it could not be
+/// pushed there: an ancestor was deleted elsewhere, say).
+async fn parent_blocked(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    item: &ItemId,
+    external: &ExternalId,
+    why: &str,
+) -> Result<()> {
+    let now = ctx.now();
+    let record = crate::store::ConflictRecord {
+        id: String::new(),
+        connection: t.connection.clone(),
+        provider: t.key.clone(),
+        object: t.object.clone(),
+        item: Some(item.clone()),
+        external: Some(external.clone()),
+        conflict_type: crate::store::ConflictType::HierarchyViolation,
+        field: None,
+        base: FieldValue::Null,
+        local: FieldValue::Null,
+        remote: FieldValue::text(why),
+        message: "The new parent cannot be synced here".into(),
+        suggested_action:
+            "Restore the parent's own parent, or move the item under a parent that syncs".into(),
+        status: crate::store::ConflictStatus::Pending,
+        resolution: None,
+        created_at: now,
+        updated_at: now,
+    };
+    ctx.record_conflict(record).await.map(|_| ())
 }
