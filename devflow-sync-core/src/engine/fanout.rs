@@ -21,6 +21,8 @@ pub enum PlatformStatus {
     Skipped,
     /// Stopped at a conflict a person resolves.
     Conflict,
+    /// Deleted there, or the host item marked inactive after a delete there.
+    Deleted,
     /// Failed; the change stays pending and is retried.
     Failed,
 }
@@ -65,9 +67,8 @@ fn status_of(outcome: &Outcome) -> PlatformStatus {
         | Outcome::Unchanged => PlatformStatus::Synced,
         Outcome::Conflict => PlatformStatus::Conflict,
         Outcome::Failed => PlatformStatus::Failed,
-        Outcome::Excluded | Outcome::MarkedInactive | Outcome::Deleted | Outcome::Skipped => {
-            PlatformStatus::Skipped
-        }
+        Outcome::MarkedInactive | Outcome::Deleted => PlatformStatus::Deleted,
+        Outcome::Excluded | Outcome::Skipped => PlatformStatus::Skipped,
     }
 }
 
@@ -90,7 +91,7 @@ impl SyncEngine {
             .collect()
     }
 
-    async fn platform_result(
+    pub(super) async fn platform_result(
         &self,
         binding: &Binding,
         item: &ItemId,

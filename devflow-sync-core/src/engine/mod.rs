@@ -23,6 +23,7 @@
 mod config;
 mod connections;
 mod ctx;
+mod delete;
 mod fanout;
 mod guard;
 mod inspect;
