@@ -438,6 +438,7 @@ impl SyncEngineBuilder {
                 clock,
                 config: self.config,
                 progress: self.progress,
+                parsed: super::webhook::ParsedDeliveries::default(),
                 runs: AtomicU64::new(0),
             }),
         })

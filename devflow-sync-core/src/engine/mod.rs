@@ -87,6 +87,8 @@ pub(crate) struct Inner {
     clock: Arc<dyn Clock>,
     config: EngineConfig,
     progress: Option<Arc<dyn ProgressObserver>>,
+    /// Deliveries parsed on arrival, waiting to be applied.
+    parsed: webhook::ParsedDeliveries,
     runs: AtomicU64,
 }
 

@@ -84,13 +84,25 @@ pub(crate) async fn accept(
         claimed_until: None,
     };
     match e.journal.insert_inbox(&entry).await {
-        Ok(id) => Ok(Accepted {
-            delivery_id: delivery.delivery_id,
-            inbox_id: Some(id),
-            duplicate: false,
-            events: delivery.events.len(),
-            out_of_scope: delivery.out_of_scope,
-        }),
+        Ok(id) => {
+            let accepted = Accepted {
+                delivery_id: delivery.delivery_id.clone(),
+                inbox_id: Some(id),
+                duplicate: false,
+                events: delivery.events.len(),
+                out_of_scope: delivery.out_of_scope,
+            };
+            // Kept parsed for this process's `process_inbox`, so it is not parsed again.
+            e.parsed.put(
+                (
+                    provider.clone(),
+                    connection.clone(),
+                    delivery.delivery_id.clone(),
+                ),
+                delivery,
+            );
+            Ok(accepted)
+        }
         Err(Error::AlreadyExists(_)) => Ok(Accepted {
             delivery_id: delivery.delivery_id,
             inbox_id: None,
@@ -126,11 +138,21 @@ pub(crate) async fn process(ctx: &mut Ctx<'_>, limit: usize) -> Result<()> {
     let mut groups: Vec<Vec<(usize, WebhookEvent)>> = Vec::new();
     let mut group_of: HashMap<(ConnectionId, ObjectType, ExternalId), usize> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
-        let parsed = ctx
-            .e
-            .provider_for(&entry.connection, &entry.provider)
-            .ok_or_else(|| Error::not_found(format!("provider {}", entry.provider)))
-            .and_then(|p| p.parse_verified_webhook(&entry.connection, &entry.headers, &entry.body));
+        let kept = ctx.e.parsed.take(&(
+            entry.provider.clone(),
+            entry.connection.clone(),
+            entry.delivery_id.clone(),
+        ));
+        let parsed = match kept {
+            Some(delivery) => Ok(delivery),
+            None => ctx
+                .e
+                .provider_for(&entry.connection, &entry.provider)
+                .ok_or_else(|| Error::not_found(format!("provider {}", entry.provider)))
+                .and_then(|p| {
+                    p.parse_verified_webhook(&entry.connection, &entry.headers, &entry.body)
+                }),
+        };
         match parsed {
             Ok(delivery) => {
                 for event in delivery.events {
@@ -284,4 +306,50 @@ async fn apply_event(ctx: &mut Ctx<'_>, t: &Target, mut event: WebhookEvent) -> 
         }
     };
     sync_remote(ctx, t, remote).await
+}
+
+/// Deliveries parsed on arrival, kept (at most [`ParsedDeliveries::CAPACITY`], the
+/// oldest dropped first) until this process applies them, so a delivery is parsed once.
+/// A delivery applied by another process, or after a restart, is parsed again from the
+/// stored body.
+#[derive(Debug, Default)]
+pub(crate) struct ParsedDeliveries {
+    inner: std::sync::Mutex<(
+        HashMap<(ProviderKey, ConnectionId, String), crate::provider::WebhookDelivery>,
+        std::collections::VecDeque<(ProviderKey, ConnectionId, String)>,
+    )>,
+}
+
+impl ParsedDeliveries {
+    pub(crate) const CAPACITY: usize = 4096;
+
+    fn put(
+        &self,
+        key: (ProviderKey, ConnectionId, String),
+        delivery: crate::provider::WebhookDelivery,
+    ) {
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, order) = &mut *guard;
+        if map.insert(key.clone(), delivery).is_none() {
+            order.push_back(key);
+        }
+        while map.len() > Self::CAPACITY || order.len() > 2 * Self::CAPACITY {
+            match order.pop_front() {
+                Some(old) => {
+                    map.remove(&old);
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn take(
+        &self,
+        key: &(ProviderKey, ConnectionId, String),
+    ) -> Option<crate::provider::WebhookDelivery> {
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        // The key stays in the order queue until it comes up; a missing entry there is
+        // skipped when it does.
+        guard.0.remove(key)
+    }
 }
