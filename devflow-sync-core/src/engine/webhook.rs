@@ -1,6 +1,6 @@
 //! Webhooks: accept fast into the inbox, apply later in order per entity.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +10,9 @@ use super::report::Outcome;
 use super::sync::sync_remote;
 use crate::error::{Error, Result};
 use crate::model::{ConnectionId, ExternalId, ObjectType, ProviderKey, Record};
-use crate::provider::{Headers, ProviderExt, RemoteRecord, WebhookAction, WebhookEvent};
+use crate::provider::{
+    Headers, ProviderExt, RemoteRecord, WebhookAction, WebhookDelivery, WebhookEvent,
+};
 use crate::store::{InboxEntry, InboxStatus};
 
 /// What [`SyncEngine::accept_webhook`](super::SyncEngine::accept_webhook) did with a
@@ -314,11 +316,11 @@ async fn apply_event(ctx: &mut Ctx<'_>, t: &Target, mut event: WebhookEvent) -> 
 /// stored body.
 #[derive(Debug, Default)]
 pub(crate) struct ParsedDeliveries {
-    inner: std::sync::Mutex<(
-        HashMap<(ProviderKey, ConnectionId, String), crate::provider::WebhookDelivery>,
-        std::collections::VecDeque<(ProviderKey, ConnectionId, String)>,
-    )>,
+    inner: std::sync::Mutex<(HashMap<DeliveryKey, WebhookDelivery>, VecDeque<DeliveryKey>)>,
 }
+
+/// A delivery: its provider, connection and delivery id.
+type DeliveryKey = (ProviderKey, ConnectionId, String);
 
 impl ParsedDeliveries {
     pub(crate) const CAPACITY: usize = 4096;
