@@ -189,6 +189,58 @@ async fn one_tree_in_every_system_through_connections_made_at_run_time() {
             .is_some_and(|u| u.ends_with(&format!("/issues/{}", gh_story["number"])))
     );
 
+    // Each system's record names the item's records in the others.
+    let wiki_story = e
+        .mappings()
+        .link_by_item(
+            &ConnectionId::new("wiki"),
+            &ObjectType::new("issue"),
+            &story,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let refs: Vec<String> = factory
+        .wiki
+        .related(&ObjectType::new("issue"), &wiki_story.remote.id)
+        .iter()
+        .map(|r| r.connection.to_string())
+        .collect();
+    assert!(
+        refs.contains(&"jira".to_owned()) && refs.contains(&"gh".to_owned()),
+        "{refs:?}"
+    );
+    let jira_story = e
+        .mappings()
+        .link_by_item(
+            &ConnectionId::new("jira"),
+            &ObjectType::new("issue"),
+            &story,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let property = jira
+        .property(jira_story.remote.id.as_str(), "devflow")
+        .unwrap();
+    assert!(
+        property["metadata"]["githubIssueNumber"].is_number(),
+        "{property}"
+    );
+    let gh_story_body = github
+        .issues(REPO)
+        .into_iter()
+        .find(|i| i["title"] == "Pay with a saved card")
+        .unwrap()["body"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        gh_story_body.contains("Related links")
+            && gh_story_body.contains(jira_story.remote.id.as_str()),
+        "{gh_story_body}"
+    );
+
     // One item, every system that carries it: one result per platform, with its link.
     let story_results = e.sync_item(&story, None, false).await.unwrap();
     assert_eq!(story_results.len(), 3);

@@ -9,7 +9,9 @@
 //!
 //! GitHub renders none of it. Reading removes every such line wherever a person's edit
 //! moved it, so the metadata never leaks into the host's text; writing puts it back on
-//! top.
+//! top. The item's records in other systems (`devflow-link: <label>|<url>`) are also
+//! shown, as one "Related links" line between `<!-- devflow-related -->` markers, which
+//! reading removes too.
 
 use devflow_sync_core::model::{ItemId, ItemKind};
 
@@ -24,6 +26,9 @@ pub struct BodyMetadata {
     pub parent: Option<String>,
     /// When the engine last wrote it (RFC 3339).
     pub synced: Option<String>,
+    /// The item's records in the other systems, as (label, URL): kept as metadata and
+    /// shown to people as a "Related links" line under it.
+    pub links: Vec<(String, String)>,
 }
 
 /// A value as written inside a metadata comment, reversibly: `%` becomes `%25`, a `-`
@@ -82,6 +87,22 @@ pub fn unescape_value(value: &str) -> String {
     out
 }
 
+/// The (label, URL) pairs shown for the item's records in other systems: the
+/// provider and id, and the record's URL (the API id where it has none).
+pub fn links_of(related: &[devflow_sync_core::model::ExternalRef]) -> Vec<(String, String)> {
+    related
+        .iter()
+        .map(|r| {
+            let label = format!("{} {}", r.provider, r.id);
+            (label, r.url.clone().unwrap_or_default())
+        })
+        .collect()
+}
+
+/// Where the "Related links" line people see starts and ends.
+const RELATED_START: &str = "<!-- devflow-related -->";
+const RELATED_END: &str = "<!-- /devflow-related -->";
+
 fn metadata_line(line: &str) -> Option<(&str, &str)> {
     let inner = line
         .trim()
@@ -126,9 +147,15 @@ impl BodyMetadata {
         let mut at_top = true;
         // The blank line written after the metadata block belongs to it.
         let mut after_meta = false;
+        let mut in_related = false;
         for line in body.split_inclusive('\n') {
             let separator = after_meta && line.trim().is_empty();
             after_meta = false;
+            if in_related || line.trim() == RELATED_START {
+                in_related = line.trim() != RELATED_END;
+                after_meta = true;
+                continue;
+            }
             match metadata_line(line) {
                 Some((key, value)) => {
                     after_meta = true;
@@ -139,6 +166,11 @@ impl BodyMetadata {
                         "type" => meta.kind = value.parse().ok(),
                         "parent" if !value.is_empty() => meta.parent = Some(value.to_owned()),
                         "synced" if !value.is_empty() => meta.synced = Some(value.to_owned()),
+                        "link" => {
+                            if let Some((label, url)) = value.split_once('|') {
+                                meta.links.push((label.to_owned(), url.to_owned()));
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -180,6 +212,27 @@ impl BodyMetadata {
         if let Some(synced) = &self.synced {
             line("synced", synced);
         }
+        for (label, url) in &self.links {
+            line("link", &format!("{label}|{url}"));
+        }
+        if !self.links.is_empty() {
+            let shown: Vec<String> = self
+                .links
+                .iter()
+                .map(|(label, url)| {
+                    format!(
+                        "[{}]({})",
+                        label.replace(['[', ']'], ""),
+                        url.replace([' ', ')', '('], "")
+                    )
+                })
+                .collect();
+            out.push_str(RELATED_START);
+            out.push('\n');
+            out.push_str(&format!("**Related links:** {}\n", shown.join(" · ")));
+            out.push_str(RELATED_END);
+            out.push('\n');
+        }
         if !out.is_empty() && !text.is_empty() {
             out.push('\n');
         }
@@ -214,8 +267,17 @@ mod tests {
             kind: Some(ItemKind::Story),
             parent: Some("octo-org/app#12".into()),
             synced: Some("2026-11-22T10:00:00Z".into()),
+            links: vec![(
+                "Jira KAN-5".into(),
+                "https://acme.atlassian.net/browse/KAN-5".into(),
+            )],
         };
         let body = meta.join("## Goal\nPay in one tap.\n");
+        assert!(
+            body.contains(
+                "**Related links:** [Jira KAN-5](https://acme.atlassian.net/browse/KAN-5)"
+            )
+        );
         assert!(body.starts_with("<!-- devflow-id: item-42 -->\n<!-- devflow-type: story -->\n"));
         let (back, text) = BodyMetadata::split(&body);
         assert_eq!(back, meta);

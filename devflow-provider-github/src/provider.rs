@@ -69,6 +69,7 @@ impl Provider for GitHubProvider {
             kind: new.kind,
             parent: new.parent.as_ref().map(ToString::to_string),
             synced: None,
+            links: crate::metadata::links_of(&new.related),
         };
         let url = format!("{}/repos/{repo}/issues", self.api.base_url());
         let mut fields = new.fields.clone();
@@ -128,6 +129,9 @@ impl Provider for GitHubProvider {
         if let Some(parent) = &update.parent {
             meta.parent = parent.as_ref().map(ToString::to_string);
         }
+        if let Some(related) = &update.related {
+            meta.links = crate::metadata::links_of(related);
+        }
         let mut fields = Fields::new();
         fields.apply(&update.changes);
         if meta.kind == Some(ItemKind::Prd) {
@@ -136,7 +140,7 @@ impl Provider for GitHubProvider {
                     .await?;
             }
         }
-        if update.parent.is_some() && !fields.contains("body") {
+        if (update.parent.is_some() || update.related.is_some()) && !fields.contains("body") {
             let (_, text) =
                 BodyMetadata::split(current.get("body").and_then(Value::as_str).unwrap_or(""));
             fields.insert("body", FieldValue::long_text(text));

@@ -240,6 +240,7 @@ async fn create_makes_missing_labels_links_the_parent_and_keeps_the_marker() {
             .with("body", FieldValue::long_text("One tap."))
             .with("labels", FieldValue::set(["backend"])),
         marker: ItemId::new("item-9"),
+        related: Vec::new(),
     };
     let record = p.create(&conn(), &issue(), &new).await.unwrap();
     assert_eq!(record.id.as_str(), "o/r#31");
@@ -263,6 +264,7 @@ async fn create_makes_missing_labels_links_the_parent_and_keeps_the_marker() {
         parent: None,
         fields: Fields::new().with("title", "x"),
         marker: ItemId::new("item-10"),
+        related: Vec::new(),
     };
     p.create(&conn(), &issue(), &plain).await.unwrap();
 }
@@ -300,6 +302,7 @@ async fn update_keeps_the_body_metadata_and_get_refuses_pull_requests() {
             ),
         ],
         parent: None,
+        related: None,
     };
     let record = p
         .update(&conn(), &issue(), &ExternalId::new("o/r#7"), &update, None)
@@ -335,6 +338,7 @@ async fn update_keeps_the_body_metadata_and_get_refuses_pull_requests() {
     let reparent = RemoteUpdate {
         changes: vec![],
         parent: Some(Some(ExternalId::new("o/r#3"))),
+        related: None,
     };
     p.update(
         &conn(),

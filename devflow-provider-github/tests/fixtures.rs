@@ -250,6 +250,7 @@ fn a_record_written_and_read_back_keeps_level_parent_marker_and_text() {
         kind: Some(ItemKind::Story),
         parent: Some("octo-org/app#12".into()),
         synced: None,
+        links: Vec::new(),
     };
     let request = issue_request(&fields, &meta, Some(ItemKind::Story));
     assert_eq!(

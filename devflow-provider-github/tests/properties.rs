@@ -136,7 +136,7 @@ proptest! {
         id in "[a-z0-9-]{1,20}",
     ) {
         let _ = BodyMetadata::split(&text);
-        let meta = BodyMetadata { id: Some(ItemId::new(id.as_str())), kind, parent: None, synced: None };
+        let meta = BodyMetadata { id: Some(ItemId::new(id.as_str())), kind, parent: None, synced: None, links: Vec::new() };
         let (back, _) = BodyMetadata::split(&meta.join(&text));
         prop_assert_eq!(back.id, meta.id);
     }

@@ -85,6 +85,7 @@ async fn label_assignee_and_milestone_filters_are_answered_by_github() {
                 .with("title", "x")
                 .with("milestone", devflow_sync_core::model::FieldValue::int(99)),
             marker: devflow_sync_core::model::ItemId::new("item-x"),
+            related: Vec::new(),
         },
     )
     .await

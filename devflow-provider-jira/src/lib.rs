@@ -13,6 +13,7 @@ pub mod fields;
 mod listing;
 pub mod mapping;
 mod provider;
+pub mod refs;
 pub mod webhook;
 pub mod wire;
 mod write;

@@ -94,6 +94,32 @@ impl JiraProvider {
         }
     }
 
+    /// The Confluence Page ID and GitHub Issue Number fields, where they are set up.
+    fn ref_fields(
+        &self,
+        body: &mut Map<String, Value>,
+        related: &[devflow_sync_core::model::ExternalRef],
+    ) {
+        let fields = self
+            .fields
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let meta = crate::refs::metadata(related);
+        if let (Some(id), Some(page)) = (
+            fields.get("Confluence Page ID"),
+            meta.get("confluencePageId"),
+        ) {
+            body.insert(id.clone(), page.clone());
+        }
+        if let (Some(id), Some(n)) = (
+            fields.get("GitHub Issue Number"),
+            meta.get("githubIssueNumber"),
+        ) {
+            body.insert(id.clone(), n.clone());
+        }
+    }
+
     /// `GET issue` with the synced fields and the property.
     pub(crate) async fn get_issue(
         &self,
@@ -145,8 +171,10 @@ impl JiraProvider {
             id: Some(new.marker.as_str().to_owned()),
             synced_at: Some(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)),
             conflict_status: Some("synced".into()),
+            metadata: (!new.related.is_empty()).then(|| crate::refs::metadata(&new.related)),
             ..DevflowProperty::default()
         };
+        self.ref_fields(&mut fields, &new.related);
         if let Some(parent) = &new.parent {
             property.parent_id = self.host_id_of(connection, parent.as_str()).await?;
             if self.direct_parent(&info, kind)? {
@@ -186,6 +214,13 @@ impl JiraProvider {
         let mut changed = Fields::new();
         changed.apply(&update.changes);
         let mut body = fields_body(&changed);
+        if let (Some(related), None) = (&update.related, &update.parent) {
+            let mut property = self.property(connection, id.as_str()).await?;
+            property.metadata = Some(crate::refs::metadata(related));
+            self.put_property(connection, id.as_str(), &property)
+                .await?;
+            self.ref_fields(&mut body, related);
+        }
         if let Some(parent) = &update.parent {
             let current = self.get_issue(connection, id.as_str()).await?;
             let info = self.project_info(connection).await?;

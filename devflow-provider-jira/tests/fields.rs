@@ -59,6 +59,7 @@ async fn the_fields_are_created_once_and_used_from_then_on() {
                 parent: None,
                 fields: Fields::new().with("summary", "S"),
                 marker: ItemId::new("item-42"),
+                related: Vec::new(),
             },
         )
         .await
@@ -109,6 +110,7 @@ async fn without_admin_rights_the_setup_says_so_and_sync_goes_on() {
                 parent: None,
                 fields: Fields::new().with("summary", "E"),
                 marker: ItemId::new("epic-7"),
+                related: Vec::new(),
             },
         )
         .await

@@ -99,6 +99,7 @@ async fn what_the_provider_wrote_is_listed_at_once_over_a_lagging_index() {
                 parent: None,
                 fields: Fields::new().with("summary", "By DevFlow"),
                 marker: ItemId::new("m-1"),
+                related: Vec::new(),
             },
         )
         .await

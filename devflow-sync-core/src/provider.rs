@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    ConnectionId, ExternalId, FieldChange, Fields, ItemId, ItemKind, ObjectType, ProviderKey,
-    Record, Version,
+    ConnectionId, ExternalId, ExternalRef, FieldChange, Fields, ItemId, ItemKind, ObjectType,
+    ProviderKey, Record, Version,
 };
 
 /// What a provider can do with one object type. The engine and the conformance suite
@@ -199,6 +199,10 @@ pub struct NewRemote {
     pub fields: Fields,
     /// The host item id, written into the record so a retried create finds it.
     pub marker: ItemId,
+    /// The item's records in the other systems it syncs with: cross-references each
+    /// provider keeps its own way (a Jira property, a section of a GitHub body), or
+    /// ignores.
+    pub related: Vec<ExternalRef>,
 }
 
 /// Changes to a provider's record.
@@ -208,12 +212,15 @@ pub struct RemoteUpdate {
     pub changes: Vec<FieldChange>,
     /// A new parent (`Some(None)`: move to the root), or `None` to leave it.
     pub parent: Option<Option<ExternalId>>,
+    /// The item's records in the other systems, when they changed (a new system got
+    /// the item); `None` leaves the cross-references as they are.
+    pub related: Option<Vec<ExternalRef>>,
 }
 
 impl RemoteUpdate {
     /// Whether the update changes nothing.
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty() && self.parent.is_none()
+        self.changes.is_empty() && self.parent.is_none() && self.related.is_none()
     }
 }
 

@@ -216,6 +216,7 @@ async fn link_record(
             let update = RemoteUpdate {
                 changes: Vec::new(),
                 parent: Some(Some(parent_ext)),
+                related: None,
             };
             remote = ctx.remote_update(t, &remote, None, &update, None).await?;
         }
@@ -276,6 +277,7 @@ async fn settle_field(
         let update = RemoteUpdate {
             changes: vec![FieldChange::new(field.as_str(), remote_now, value.clone())],
             parent: None,
+            related: None,
         };
         remote = ctx
             .remote_update(t, &remote, Some(&item), &update, None)

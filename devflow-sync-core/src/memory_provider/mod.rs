@@ -6,7 +6,7 @@
 
 mod provider_impl;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -115,6 +115,8 @@ struct State {
     calls: CallCounts,
     revoked: HashSet<ConnectionId>,
     concurrent_edits: Vec<(ObjectType, ExternalId, Fields)>,
+    /// Each record's cross-references to the other systems, as last written.
+    related: HashMap<(ObjectType, ExternalId), Vec<crate::model::ExternalRef>>,
 }
 
 /// An in-memory remote system. Ids count up from `1`; versions count up per record;
@@ -190,6 +192,7 @@ impl MemoryProvider {
                 calls: CallCounts::default(),
                 revoked: HashSet::new(),
                 concurrent_edits: Vec::new(),
+                related: HashMap::new(),
             }),
         }
     }
@@ -246,6 +249,17 @@ impl MemoryProvider {
             .records
             .get(&(object.clone(), id.clone()))
             .map(|s| s.record.clone())
+    }
+
+    /// The cross-references last written to a record (its item's records in the other
+    /// systems); kept beside the record, as a property is, so writing them changes
+    /// neither its fields nor its version.
+    pub fn related(&self, object: &ObjectType, id: &ExternalId) -> Vec<crate::model::ExternalRef> {
+        lock(&self.state)
+            .related
+            .get(&(object.clone(), id.clone()))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Every record of `object` that is not deleted, by id.

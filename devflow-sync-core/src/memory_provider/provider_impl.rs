@@ -133,6 +133,11 @@ impl Provider for MemoryProvider {
             new.fields.clone(),
             Some(new.marker.clone()),
         );
+        if !new.related.is_empty() {
+            state
+                .related
+                .insert((object.clone(), record.id.clone()), new.related.clone());
+        }
         Ok(record)
     }
 
@@ -177,6 +182,19 @@ impl Provider for MemoryProvider {
                     "parent",
                     format!("parent {object} {parent} does not exist"),
                 ));
+            }
+        }
+        if let Some(related) = &update.related {
+            state
+                .related
+                .insert((object.clone(), id.clone()), related.clone());
+            if update.changes.is_empty() && update.parent.is_none() {
+                // Like a property: the record itself does not change.
+                return state
+                    .records
+                    .get(&(object.clone(), id.clone()))
+                    .map(|s| s.record.clone())
+                    .ok_or_else(|| Error::not_found(format!("{object} {id}")));
             }
         }
         let record = self.change(&mut state, object, id, |r| {

@@ -246,6 +246,7 @@ async fn create(
         parent: parent.map(|r| r.id.clone()),
         fields: setup.fields.clone(),
         marker: ItemId::new(marker),
+        related: Vec::new(),
     };
     let record = p.create(conn, object, &new).await.expect("create");
     for (name, value) in setup.fields.iter() {
@@ -298,6 +299,7 @@ fn edit_of(setup: &ProviderSetup, record: &RemoteRecord) -> RemoteUpdate {
             value.clone(),
         )],
         parent: None,
+        related: None,
     }
 }
 

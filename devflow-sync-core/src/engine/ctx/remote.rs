@@ -174,6 +174,7 @@ impl Ctx<'_> {
             converted = RemoteUpdate {
                 changes: self.provider_changes(t, current, &update.changes),
                 parent: update.parent.clone(),
+                related: update.related.clone(),
             };
             &converted
         } else {

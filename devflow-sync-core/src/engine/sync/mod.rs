@@ -338,6 +338,7 @@ pub(crate) async fn reconcile(
             let update = RemoteUpdate {
                 changes: remote_changes,
                 parent,
+                related: None,
             };
             let expected = if t.caps.conditional_update {
                 remote.record.version.clone()

@@ -161,11 +161,24 @@ async fn push_inner(
         return Ok((Some(ext), outcome));
     }
     ctx.put_intent(t, id).await?;
+    let related = if ctx.dry_run {
+        Vec::new()
+    } else {
+        ctx.e
+            .mappings
+            .links_of_item(id)
+            .await?
+            .into_iter()
+            .map(|l| l.remote)
+            .filter(|r| !(r.connection == t.connection && r.object == t.object))
+            .collect()
+    };
     let new = NewRemote {
         kind: local.record.kind,
         parent,
         fields: local.record.fields.clone(),
         marker: id.clone(),
+        related,
     };
     let remote = ctx.remote_create(t, &new).await?;
     let base = snapshot(
@@ -186,7 +199,62 @@ async fn push_inner(
         // The provider normalised or added fields: take them in.
         reconcile(ctx, t, link, local, remote).await?;
     }
+    announce(ctx, t, id).await?;
     Ok((Some(ext), Outcome::Created))
+}
+
+/// Tells the item's other systems of its new record in `origin`'s: each gets the
+/// cross-references to every other system (a write of nothing else, whose echo diffs to
+/// nothing). A system that cannot take it is left as it is, with a warning.
+async fn announce(ctx: &mut Ctx<'_>, origin: &Target, id: &ItemId) -> Result<()> {
+    if ctx.dry_run {
+        return Ok(());
+    }
+    let links = ctx.e.mappings.links_of_item(id).await?;
+    if links.len() < 2 {
+        return Ok(());
+    }
+    for link in &links {
+        let r = &link.remote;
+        if r.connection == origin.connection && r.object == origin.object {
+            continue;
+        }
+        let Ok(t) = ctx.e.target(&r.connection, &r.object) else {
+            continue;
+        };
+        let related = links
+            .iter()
+            .map(|l| l.remote.clone())
+            .filter(|o| !(o.connection == r.connection && o.object == r.object))
+            .collect();
+        let current = RemoteRecord {
+            id: r.id.clone(),
+            url: r.url.clone(),
+            record: Record {
+                object: r.object.clone(),
+                kind: link.base.kind,
+                parent: None,
+                fields: link.base.fields.clone(),
+                updated_at: link.base.remote_updated_at.unwrap_or_else(|| ctx.now()),
+                version: link.base.remote_version.clone(),
+            },
+            marker: None,
+            deleted: false,
+        };
+        let update = RemoteUpdate {
+            related: Some(related),
+            ..RemoteUpdate::default()
+        };
+        // The base is left as it is: another run may be writing it right now, and a
+        // version this write moved on only costs the next update a re-read.
+        if let Err(err) = ctx
+            .remote_update(&t, &current, Some(id), &update, None)
+            .await
+        {
+            tracing::warn!(item = %id, connection = %r.connection, error = %err, "cross-references not written");
+        }
+    }
+    Ok(())
 }
 
 /// Sends the host's changes since the base with the base's version as the expected
@@ -228,7 +296,11 @@ async fn push_against_base(
         Some(None) => Some(None),
         None => None,
     };
-    let update = RemoteUpdate { changes, parent };
+    let update = RemoteUpdate {
+        changes,
+        parent,
+        related: None,
+    };
     // The record as the base knows it: what an update applies to.
     let current = RemoteRecord {
         id: link.remote.id.clone(),
