@@ -55,6 +55,8 @@ async fn run() -> (u64, f64, u64) {
             requests_per_minute: 1_000_000,
             burst: 10_000,
             max_concurrent_per_connection: 4,
+            writes_per_minute: None,
+            writes_per_hour: None,
         },
     );
     let http = HttpClient::builder().config(config).build().expect("http");

@@ -485,3 +485,9 @@ async fn the_builder_takes_string_settings_and_applies_the_catalogs_limits() {
     .unwrap();
     assert!(devflow_provider_github::catalog_http(|_| Some("lots".into())).is_err());
 }
+
+#[test]
+fn the_catalog_carries_the_content_creation_limit() {
+    let limits = devflow_provider_github::catalog().unwrap().rate_limits.to_http();
+    assert_eq!((limits.writes_per_minute, limits.writes_per_hour), (Some(80), Some(500)));
+}

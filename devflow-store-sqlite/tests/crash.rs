@@ -58,6 +58,8 @@ fn engine(url: &str, store: Arc<SqliteStore>, worker: &str) -> SyncEngine {
             requests_per_minute: 1_000_000,
             burst: 10_000,
             max_concurrent_per_connection: 4,
+            writes_per_minute: None,
+            writes_per_hour: None,
         },
     );
     let mut config = GitHubConfig::new(

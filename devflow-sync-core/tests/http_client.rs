@@ -430,6 +430,8 @@ async fn the_request_budget_spaces_requests() {
             requests_per_minute: 60,
             burst: 2,
             max_concurrent_per_connection: 4,
+            writes_per_minute: None,
+            writes_per_hour: None,
         },
     );
     let s = setup(config);
@@ -490,6 +492,8 @@ async fn the_concurrency_cap_per_connection_is_honoured() {
             requests_per_minute: 6000,
             burst: 100,
             max_concurrent_per_connection: 2,
+            writes_per_minute: None,
+            writes_per_hour: None,
         },
     );
     let s = setup(config);
@@ -553,4 +557,50 @@ async fn request_ids_are_sent_and_token_endpoints_do_not_follow_redirects() {
     let response = s.client.send(token).await.unwrap();
     assert_eq!(response.status, 302);
     target.assert_async().await;
+}
+
+#[tokio::test]
+async fn writes_are_spaced_by_their_own_budget_and_reads_are_not() {
+    let mut server = mockito::Server::new_async().await;
+    server
+        .mock("POST", "/w")
+        .with_status(201)
+        .expect(3)
+        .create_async()
+        .await;
+    server
+        .mock("GET", "/r")
+        .with_status(200)
+        .expect(3)
+        .create_async()
+        .await;
+    let mut config = HttpConfig::default();
+    config.rate_limits.insert(
+        ProviderKey::new("github"),
+        RateLimitConfig {
+            requests_per_minute: 6000,
+            burst: 100,
+            max_concurrent_per_connection: 4,
+            writes_per_minute: Some(2),
+            writes_per_hour: Some(500),
+        },
+    );
+    let s = setup(config);
+    for _ in 0..3 {
+        s.client
+            .send(get(format!("{}/r", server.url())))
+            .await
+            .unwrap();
+    }
+    assert!(waits(&s).is_empty(), "reads take no write token");
+    for _ in 0..3 {
+        let mut post = get(format!("{}/w", server.url()));
+        post.method = reqwest::Method::POST;
+        s.client.send(post.idempotent(false)).await.unwrap();
+    }
+    assert_eq!(
+        waits(&s),
+        vec![Duration::from_secs(30)],
+        "two writes a minute: the third waits 30 s"
+    );
 }

@@ -165,6 +165,8 @@ pub fn one_shot_client() -> devflow_sync_core::Result<HttpClient> {
                 requests_per_minute: u32::MAX,
                 burst: u32::MAX,
                 max_concurrent_per_connection: 4,
+                writes_per_minute: None,
+                writes_per_hour: None,
             },
             ..HttpConfig::default()
         })

@@ -20,7 +20,8 @@ use chrono::{DateTime, Utc};
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequestBudget {
-    per_minute: u32,
+    /// Tokens per second.
+    rate: f64,
     burst: u32,
     tokens: f64,
     at: DateTime<Utc>,
@@ -31,9 +32,31 @@ impl RequestBudget {
     pub fn new(per_minute: u32, burst: u32, now: DateTime<Utc>) -> Self {
         let burst = burst.max(1);
         Self {
-            per_minute: per_minute.max(1),
+            rate: f64::from(per_minute.max(1)) / 60.0,
             burst,
             tokens: f64::from(burst),
+            at: now,
+        }
+    }
+
+    /// `requests` per `window`, all of them at once at most (GitHub's 500 writes an
+    /// hour): a full bucket at `now`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use chrono::{TimeZone, Utc};
+    /// use devflow_sync_core::http::RequestBudget;
+    /// let t0 = Utc.timestamp_opt(1_780_000_000, 0).unwrap();
+    /// let mut hourly = RequestBudget::per_window(2, Duration::from_secs(3600), t0);
+    /// assert_eq!(hourly.take(t0) + hourly.take(t0), Duration::ZERO);
+    /// assert_eq!(hourly.take(t0), Duration::from_secs(1800));
+    /// ```
+    pub fn per_window(requests: u32, window: Duration, now: DateTime<Utc>) -> Self {
+        let requests = requests.max(1);
+        Self {
+            rate: f64::from(requests) / window.as_secs_f64().max(1e-3),
+            burst: requests,
+            tokens: f64::from(requests),
             at: now,
         }
     }
@@ -43,8 +66,7 @@ impl RequestBudget {
             .to_std()
             .unwrap_or(Duration::ZERO)
             .as_secs_f64();
-        self.tokens =
-            (self.tokens + elapsed * f64::from(self.per_minute) / 60.0).min(f64::from(self.burst));
+        self.tokens = (self.tokens + elapsed * self.rate).min(f64::from(self.burst));
         if now > self.at {
             self.at = now;
         }
@@ -58,8 +80,7 @@ impl RequestBudget {
         if self.tokens >= 0.0 {
             Duration::ZERO
         } else {
-            Duration::try_from_secs_f64(-self.tokens * 60.0 / f64::from(self.per_minute))
-                .unwrap_or(Duration::MAX)
+            Duration::try_from_secs_f64(-self.tokens / self.rate).unwrap_or(Duration::MAX)
         }
     }
 
@@ -71,8 +92,6 @@ impl RequestBudget {
             .to_std()
             .unwrap_or(Duration::ZERO)
             .as_secs_f64();
-        self.tokens = self
-            .tokens
-            .min(1.0 - wait * f64::from(self.per_minute) / 60.0);
+        self.tokens = self.tokens.min(1.0 - wait * self.rate);
     }
 }

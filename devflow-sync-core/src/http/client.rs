@@ -65,6 +65,11 @@ pub struct RateLimitConfig {
     pub burst: u32,
     /// Requests in flight at once per connection.
     pub max_concurrent_per_connection: usize,
+    /// Requests that write (`POST`, `PUT`, `PATCH`, `DELETE`) per minute, on top of the
+    /// rate above (GitHub's content-creation limit).
+    pub writes_per_minute: Option<u32>,
+    /// Requests that write per hour.
+    pub writes_per_hour: Option<u32>,
 }
 
 impl Default for RateLimitConfig {
@@ -73,6 +78,8 @@ impl Default for RateLimitConfig {
             requests_per_minute: 600,
             burst: 50,
             max_concurrent_per_connection: 4,
+            writes_per_minute: None,
+            writes_per_hour: None,
         }
     }
 }
@@ -134,6 +141,8 @@ struct ClientInner {
     sleeper: Arc<dyn Sleeper>,
     jitter_seed: Mutex<Option<u64>>,
     budgets: Mutex<HashMap<ProviderKey, RequestBudget>>,
+    /// The write windows per provider (a minute's, an hour's), where it has them.
+    write_budgets: Mutex<HashMap<ProviderKey, Vec<RequestBudget>>>,
     caps: Mutex<HashMap<ConnectionId, Arc<Semaphore>>>,
     observer: Option<Arc<dyn HttpObserver>>,
     ids: AtomicU64,
@@ -223,6 +232,7 @@ impl HttpClientBuilder {
                 sleeper: self.sleeper.unwrap_or_else(|| Arc::new(TokioSleeper)),
                 jitter_seed: Mutex::new(self.jitter_seed),
                 budgets: Mutex::new(HashMap::new()),
+                write_budgets: Mutex::new(HashMap::new()),
                 caps: Mutex::new(HashMap::new()),
                 observer: self.observer,
                 ids: AtomicU64::new(0),
@@ -291,10 +301,35 @@ impl HttpClient {
     fn budget_wait(&self, request: &HttpRequest) -> Duration {
         let now = self.inner.clock.now();
         let limits = self.limits(&request.provider);
-        lock(&self.inner.budgets)
+        let wait = lock(&self.inner.budgets)
             .entry(request.provider.clone())
             .or_insert_with(|| RequestBudget::new(limits.requests_per_minute, limits.burst, now))
-            .take(now)
+            .take(now);
+        let writes = matches!(
+            request.method,
+            reqwest::Method::POST
+                | reqwest::Method::PUT
+                | reqwest::Method::PATCH
+                | reqwest::Method::DELETE
+        );
+        if !writes || (limits.writes_per_minute.is_none() && limits.writes_per_hour.is_none()) {
+            return wait;
+        }
+        let mut budgets = lock(&self.inner.write_budgets);
+        let windows = budgets.entry(request.provider.clone()).or_insert_with(|| {
+            let mut w = Vec::new();
+            if let Some(n) = limits.writes_per_minute {
+                w.push(RequestBudget::per_window(n, Duration::from_secs(60), now));
+            }
+            if let Some(n) = limits.writes_per_hour {
+                w.push(RequestBudget::per_window(n, Duration::from_secs(3600), now));
+            }
+            w
+        });
+        windows
+            .iter_mut()
+            .map(|b| b.take(now))
+            .fold(wait, Duration::max)
     }
 
     fn exhaust(&self, provider: &ProviderKey, wait: Duration) {

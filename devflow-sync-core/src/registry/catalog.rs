@@ -104,6 +104,13 @@ pub struct RateLimits {
     /// A limit across every tenant of the app, when the provider has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_requests_per_minute: Option<u32>,
+    /// Requests that write (create, change, delete) per minute, when the provider
+    /// limits them apart (GitHub's content-creation limit: 80).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writes_per_minute: Option<u32>,
+    /// Requests that write per hour (GitHub: 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writes_per_hour: Option<u32>,
 }
 
 impl RateLimits {
@@ -113,6 +120,8 @@ impl RateLimits {
             requests_per_minute: self.requests_per_minute,
             burst: self.burst,
             max_concurrent_per_connection: self.max_concurrent_per_connection as usize,
+            writes_per_minute: self.writes_per_minute,
+            writes_per_hour: self.writes_per_hour,
         }
     }
 }

@@ -241,7 +241,7 @@ impl RateLimits {
     /// ```
     /// use std::collections::HashMap;
     /// use devflow_sync_core::registry::RateLimits;
-    /// let limits = RateLimits { requests_per_minute: 600, burst: 50, max_concurrent_per_connection: 4, global_requests_per_minute: None };
+    /// let limits = RateLimits { requests_per_minute: 600, burst: 50, max_concurrent_per_connection: 4, global_requests_per_minute: None, writes_per_minute: None, writes_per_hour: None };
     /// let host = HashMap::from([("DEVFLOW_SYNC_GITHUB_BURST".to_owned(), "10".to_owned())]);
     /// let tuned = limits.override_from("github", |k| host.get(k).cloned()).unwrap();
     /// assert_eq!((tuned.requests_per_minute, tuned.burst), (600, 10));
@@ -284,6 +284,8 @@ impl RateLimits {
                     .map(|_| read("GLOBAL_REQUESTS_PER_MINUTE", 1))
                     .transpose()?,
             },
+            writes_per_minute: self.writes_per_minute,
+            writes_per_hour: self.writes_per_hour,
         })
     }
 }
