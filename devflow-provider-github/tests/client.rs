@@ -488,6 +488,12 @@ async fn the_builder_takes_string_settings_and_applies_the_catalogs_limits() {
 
 #[test]
 fn the_catalog_carries_the_content_creation_limit() {
-    let limits = devflow_provider_github::catalog().unwrap().rate_limits.to_http();
-    assert_eq!((limits.writes_per_minute, limits.writes_per_hour), (Some(80), Some(500)));
+    let limits = devflow_provider_github::catalog()
+        .unwrap()
+        .rate_limits
+        .to_http();
+    assert_eq!(
+        (limits.writes_per_minute, limits.writes_per_hour),
+        (Some(80), Some(500))
+    );
 }

@@ -359,6 +359,32 @@ pub(crate) async fn reconcile(
             }
             wrote = true;
         }
+        // A field conflict whose sides now agree (a person made them so, in either
+        // system) closes by itself.
+        let touched: Vec<&str> = base_f
+            .names()
+            .chain(local_f.names())
+            .chain(remote_f.names())
+            .filter(|n| local_f.get(n) != base_f.get(n) || remote_f.get(n) != base_f.get(n))
+            .filter(|n| !out.conflicts.iter().any(|c| c.field == *n))
+            .collect();
+        if !touched.is_empty() && !ctx.dry_run {
+            let agreed: Vec<String> = ctx
+                .pending_conflicts(t)
+                .await?
+                .into_iter()
+                .filter(|c| {
+                    c.conflict_type == ConflictType::Field
+                        && c.item.as_ref() == Some(&local.id)
+                        && c.field.as_deref().is_some_and(|f| touched.contains(&f))
+                })
+                .map(|c| c.id)
+                .collect();
+            for id in agreed {
+                ctx.settle_conflict(&id, ConflictStatus::Resolved, "the sides agree")
+                    .await?;
+            }
+        }
         let base = snapshot(ctx, new_base, &local, &remote);
         ctx.update_base(t, &local.id, &base).await?;
         return Ok(if conflicts > 0 {
