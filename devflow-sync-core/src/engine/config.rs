@@ -144,6 +144,10 @@ pub struct EngineConfig {
     pub lease_ttl: Duration,
     /// Attempts to re-read and merge after a version mismatch (default: 3).
     pub max_merge_attempts: u32,
+    /// Whether each system's record is told of the item's records in the others
+    /// (default: on). Each new record costs one write to every other system already
+    /// holding the item.
+    pub cross_references: bool,
     /// Items of one tree level pushed at once after their parents (default: 10); the
     /// HTTP client's per-connection cap and the provider's budget still apply.
     pub push_concurrency: usize,
@@ -159,6 +163,7 @@ impl Default for EngineConfig {
             lookback: Duration::from_secs(300),
             page_size: 100,
             push_concurrency: 10,
+            cross_references: true,
             host_object: ObjectType::new("work_item"),
             max_inbox_attempts: 5,
             inbox_backoff: Duration::from_secs(30),

@@ -233,6 +233,7 @@ impl Ctx<'_> {
             return Ok(id);
         }
         let id = self.e.journal.record_conflict(&conflict).await?;
+        self.no_pending.remove(&conflict.connection);
         self.note_conflict(&id, Some(&conflict));
         Ok(id)
     }

@@ -124,6 +124,9 @@ pub(crate) struct Ctx<'a> {
     synthetic: u64,
     /// A pull page's imports, held until the page ends (with a page store).
     page: Option<page::PageBuffer>,
+    /// Connections known to have no pending conflict in this run (none was there when
+    /// it looked, and it recorded none since): nothing to close there.
+    pub(crate) no_pending: std::collections::HashSet<ConnectionId>,
 }
 
 impl<'a> Ctx<'a> {
@@ -147,6 +150,7 @@ impl<'a> Ctx<'a> {
             partial: false,
             synthetic: 0,
             page: None,
+            no_pending: std::collections::HashSet::new(),
         }
     }
 

@@ -360,23 +360,24 @@ pub(crate) async fn reconcile(
             wrote = true;
         }
         // A field conflict whose sides now agree (a person made them so, in either
-        // system) closes by itself.
-        let touched: Vec<&str> = base_f
-            .names()
-            .chain(local_f.names())
-            .chain(remote_f.names())
-            .filter(|n| local_f.get(n) != base_f.get(n) || remote_f.get(n) != base_f.get(n))
-            .filter(|n| !out.conflicts.iter().any(|c| c.field == *n))
-            .collect();
-        if !touched.is_empty() && !ctx.dry_run {
-            let agreed: Vec<String> = ctx
-                .pending_conflicts(t)
-                .await?
+        // system) closes by itself. Looked at only while the connection has pending
+        // conflicts at all.
+        if !ctx.dry_run && !ctx.no_pending.contains(&t.connection) {
+            let pending = ctx.pending_conflicts(t).await?;
+            if pending.is_empty() {
+                // None for this run to close (until it records one).
+                ctx.no_pending.insert(t.connection.clone());
+            }
+            let agreed: Vec<String> = pending
                 .into_iter()
                 .filter(|c| {
-                    c.conflict_type == ConflictType::Field
-                        && c.item.as_ref() == Some(&local.id)
-                        && c.field.as_deref().is_some_and(|f| touched.contains(&f))
+                    c.conflict_type == ConflictType::Field && c.item.as_ref() == Some(&local.id)
+                })
+                .filter(|c| {
+                    c.field.as_deref().is_some_and(|f| {
+                        !out.conflicts.iter().any(|x| x.field == f)
+                            && (local_f.get(f) != base_f.get(f) || remote_f.get(f) != base_f.get(f))
+                    })
                 })
                 .map(|c| c.id)
                 .collect();

@@ -205,15 +205,18 @@ async fn push_inner(
 
 /// Tells the item's other systems of its new record in `origin`'s: each gets the
 /// cross-references to every other system (a write of nothing else, whose echo diffs to
-/// nothing). A system that cannot take it is left as it is, with a warning.
+/// nothing), all at once. A system that cannot take it is left as it is, with a
+/// warning. The bases are left as they are: another run may be writing them right now,
+/// and a version such a write moved on only costs the next update a re-read.
 async fn announce(ctx: &mut Ctx<'_>, origin: &Target, id: &ItemId) -> Result<()> {
-    if ctx.dry_run {
+    if ctx.dry_run || !ctx.e.config.cross_references {
         return Ok(());
     }
     let links = ctx.e.mappings.links_of_item(id).await?;
     if links.len() < 2 {
         return Ok(());
     }
+    let mut writes = Vec::new();
     for link in &links {
         let r = &link.remote;
         if r.connection == origin.connection && r.object == origin.object {
@@ -227,31 +230,20 @@ async fn announce(ctx: &mut Ctx<'_>, origin: &Target, id: &ItemId) -> Result<()>
             .map(|l| l.remote.clone())
             .filter(|o| !(o.connection == r.connection && o.object == r.object))
             .collect();
-        let current = RemoteRecord {
-            id: r.id.clone(),
-            url: r.url.clone(),
-            record: Record {
-                object: r.object.clone(),
-                kind: link.base.kind,
-                parent: None,
-                fields: link.base.fields.clone(),
-                updated_at: link.base.remote_updated_at.unwrap_or_else(|| ctx.now()),
-                version: link.base.remote_version.clone(),
-            },
-            marker: None,
-            deleted: false,
-        };
         let update = RemoteUpdate {
             related: Some(related),
             ..RemoteUpdate::default()
         };
-        // The base is left as it is: another run may be writing it right now, and a
-        // version this write moved on only costs the next update a re-read.
-        if let Err(err) = ctx
-            .remote_update(&t, &current, Some(id), &update, None)
-            .await
-        {
-            tracing::warn!(item = %id, connection = %r.connection, error = %err, "cross-references not written");
+        writes.push((t, r.id.clone(), update));
+    }
+    let results = futures_util::future::join_all(writes.iter().map(|(t, ext, update)| {
+        t.provider
+            .update(&t.connection, &t.object, ext, update, None)
+    }))
+    .await;
+    for ((t, ext, _), result) in writes.iter().zip(results) {
+        if let Err(err) = result {
+            tracing::warn!(item = %id, connection = %t.connection, external = %ext, error = %err, "cross-references not written");
         }
     }
     Ok(())
