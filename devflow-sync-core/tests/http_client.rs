@@ -1,87 +1,19 @@
-//! The HTTP client against local mock servers: retries, rate limits, budget,
-//! concurrency cap, timeouts and the deadline. Waits are recorded, not slept.
+//! The HTTP client against local mock servers: retries, rate limits, the
+//! concurrency cap, timeouts and the deadline (budgets: `http_budget.rs`). Waits are recorded, not slept.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use devflow_sync_core::Error;
-use devflow_sync_core::clock::{Clock, ManualClock};
-use devflow_sync_core::http::{
-    HttpClient, HttpConfig, HttpObserver, HttpRequest, RateLimitConfig, RetryConfig, Sleeper,
-};
+use devflow_sync_core::clock::Clock;
+use devflow_sync_core::http::{HttpConfig, HttpRequest, RateLimitConfig, RetryConfig};
 use devflow_sync_core::model::ProviderKey;
 use reqwest::Method;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Records waits and moves the clock instead of sleeping.
-#[derive(Debug)]
-struct FakeSleeper {
-    clock: ManualClock,
-    waits: Mutex<Vec<Duration>>,
-}
-
-#[async_trait]
-impl Sleeper for FakeSleeper {
-    async fn sleep(&self, duration: Duration) {
-        self.waits.lock().unwrap().push(duration);
-        self.clock.advance(duration);
-    }
-}
-
-#[derive(Debug, Default)]
-struct Counter {
-    retries: AtomicUsize,
-    statuses: Mutex<Vec<u16>>,
-}
-
-impl HttpObserver for Counter {
-    fn status(&self, _request: &HttpRequest, status: u16, _attempt: u32) {
-        self.statuses.lock().unwrap().push(status);
-    }
-    fn retry(&self, _request: &HttpRequest, _attempt: u32, _delay: Duration, _reason: &str) {
-        self.retries.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-struct Setup {
-    client: HttpClient,
-    sleeper: Arc<FakeSleeper>,
-    clock: ManualClock,
-    observer: Arc<Counter>,
-}
-
-fn setup(config: HttpConfig) -> Setup {
-    let clock = ManualClock::starting_at_epoch_secs(1_780_000_000);
-    let sleeper = Arc::new(FakeSleeper {
-        clock: clock.clone(),
-        waits: Mutex::new(Vec::new()),
-    });
-    let observer = Arc::new(Counter::default());
-    let client = HttpClient::builder()
-        .config(config)
-        .clock(Arc::new(clock.clone()))
-        .sleeper(sleeper.clone())
-        .jitter_seed(7)
-        .observer(observer.clone())
-        .build()
-        .unwrap();
-    Setup {
-        client,
-        sleeper,
-        clock,
-        observer,
-    }
-}
-
-fn get(url: String) -> HttpRequest {
-    HttpRequest::new(Method::GET, url, "github", "conn-1")
-}
-
-fn waits(s: &Setup) -> Vec<Duration> {
-    s.sleeper.waits.lock().unwrap().clone()
-}
+mod support;
+use support::http::{get, setup, waits};
 
 #[tokio::test]
 async fn each_retry_class_is_retried_then_succeeds() {
@@ -415,36 +347,47 @@ async fn connection_errors_are_retried_and_the_deadline_is_respected() {
 }
 
 #[tokio::test]
-async fn the_request_budget_spaces_requests() {
+async fn request_ids_are_sent_and_token_endpoints_do_not_follow_redirects() {
     let mut server = mockito::Server::new_async().await;
-    server
-        .mock("GET", "/b")
+    let m = server
+        .mock("GET", "/id")
+        .match_header("x-request-id", "req-123")
         .with_status(200)
-        .expect(4)
         .create_async()
         .await;
-    let mut config = HttpConfig::default();
-    config.rate_limits.insert(
-        ProviderKey::new("github"),
-        RateLimitConfig {
-            requests_per_minute: 60,
-            burst: 2,
-            max_concurrent_per_connection: 4,
-            writes_per_minute: None,
-            writes_per_hour: None,
-        },
-    );
-    let s = setup(config);
-    for _ in 0..4 {
-        s.client
-            .send(get(format!("{}/b", server.url())))
-            .await
-            .unwrap();
-    }
-    assert_eq!(
-        waits(&s),
-        vec![Duration::from_secs(1), Duration::from_secs(1)]
-    );
+    let s = setup(HttpConfig::default());
+    let response = s
+        .client
+        .send(get(format!("{}/id", server.url())).request_id("req-123"))
+        .await
+        .unwrap();
+    assert_eq!(response.request_id, "req-123");
+    m.assert_async().await;
+    let generated = s.client.send(get(format!("{}/id2", server.url()))).await;
+    assert!(generated.is_err() || generated.unwrap().request_id.starts_with("dfs-"));
+
+    let target = server
+        .mock("POST", "/elsewhere")
+        .with_status(200)
+        .expect(0)
+        .create_async()
+        .await;
+    server
+        .mock("POST", "/oauth/token")
+        .with_status(302)
+        .with_header("location", &format!("{}/elsewhere", server.url()))
+        .create_async()
+        .await;
+    let token = HttpRequest::new(
+        Method::POST,
+        format!("{}/oauth/token", server.url()),
+        "github",
+        "c",
+    )
+    .without_redirects();
+    let response = s.client.send(token).await.unwrap();
+    assert_eq!(response.status, 302);
+    target.assert_async().await;
 }
 
 /// A server answering 200 after a pause, recording the most requests in flight.
@@ -512,95 +455,5 @@ async fn the_concurrency_cap_per_connection_is_honoured() {
         max.load(Ordering::SeqCst),
         2,
         "at most two in flight for one connection"
-    );
-}
-
-#[tokio::test]
-async fn request_ids_are_sent_and_token_endpoints_do_not_follow_redirects() {
-    let mut server = mockito::Server::new_async().await;
-    let m = server
-        .mock("GET", "/id")
-        .match_header("x-request-id", "req-123")
-        .with_status(200)
-        .create_async()
-        .await;
-    let s = setup(HttpConfig::default());
-    let response = s
-        .client
-        .send(get(format!("{}/id", server.url())).request_id("req-123"))
-        .await
-        .unwrap();
-    assert_eq!(response.request_id, "req-123");
-    m.assert_async().await;
-    let generated = s.client.send(get(format!("{}/id2", server.url()))).await;
-    assert!(generated.is_err() || generated.unwrap().request_id.starts_with("dfs-"));
-
-    let target = server
-        .mock("POST", "/elsewhere")
-        .with_status(200)
-        .expect(0)
-        .create_async()
-        .await;
-    server
-        .mock("POST", "/oauth/token")
-        .with_status(302)
-        .with_header("location", &format!("{}/elsewhere", server.url()))
-        .create_async()
-        .await;
-    let token = HttpRequest::new(
-        Method::POST,
-        format!("{}/oauth/token", server.url()),
-        "github",
-        "c",
-    )
-    .without_redirects();
-    let response = s.client.send(token).await.unwrap();
-    assert_eq!(response.status, 302);
-    target.assert_async().await;
-}
-
-#[tokio::test]
-async fn writes_are_spaced_by_their_own_budget_and_reads_are_not() {
-    let mut server = mockito::Server::new_async().await;
-    server
-        .mock("POST", "/w")
-        .with_status(201)
-        .expect(3)
-        .create_async()
-        .await;
-    server
-        .mock("GET", "/r")
-        .with_status(200)
-        .expect(3)
-        .create_async()
-        .await;
-    let mut config = HttpConfig::default();
-    config.rate_limits.insert(
-        ProviderKey::new("github"),
-        RateLimitConfig {
-            requests_per_minute: 6000,
-            burst: 100,
-            max_concurrent_per_connection: 4,
-            writes_per_minute: Some(2),
-            writes_per_hour: Some(500),
-        },
-    );
-    let s = setup(config);
-    for _ in 0..3 {
-        s.client
-            .send(get(format!("{}/r", server.url())))
-            .await
-            .unwrap();
-    }
-    assert!(waits(&s).is_empty(), "reads take no write token");
-    for _ in 0..3 {
-        let mut post = get(format!("{}/w", server.url()));
-        post.method = reqwest::Method::POST;
-        s.client.send(post.idempotent(false)).await.unwrap();
-    }
-    assert_eq!(
-        waits(&s),
-        vec![Duration::from_secs(30)],
-        "two writes a minute: the third waits 30 s"
     );
 }

@@ -1,0 +1,3 @@
+//! Shared by the HTTP client test files.
+
+pub(crate) mod http;
