@@ -1,7 +1,8 @@
 //! Dynamic webhooks of an OAuth 2.0 (3LO) app: registered with a JQL filter through
 //! `POST /rest/api/3/webhook`, expiring after 30 days unless refreshed
 //! (`PUT /rest/api/3/webhook/refresh`, a call the host's scheduler makes when
-//! [`WebhookRegistration::refresh_due`] says so), and delivered with
+//! [`WebhookRegistrationRecord::refresh_due`] says so; [`JiraProvider::refresh_due_webhooks`]
+//! does it from the [`ConnectionStore`]), and delivered with
 //! `Authorization: Bearer <JWT>` signed HS256 with the app's client secret.
 
 use chrono::{DateTime, Duration, Utc};
@@ -9,8 +10,9 @@ use devflow_sync_core::auth::WebhookSecret;
 use devflow_sync_core::http::Method;
 use devflow_sync_core::model::ConnectionId;
 use devflow_sync_core::provider::Headers;
+use devflow_sync_core::store::{ConnectionStore, WebhookRegistrationRecord};
 use devflow_sync_core::{Error, Result};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::client::JiraProvider;
@@ -26,39 +28,26 @@ pub const EVENTS: [&str; 3] = [
 /// How long before its expiry a registration is due for a refresh.
 pub const REFRESH_MARGIN_DAYS: i64 = 7;
 
-/// A registered dynamic webhook.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WebhookRegistration {
-    /// Jira's webhook id.
-    pub id: u64,
-    /// When Jira stops delivering unless it is refreshed.
-    pub expires_at: DateTime<Utc>,
-}
-
-impl WebhookRegistration {
-    /// When the host's scheduler should refresh it: a week before it expires.
-    pub fn refresh_due(&self) -> DateTime<Utc> {
-        self.expires_at
-            .checked_sub_signed(Duration::days(REFRESH_MARGIN_DAYS))
-            .unwrap_or(self.expires_at)
-    }
-}
-
 fn expiry(ms: Option<i64>) -> DateTime<Utc> {
     ms.and_then(DateTime::<Utc>::from_timestamp_millis)
         .unwrap_or_else(|| Utc::now() + Duration::days(30))
 }
 
+fn margin() -> Duration {
+    Duration::days(REFRESH_MARGIN_DAYS)
+}
+
 impl JiraProvider {
     /// Registers a dynamic webhook to `url` for the issue events of the project (a JQL
     /// filter `project = KEY`, plus `jql` when given, in the JQL subset dynamic webhooks
-    /// take). Returns the registrations with their expiry.
+    /// take). Returns the registrations with their expiry and refresh date (a week
+    /// before), ready for [`ConnectionStore::put_registration`].
     pub async fn register_webhooks(
         &self,
         connection: &ConnectionId,
         url: &str,
         jql: Option<&str>,
-    ) -> Result<Vec<WebhookRegistration>> {
+    ) -> Result<Vec<WebhookRegistrationRecord>> {
         let mut filter = format!("project = {}", quote(&self.config.project));
         if let Some(extra) = jql.filter(|j| !j.trim().is_empty()) {
             filter.push_str(&format!(" AND {extra}"));
@@ -108,24 +97,33 @@ impl JiraProvider {
             .collect();
         Ok(ids
             .into_iter()
-            .map(|id| WebhookRegistration {
-                id,
-                expires_at: expiry(
+            .map(|id| {
+                let expires_at = expiry(
                     expiries
                         .iter()
                         .find(|(i, _)| *i == id)
                         .and_then(|(_, e)| *e),
-                ),
+                );
+                WebhookRegistrationRecord::new(
+                    connection.clone(),
+                    crate::PROVIDER_KEY,
+                    id.to_string(),
+                    url,
+                )
+                .with_events(EVENTS)
+                .with_filter(filter.clone())
+                .expiring(expires_at, margin())
             })
             .collect())
     }
 
-    /// Extends registrations by another 30 days; returns them with the new expiry.
+    /// Extends registrations by Jira's ids for another 30 days; returns each id with its
+    /// new expiry.
     pub async fn refresh_webhooks(
         &self,
         connection: &ConnectionId,
         ids: &[u64],
-    ) -> Result<Vec<WebhookRegistration>> {
+    ) -> Result<Vec<(u64, DateTime<Utc>)>> {
         let body = json!({"webhookIds": ids});
         let response = self
             .call(
@@ -138,13 +136,48 @@ impl JiraProvider {
         let answer: Value =
             devflow_sync_core::api::parse_json("Jira webhook refresh", &response.body)?;
         let expires_at = expiry(answer.get("expirationDate").and_then(Value::as_i64));
-        Ok(ids
-            .iter()
-            .map(|id| WebhookRegistration {
-                id: *id,
-                expires_at,
-            })
-            .collect())
+        Ok(ids.iter().map(|id| (*id, expires_at)).collect())
+    }
+
+    /// The scheduler's call: refreshes the registrations of `connection` kept in `store`
+    /// that are due at `now`, and stores their new expiry. Returns the refreshed records
+    /// (none when nothing is due; no call is made then).
+    pub async fn refresh_due_webhooks(
+        &self,
+        store: &dyn ConnectionStore,
+        connection: &ConnectionId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<WebhookRegistrationRecord>> {
+        let due: Vec<WebhookRegistrationRecord> = store
+            .registrations_due(now)
+            .await?
+            .into_iter()
+            .filter(|r| &r.connection == connection && r.provider.as_str() == crate::PROVIDER_KEY)
+            .collect();
+        let mut ids = Vec::with_capacity(due.len());
+        for record in &due {
+            ids.push(record.remote_id.parse::<u64>().map_err(|_| {
+                Error::invalid_input(
+                    "remoteId",
+                    format!(
+                        "stored Jira webhook registration {:?} is not a Jira webhook id",
+                        record.remote_id
+                    ),
+                )
+            })?);
+        }
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let refreshed = self.refresh_webhooks(connection, &ids).await?;
+        let mut out = Vec::with_capacity(due.len());
+        for (record, (_, expires_at)) in due.into_iter().zip(refreshed) {
+            let mut record = record.expiring(expires_at, margin());
+            record.updated_at = now;
+            store.put_registration(&record).await?;
+            out.push(record);
+        }
+        Ok(out)
     }
 }
 

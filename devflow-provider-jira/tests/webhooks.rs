@@ -1,14 +1,19 @@
 //! Dynamic webhooks of an OAuth app: registered with a JQL filter, refreshed before they
 //! expire, delivered with a JWT signed by the app's client secret.
 
+use std::sync::Arc;
+
 use chrono::{Duration, Utc};
 use devflow_provider_jira::dynamic::verify_jwt;
 use devflow_provider_jira::{JiraAuth, JiraConfig, JiraProvider};
 use devflow_sync_core::Error;
 use devflow_sync_core::auth::{AccessToken, WebhookSecret};
+use devflow_sync_core::clock::ManualClock;
 use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::model::ConnectionId;
 use devflow_sync_core::provider::{Headers, Provider, WebhookAction};
+use devflow_sync_core::store::ConnectionStore;
+use devflow_sync_core::store::memory::MemoryConnections;
 use devflow_sync_testkit::jira_sim::JiraSimulator;
 use serde_json::json;
 
@@ -42,7 +47,10 @@ async fn oauth_provider(sim: &JiraSimulator) -> JiraProvider {
 
 #[tokio::test]
 async fn dynamic_webhooks_are_registered_refreshed_and_verified_by_their_jwt() {
-    let sim = JiraSimulator::start().await.unwrap();
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let sim = JiraSimulator::start_with_clock(clock.clone())
+        .await
+        .unwrap();
     sim.add_project("KAN", "DevFlow", false);
     sim.add_project("OPS", "Operations", false);
     let p = oauth_provider(&sim).await;
@@ -53,17 +61,33 @@ async fn dynamic_webhooks_are_registered_refreshed_and_verified_by_their_jwt() {
         .unwrap();
     assert_eq!(regs.len(), 1);
     let in_30_days = Utc::now() + Duration::days(30);
+    let expires_at = regs[0].expires_at.unwrap();
     assert!(
-        (regs[0].expires_at - in_30_days).num_minutes().abs() < 5,
+        (expires_at - in_30_days).num_minutes().abs() < 5,
         "{regs:?}"
     );
-    assert_eq!(
-        regs[0].refresh_due(),
-        regs[0].expires_at - Duration::days(7)
-    );
+    assert_eq!(regs[0].refresh_due, Some(expires_at - Duration::days(7)));
+    assert_eq!(regs[0].filter.as_deref(), Some("project = \"KAN\""));
     assert_eq!(sim.dynamic_webhooks()[0]["jqlFilter"], "project = \"KAN\"");
-    let refreshed = p.refresh_webhooks(&conn, &[regs[0].id]).await.unwrap();
-    assert!(refreshed[0].expires_at >= regs[0].expires_at);
+
+    // Kept in the connection store; the scheduler refreshes what is due, and only that.
+    let store = MemoryConnections::new();
+    store.put_registration(&regs[0]).await.unwrap();
+    let nothing = p
+        .refresh_due_webhooks(&store, &conn, Utc::now())
+        .await
+        .unwrap();
+    assert!(nothing.is_empty(), "not due yet: no call");
+    let later = expires_at - Duration::days(3);
+    clock.advance(std::time::Duration::from_secs(27 * 24 * 3600));
+    // Four weeks on, the access token of the first grant has long expired: a new one.
+    let p = oauth_provider(&sim).await;
+    let refreshed = p.refresh_due_webhooks(&store, &conn, later).await.unwrap();
+    assert_eq!(refreshed.len(), 1);
+    let new_expiry = refreshed[0].expires_at.unwrap();
+    assert!(new_expiry > expires_at, "{new_expiry} after {expires_at}");
+    assert_eq!(store.registrations(Some(&conn)).await.unwrap(), refreshed);
+    assert!(store.registrations_due(later).await.unwrap().is_empty());
 
     // A person edits an issue of the project: the app's delivery carries a JWT.
     let key = sim

@@ -47,6 +47,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0004_change_feed.sql")),
             false,
         ),
+        Migration::new(
+            5,
+            "webhook registrations".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0005_webhook_registrations.sql")),
+            false,
+        ),
     ])
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use devflow_store_sqlite::SqliteStore;
 use devflow_sync_core::clock::ManualClock;
 use devflow_sync_core::store::{
-    LeaseManager, MappingStore, SyncJournal, TokenStore, WorkItemStore,
+    ConnectionStore, LeaseManager, MappingStore, SyncJournal, TokenStore, WorkItemStore,
 };
 use devflow_sync_testkit::conformance;
 
@@ -34,6 +34,9 @@ async fn sqlite_connection_store() {
     for store in stores("connections").await {
         conformance::connection_store(&store).await;
         conformance::connection_store(&store).await;
+        conformance::webhook_registrations(&store).await;
+        let shared: Arc<dyn ConnectionStore> = Arc::new(store);
+        conformance::webhook_registrations(shared.as_ref()).await;
     }
 }
 

@@ -11,7 +11,7 @@ use devflow_sync_core::store::memory::{
     MemoryJournal, MemoryLeases, MemoryMappings, MemoryTokens, MemoryWorkItems,
 };
 use devflow_sync_core::store::{
-    LeaseManager, MappingStore, SyncJournal, TokenStore, WorkItemStore,
+    ConnectionStore, LeaseManager, MappingStore, SyncJournal, TokenStore, WorkItemStore,
 };
 use devflow_sync_testkit::conformance::{self, ProviderSetup};
 use devflow_sync_testkit::memory_provider::MemoryProvider;
@@ -21,6 +21,9 @@ async fn memory_connection_store() {
     let store = devflow_sync_core::store::memory::MemoryConnections::new();
     conformance::connection_store(&store).await;
     conformance::connection_store(&store).await;
+    conformance::webhook_registrations(&store).await;
+    let shared: Arc<dyn ConnectionStore> = Arc::new(store);
+    conformance::webhook_registrations(shared.as_ref()).await;
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use crate::hierarchy::KindSet;
 use crate::mapping::ObjectMapping;
 use crate::model::{ConnectionId, ObjectType, ProviderKey};
 use crate::provider::RecordFilter;
+use crate::store::WebhookRegistrationRecord;
 
 /// One binding of a stored connection: a provider object, how it maps and selects, and
 /// which item kinds it carries.
@@ -122,7 +123,7 @@ impl ConnectionRecord {
     }
 }
 
-/// Where connections and their bindings are kept.
+/// Where connections, their bindings and their webhook registrations are kept.
 #[async_trait]
 pub trait ConnectionStore: Send + Sync + fmt::Debug {
     /// Adds or replaces a connection (by id).
@@ -134,8 +135,27 @@ pub trait ConnectionStore: Send + Sync + fmt::Debug {
     /// Every connection, by id.
     async fn connections(&self) -> Result<Vec<ConnectionRecord>>;
 
-    /// Removes a connection; `false` when there was none.
+    /// Removes a connection and its webhook registrations; `false` when there was no
+    /// connection.
     async fn remove_connection(&self, id: &ConnectionId) -> Result<bool>;
+
+    /// Adds or replaces a webhook registration (by connection and remote id).
+    async fn put_registration(&self, record: &WebhookRegistrationRecord) -> Result<()>;
+
+    /// The webhook registrations of `connection` (every connection's with `None`), by
+    /// connection and remote id.
+    async fn registrations(
+        &self,
+        connection: Option<&ConnectionId>,
+    ) -> Result<Vec<WebhookRegistrationRecord>>;
+
+    /// The registrations due for a refresh at `now`, soonest first.
+    async fn registrations_due(&self, now: DateTime<Utc>)
+    -> Result<Vec<WebhookRegistrationRecord>>;
+
+    /// Forgets one registration; `false` when there was none.
+    async fn remove_registration(&self, connection: &ConnectionId, remote_id: &str)
+    -> Result<bool>;
 }
 
 #[async_trait]
@@ -154,5 +174,31 @@ impl<T: ConnectionStore + ?Sized> ConnectionStore for std::sync::Arc<T> {
 
     async fn remove_connection(&self, id: &ConnectionId) -> Result<bool> {
         (**self).remove_connection(id).await
+    }
+
+    async fn put_registration(&self, record: &WebhookRegistrationRecord) -> Result<()> {
+        (**self).put_registration(record).await
+    }
+
+    async fn registrations(
+        &self,
+        connection: Option<&ConnectionId>,
+    ) -> Result<Vec<WebhookRegistrationRecord>> {
+        (**self).registrations(connection).await
+    }
+
+    async fn registrations_due(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<WebhookRegistrationRecord>> {
+        (**self).registrations_due(now).await
+    }
+
+    async fn remove_registration(
+        &self,
+        connection: &ConnectionId,
+        remote_id: &str,
+    ) -> Result<bool> {
+        (**self).remove_registration(connection, remote_id).await
     }
 }

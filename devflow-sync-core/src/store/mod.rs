@@ -11,6 +11,7 @@
 mod connections;
 pub mod memory;
 mod page;
+mod registrations;
 mod types;
 
 use std::fmt;
@@ -23,6 +24,7 @@ use crate::error::Result;
 use crate::model::{ConnectionId, ExternalId, ItemId, ObjectType, ProviderKey, Record, Version};
 pub use connections::{BindingRecord, ConnectionRecord, ConnectionStore};
 pub use page::{PageStore, PageWrites};
+pub use registrations::WebhookRegistrationRecord;
 pub use types::{
     ConflictRecord, ConflictStatus, ConflictType, ConnectionHealth, ConnectionStatus, Credentials,
     CursorPass, Direction, Exclusion, InboxEntry, InboxStatus, ItemUpdate, Lease, Link, LogStatus,

@@ -1,7 +1,9 @@
 use devflow_sync_core::hierarchy::KindSet;
 use devflow_sync_core::model::{ConnectionId, ItemKind};
 use devflow_sync_core::provider::RecordFilter;
-use devflow_sync_core::store::{BindingRecord, ConnectionRecord, ConnectionStore};
+use devflow_sync_core::store::{
+    BindingRecord, ConnectionRecord, ConnectionStore, WebhookRegistrationRecord,
+};
 
 /// Connections round-trip with their settings and bindings (kinds, filters); a put
 /// replaces; removing says whether there was one; the list is by id.
@@ -57,4 +59,100 @@ pub async fn connection_store(store: &dyn ConnectionStore) {
     );
     assert!(store.connection(&a).await.expect("get").is_none());
     assert!(store.remove_connection(&b).await.expect("remove"));
+}
+
+/// Webhook registrations round-trip; a put replaces by (connection, remote id); the due
+/// list holds only those due, soonest first; removing one says whether there was one;
+/// removing the connection removes its registrations and no one else's.
+pub async fn webhook_registrations(store: &dyn ConnectionStore) {
+    let (a, b) = (
+        ConnectionId::new("conformance-hooks-a"),
+        ConnectionId::new("conformance-hooks-b"),
+    );
+    let _ = store.remove_connection(&a).await;
+    let _ = store.remove_connection(&b).await;
+    store
+        .put_connection(&ConnectionRecord::new(a.clone(), "jira"))
+        .await
+        .expect("put connection");
+    let t0 = super::t0();
+    let day = chrono::Duration::days(1);
+    let hook = |connection: &ConnectionId, id: &str, expires_in_days: i32| {
+        let mut r = WebhookRegistrationRecord::new(
+            connection.clone(),
+            "jira",
+            id,
+            "https://host.example/hooks",
+        )
+        .with_events(["jira:issue_created", "jira:issue_updated"])
+        .with_filter("project = \"KAN\"")
+        .expiring(t0 + day * expires_in_days, day * 7);
+        r.created_at = t0;
+        r.updated_at = t0;
+        r
+    };
+    let late = hook(&a, "2", 30);
+    let soon = hook(&a, "10", 9);
+    let other = hook(&b, "1", 8);
+    let never = WebhookRegistrationRecord {
+        created_at: t0,
+        updated_at: t0,
+        ..WebhookRegistrationRecord::new(b.clone(), "github", "77", "https://host.example/gh")
+    };
+    for r in [&late, &soon, &other, &never] {
+        store.put_registration(r).await.expect("put registration");
+    }
+    assert_eq!(
+        store.registrations(Some(&a)).await.expect("list"),
+        vec![soon.clone(), late.clone()],
+        "by remote id as text, one connection's only"
+    );
+    let due: Vec<String> = store
+        .registrations_due(t0 + day * 3)
+        .await
+        .expect("due")
+        .into_iter()
+        .filter(|r| r.connection == a || r.connection == b)
+        .map(|r| r.remote_id)
+        .collect();
+    assert_eq!(due, vec!["1", "10"], "due ones, soonest first");
+    let mut refreshed = soon.clone().expiring(t0 + day * 40, day * 7);
+    refreshed.updated_at = t0 + day;
+    store.put_registration(&refreshed).await.expect("refresh");
+    let due: Vec<String> = store
+        .registrations_due(t0 + day * 3)
+        .await
+        .expect("due")
+        .into_iter()
+        .filter(|r| r.connection == a || r.connection == b)
+        .map(|r| r.remote_id)
+        .collect();
+    assert_eq!(due, vec!["1"], "a refreshed registration is no longer due");
+    assert_eq!(
+        store.registrations(Some(&a)).await.expect("list")[0],
+        refreshed,
+        "replaced"
+    );
+    assert!(store.remove_registration(&b, "77").await.expect("remove"));
+    assert!(!store.remove_registration(&b, "77").await.expect("again"));
+    assert!(
+        store
+            .remove_connection(&a)
+            .await
+            .expect("remove connection")
+    );
+    assert!(
+        store
+            .registrations(Some(&a))
+            .await
+            .expect("list")
+            .is_empty(),
+        "a removed connection's registrations go with it"
+    );
+    assert_eq!(
+        store.registrations(Some(&b)).await.expect("list"),
+        vec![other],
+        "another connection's stay"
+    );
+    let _ = store.remove_connection(&b).await;
 }

@@ -25,7 +25,7 @@ mod page;
 mod provider;
 mod tokens;
 
-pub use connections::connection_store;
+pub use connections::{connection_store, webhook_registrations};
 pub use items::work_item_store;
 pub use journal::sync_journal;
 pub use leases::lease_manager;
