@@ -21,6 +21,7 @@
 //! [`LeaseManager`]: devflow_sync_core::store::LeaseManager
 //! [`PageStore`]: devflow_sync_core::store::PageStore
 
+mod checkpoint;
 mod codec;
 mod connections;
 mod items;

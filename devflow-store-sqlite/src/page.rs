@@ -185,6 +185,7 @@ impl PageStore for SqliteStore {
             .db()?;
         }
         tx.commit().await.db()?;
+        self.wrote();
         Ok(())
     }
 }

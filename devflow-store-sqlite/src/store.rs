@@ -160,10 +160,9 @@ impl SqliteStoreBuilder {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(self.busy_timeout)
-            // Checkpoint the write-ahead log every ~40 MB (2,500 pages of 16 KiB)
-            // rather than every ~4 MB: a checkpoint copies pages into the file and syncs
-            // it, and fewer of them keep commits short.
-            .pragma("wal_autocheckpoint", "2500")
+            // The log is checkpointed in the background after writes (see
+            // `checkpoint`); the automatic checkpoint inside a commit only as a safety net.
+            .pragma("wal_autocheckpoint", crate::checkpoint::SAFETY_NET_PAGES)
             // A 32 MiB page cache per connection (the default is 2 MiB).
             .pragma("cache_size", "-32768")
             .synchronous(match self.durability {
@@ -189,10 +188,15 @@ impl SqliteStoreBuilder {
             provider: STORE.into(),
             source: Box::new(e),
         })?;
+        let checkpointer = match self.location {
+            Location::File(_) => crate::checkpoint::Checkpointer::start(pool.clone()).map(Arc::new),
+            Location::Memory => None,
+        };
         Ok(SqliteStore {
             pool,
             clock: self.clock,
             location: self.location,
+            checkpointer,
         })
     }
 }
@@ -228,6 +232,7 @@ pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     pub(crate) clock: Arc<dyn Clock>,
     location: Location,
+    checkpointer: Option<Arc<crate::checkpoint::Checkpointer>>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -258,6 +263,13 @@ impl SqliteStore {
     /// A private database in memory.
     pub async fn in_memory() -> Result<Self> {
         Self::builder().in_memory().open().await
+    }
+
+    /// Tells the background checkpoint that a transaction committed.
+    pub(crate) fn wrote(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.wrote();
+        }
     }
 
     /// The connection pool, for a host that keeps its own tables in the same file.
