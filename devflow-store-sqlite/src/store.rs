@@ -54,6 +54,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0005_webhook_registrations.sql")),
             false,
         ),
+        Migration::new(
+            6,
+            "conflicts by item".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0006_conflicts_by_item.sql")),
+            false,
+        ),
     ])
 }
 

@@ -58,6 +58,7 @@ fn conflict(field: &str, when: DateTime<Utc>) -> ConflictRecord {
         remote: Default::default(),
         message: "both changed".into(),
         suggested_action: "pick one".into(),
+        sides: Vec::new(),
         status: ConflictStatus::Pending,
         resolution: None,
         created_at: when,

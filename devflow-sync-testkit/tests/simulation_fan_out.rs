@@ -357,11 +357,24 @@ async fn check(w: &World, i: usize, remote: &MemoryProvider, ctx: &dyn Fn(String
         .conflicts(&c, Some(ConflictStatus::Pending))
         .await
         .expect("conflicts");
+    // A field conflict in several systems is one record, held by the connection that
+    // found it first, listing this one among its sides.
+    let mut every = Vec::new();
+    for j in 0..SYSTEMS.len() {
+        every.extend(
+            w.engine
+                .journal()
+                .conflicts(&World::conn(j), Some(ConflictStatus::Pending))
+                .await
+                .expect("conflicts"),
+        );
+    }
     let field_conflict = |item: &ItemId, field: &str| {
-        pending.iter().any(|p| {
+        every.iter().any(|p| {
             p.conflict_type == ConflictType::Field
                 && p.item.as_ref() == Some(item)
                 && p.field.as_deref() == Some(field)
+                && (p.connection == c || p.sides.iter().any(|s| s.connection.as_ref() == Some(&c)))
         })
     };
     let record_conflict = |ext: &ExternalId| {

@@ -127,6 +127,28 @@ impl ConflictStore for SqliteStore {
             .collect()
     }
 
+    async fn item_conflicts(
+        &self,
+        item: &ItemId,
+        status: Option<ConflictStatus>,
+    ) -> Result<Vec<ConflictRecord>> {
+        let status = status.map(|s| name(&s)).transpose()?;
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT seq, data FROM conflicts
+             WHERE item = ? AND (? IS NULL OR status = ?)
+             ORDER BY seq",
+        )
+        .bind(item.as_str())
+        .bind(status.as_deref())
+        .bind(status.as_deref())
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
+        rows.iter()
+            .map(|(seq, data)| conflict_from(*seq, data))
+            .collect()
+    }
+
     async fn settle_conflict(
         &self,
         id: &str,

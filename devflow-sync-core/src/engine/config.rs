@@ -148,6 +148,11 @@ pub struct EngineConfig {
     /// (default: on). Each new record costs one write to every other system already
     /// holding the item.
     pub cross_references: bool,
+    /// Whether propagation creates an item in the systems that carry its kind and do
+    /// not hold it yet, when it is held by at least one (default: on): a story opened
+    /// in Jira becomes a GitHub issue too. Items held by no system (never pushed) are
+    /// left to [`SyncEngine::sync_item`](super::SyncEngine::sync_item).
+    pub propagate_creates: bool,
     /// Items of one tree level pushed at once after their parents (default: 10); the
     /// HTTP client's per-connection cap and the provider's budget still apply.
     pub push_concurrency: usize,
@@ -164,6 +169,7 @@ impl Default for EngineConfig {
             page_size: 100,
             push_concurrency: 10,
             cross_references: true,
+            propagate_creates: true,
             host_object: ObjectType::new("work_item"),
             max_inbox_attempts: 5,
             inbox_backoff: Duration::from_secs(30),

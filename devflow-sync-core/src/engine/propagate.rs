@@ -5,7 +5,9 @@
 //! [`SyncEngine::propagate`], which picks up where it stopped, so a crash between
 //! applying and propagating loses nothing. A binding whose link already holds the
 //! item's version is clean and not written (no loops: the echo of a push diffs to
-//! nothing, and a clean binding is never pushed).
+//! nothing, and a clean binding is never pushed). An item held by some system but not
+//! yet by another that carries its kind is created there (a story opened in Jira
+//! becomes a GitHub issue), parents first.
 
 use std::collections::BTreeSet;
 
@@ -23,8 +25,10 @@ fn cursor_key() -> (ConnectionId, ObjectType) {
 }
 
 impl SyncEngine {
-    /// Pushes `items` to every binding that carries them, is linked and is behind
-    /// the item's version, except `origin`'s. One run, recorded as `propagate`.
+    /// Pushes `items` to every binding that carries them and is behind the item's
+    /// version (or, with [`EngineConfig::propagate_creates`](super::EngineConfig),
+    /// does not hold an item other systems hold), except `origin`'s. One run, recorded
+    /// as `propagate`.
     pub(crate) async fn propagate_items(
         &self,
         items: &[WorkItem],
@@ -47,13 +51,21 @@ impl SyncEngine {
                     if !t.carries(item.record.kind) {
                         continue;
                     }
-                    let link = match ctx.link_by_item(&t, &item.id).await {
-                        Ok(Some(link)) => link,
+                    match ctx.link_by_item(&t, &item.id).await {
+                        Ok(Some(link)) if link.base.local_version == item.record.version => {
+                            continue;
+                        }
+                        Ok(Some(_)) => {}
+                        // Not there yet: created when the item is held elsewhere.
+                        Ok(None) if e.config.propagate_creates && item.active => {
+                            match e.mappings.links_of_item(&item.id).await {
+                                Ok(links) if !links.is_empty() => {}
+                                Ok(_) => continue,
+                                Err(err) => return (ctx, Err(err)),
+                            }
+                        }
                         Ok(None) => continue,
                         Err(err) => return (ctx, Err(err)),
-                    };
-                    if link.base.local_version == item.record.version {
-                        continue;
                     }
                     if let Err(err) = sync::push_one(&mut ctx, &t, &item.id, 0).await {
                         tracing::warn!(item = %item.id, connection = %b.connection, error = %err, "propagation failed; it stays pending");
@@ -72,7 +84,12 @@ impl SyncEngine {
         let ids: BTreeSet<&ItemId> = report
             .outcomes
             .iter()
-            .filter(|o| matches!(o.outcome, Outcome::Updated | Outcome::Conflict))
+            .filter(|o| {
+                matches!(
+                    o.outcome,
+                    Outcome::Updated | Outcome::Conflict | Outcome::Imported
+                )
+            })
             .filter_map(|o| o.item.as_ref())
             .collect();
         let mut out = Vec::with_capacity(ids.len());

@@ -35,14 +35,20 @@ pub enum Resolution {
     Import,
     /// Keep the record in the provider only: exclude it from sync both ways.
     KeepExternal,
-    /// For a field: the host's value goes to both sides.
+    /// For a field: the host's value goes to every side.
     UseHost,
-    /// For a field: the provider's value goes to both sides.
+    /// For a field: the value of the conflict's own provider record goes to every side.
     UseRemote,
     /// For a field: this value goes to both sides.
     UseValue {
         /// The value.
         value: FieldValue,
+    },
+    /// For a field in conflict in several systems: the value one side held (`host` or a
+    /// connection id, as listed in the conflict's `sides`) goes to every side.
+    UseSide {
+        /// The side.
+        side: String,
     },
     /// Dismiss the conflict; nothing changes.
     Ignore,
@@ -58,6 +64,7 @@ impl Resolution {
             Resolution::UseHost => "use_host",
             Resolution::UseRemote => "use_remote",
             Resolution::UseValue { .. } => "use_value",
+            Resolution::UseSide { .. } => "use_side",
             Resolution::Ignore => "ignore",
         }
     }
@@ -98,7 +105,10 @@ pub(crate) async fn resolve(ctx: &mut Ctx<'_>, id: &str, resolution: Resolution)
         Resolution::LinkToParent { .. } | Resolution::CreateParent { .. } | Resolution::Import => {
             link_record(ctx, &t, &conflict, &resolution).await?;
         }
-        Resolution::UseHost | Resolution::UseRemote | Resolution::UseValue { .. } => {
+        Resolution::UseHost
+        | Resolution::UseRemote
+        | Resolution::UseValue { .. }
+        | Resolution::UseSide { .. } => {
             settle_field(ctx, &t, &conflict, &resolution).await?;
         }
     }
@@ -242,26 +252,58 @@ async fn settle_field(
         .item
         .clone()
         .ok_or_else(|| Error::invalid_input("item", "the conflict names no host item"))?;
-    let link = ctx
-        .link_by_item(t, &item)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("link of item {item}")))?;
+    if field == PARENT_FIELD {
+        return Err(Error::not_supported(
+            "settling a parent conflict by value; use link_to_parent or move the item",
+        ));
+    }
     let mut local = ctx
         .e
         .items
         .get(&item)
         .await?
         .ok_or_else(|| Error::not_found(format!("work item {item}")))?;
-    let mut remote = ctx.get_remote(t, &link.remote.id).await?;
-    if field == PARENT_FIELD {
-        return Err(Error::not_supported(
-            "settling a parent conflict by value; use link_to_parent or move the item",
-        ));
+    // Every system of the conflict: its own, then the other sides'.
+    let mut targets = vec![t.clone()];
+    for side in &conflict.sides {
+        if let (Some(connection), Some(object)) = (&side.connection, &side.object) {
+            if connection != &t.connection {
+                targets.push(ctx.e.target(connection, object)?);
+            }
+        }
     }
     let value = match resolution {
         Resolution::UseHost => local.record.fields.get(&field).clone(),
-        Resolution::UseRemote => remote.record.fields.get(&field).clone(),
+        Resolution::UseRemote => {
+            let link = linked(ctx, t, &item).await?;
+            ctx.get_remote(t, &link.remote.id)
+                .await?
+                .record
+                .fields
+                .get(&field)
+                .clone()
+        }
         Resolution::UseValue { value } => value.clone(),
+        Resolution::UseSide { side } => conflict
+            .sides
+            .iter()
+            .find(|s| &s.side == side)
+            .map(|s| s.value.clone())
+            .ok_or_else(|| {
+                Error::invalid_input(
+                    "side",
+                    format!(
+                        "conflict {} has no side {side:?}; its sides are {}",
+                        conflict.id,
+                        conflict
+                            .sides
+                            .iter()
+                            .map(|s| s.side.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?,
         _ => unreachable_resolution(resolution)?,
     };
     let local_now = local.record.fields.get(&field).clone();
@@ -272,36 +314,85 @@ async fn settle_field(
         };
         local = ctx.host_update(t, &local, update, None).await?;
     }
-    let remote_now = remote.record.fields.get(&field).clone();
-    if remote_now != value {
+    // Each system gets the value and agrees on it; a failure leaves the conflict
+    // pending, and settling it again writes only where the value is still missing.
+    let mut agreed = Vec::with_capacity(targets.len());
+    for target in &targets {
+        let (link, remote) = write_value(ctx, target, &item, &local, &field, &value).await?;
+        agreed.push((target, link, remote));
+    }
+    ctx.settle_conflict(&conflict.id, ConflictStatus::Resolved, resolution.name())
+        .await?;
+    for (target, link, remote) in agreed {
+        let local = ctx
+            .e
+            .items
+            .get(&item)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("work item {item}")))?;
+        let outcome = reconcile(ctx, target, link, local, remote).await?;
+        ctx.report.record(
+            Some(&item),
+            Some(&link_external(target, conflict)),
+            outcome,
+            None,
+        );
+    }
+    Ok(())
+}
+
+fn link_external(target: &Target, conflict: &ConflictRecord) -> crate::model::ExternalId {
+    conflict
+        .sides
+        .iter()
+        .find(|s| s.connection.as_ref() == Some(&target.connection))
+        .and_then(|s| s.external.clone())
+        .or_else(|| conflict.external.clone())
+        .unwrap_or_else(|| crate::model::ExternalId::new(""))
+}
+
+async fn linked(ctx: &mut Ctx<'_>, t: &Target, item: &ItemId) -> Result<crate::store::Link> {
+    ctx.link_by_item(t, item)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("link of item {item} in {}", t.connection)))
+}
+
+/// Writes `value` to `field` of the record linked to `item` through `t` (when it differs)
+/// and makes it the agreed value of the link's base.
+async fn write_value(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    item: &ItemId,
+    local: &crate::store::WorkItem,
+    field: &str,
+    value: &FieldValue,
+) -> Result<(crate::store::Link, crate::provider::RemoteRecord)> {
+    let mut link = linked(ctx, t, item).await?;
+    let mut remote = ctx.get_remote(t, &link.remote.id).await?;
+    let remote_now = remote.record.fields.get(field).clone();
+    if &remote_now != value {
         let update = RemoteUpdate {
-            changes: vec![FieldChange::new(field.as_str(), remote_now, value.clone())],
+            changes: vec![FieldChange::new(field, remote_now, value.clone())],
             parent: None,
             related: None,
         };
         remote = ctx
-            .remote_update(t, &remote, Some(&item), &update, None)
+            .remote_update(t, &remote, Some(item), &update, None)
             .await?;
     }
     // Both sides now hold the value: it is agreed. Other fields merge as usual.
     let mut agreed = link.base.fields.clone();
-    agreed.insert(field.as_str(), value);
+    agreed.insert(field, value.clone());
     if let Some(p) = &link.base.parent {
         agreed.insert(PARENT_FIELD, FieldValue::Text(p.to_string()));
     }
-    let mut base = snapshot(ctx, agreed, &local, &remote);
+    let mut base = snapshot(ctx, agreed, local, &remote);
     // Versions stay those of the last agreement so other pending edits still merge.
     base.local_version = link.base.local_version.clone();
     base.remote_version = link.base.remote_version.clone();
-    let mut link = link;
     link.base = base;
-    ctx.update_base(t, &item, &link.base).await?;
-    ctx.settle_conflict(&conflict.id, ConflictStatus::Resolved, resolution.name())
-        .await?;
-    let outcome = reconcile(ctx, t, link, local, remote).await?;
-    ctx.report
-        .record(Some(&item), conflict.external.as_ref(), outcome, None);
-    Ok(())
+    ctx.update_base(t, item, &link.base).await?;
+    Ok((link, remote))
 }
 
 fn unreachable_resolution(resolution: &Resolution) -> Result<FieldValue> {

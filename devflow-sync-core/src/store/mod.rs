@@ -12,6 +12,7 @@ mod connections;
 pub mod memory;
 mod page;
 mod registrations;
+mod sides;
 mod types;
 
 use std::fmt;
@@ -25,6 +26,7 @@ use crate::model::{ConnectionId, ExternalId, ItemId, ObjectType, ProviderKey, Re
 pub use connections::{BindingRecord, ConnectionRecord, ConnectionStore};
 pub use page::{PageStore, PageWrites};
 pub use registrations::WebhookRegistrationRecord;
+pub use sides::{ConflictSide, HOST_SIDE, recommend_newest, upsert_side};
 pub use types::{
     ConflictRecord, ConflictStatus, ConflictType, ConnectionHealth, ConnectionStatus, Credentials,
     CursorPass, Direction, Exclusion, InboxEntry, InboxStatus, ItemUpdate, Lease, Link, LogStatus,
@@ -266,6 +268,14 @@ pub trait ConflictStore: Send + Sync + fmt::Debug {
     async fn conflicts(
         &self,
         connection: &ConnectionId,
+        status: Option<ConflictStatus>,
+    ) -> Result<Vec<ConflictRecord>>;
+
+    /// The conflicts about one host item in every connection, with the given status,
+    /// oldest first.
+    async fn item_conflicts(
+        &self,
+        item: &ItemId,
         status: Option<ConflictStatus>,
     ) -> Result<Vec<ConflictRecord>>;
 

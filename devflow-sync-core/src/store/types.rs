@@ -367,6 +367,11 @@ pub struct ConflictRecord {
     pub message: String,
     /// What a person can do.
     pub suggested_action: String,
+    /// For a field that differs in more than two places: every side's value and time
+    /// (the host's and each system's), the most recent recommended. Resolving the
+    /// conflict writes the chosen value to all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sides: Vec<super::ConflictSide>,
     /// Its state.
     pub status: ConflictStatus,
     /// How it was settled.

@@ -1,10 +1,13 @@
 use chrono::Duration;
 use devflow_sync_core::Error;
-use devflow_sync_core::model::{ConnectionId, ExternalId, FieldValue, ObjectType, ProviderKey};
+use devflow_sync_core::model::{
+    ConnectionId, ExternalId, FieldValue, ItemId, ObjectType, ProviderKey,
+};
 use devflow_sync_core::provider::Headers;
 use devflow_sync_core::store::{
-    ConflictRecord, ConflictStatus, ConflictType, ConnectionHealth, ConnectionStatus, Direction,
-    InboxEntry, InboxStatus, LogStatus, RunRecord, RunStatus, SyncJournal, SyncLogEntry, Trigger,
+    ConflictRecord, ConflictSide, ConflictStatus, ConflictType, ConnectionHealth, ConnectionStatus,
+    Direction, InboxEntry, InboxStatus, LogStatus, RunRecord, RunStatus, SyncJournal, SyncLogEntry,
+    Trigger, recommend_newest,
 };
 
 use super::t0;
@@ -28,6 +31,7 @@ fn conflict(conn: &ConnectionId, ext: &str, field: Option<&str>) -> ConflictReco
         remote: FieldValue::text("b"),
         message: "Story requires a parent".into(),
         suggested_action: "Link to an epic".into(),
+        sides: Vec::new(),
         status: ConflictStatus::Pending,
         resolution: None,
         created_at: t0(),
@@ -163,6 +167,7 @@ pub async fn sync_journal(journal: &dyn SyncJournal) {
         "after settling, the same problem is a new conflict"
     );
     assert_eq!(journal.conflicts(&conn, None).await.expect("all").len(), 3);
+    item_conflicts(journal, &conn).await;
 
     let id1 = journal
         .insert_inbox(&inbox(&conn, "d-1", 2))
@@ -317,4 +322,78 @@ pub async fn sync_journal(journal: &dyn SyncJournal) {
         "other connections stay"
     );
     journal.purge_connection(&other).await.expect("cleanup");
+}
+
+/// Conflicts about one item are found across connections, oldest first, with their
+/// sides kept as recorded (and replaced by a later record of the same subject).
+async fn item_conflicts(journal: &dyn SyncJournal, conn: &ConnectionId) {
+    let item = ItemId::new(format!("conformance-item-{}", conn.as_str()));
+    let other = ConnectionId::new(format!("{}-other", conn.as_str()));
+    let mut first = conflict(conn, "item-1", Some("title"));
+    first.item = Some(item.clone());
+    first.sides = vec![
+        ConflictSide::host(FieldValue::text("a"), t0()),
+        ConflictSide::system(
+            (
+                conn.clone(),
+                ProviderKey::new("memory"),
+                ObjectType::new("issue"),
+            ),
+            ExternalId::new("item-1"),
+            FieldValue::text("b"),
+            t0() + Duration::minutes(1),
+        ),
+    ];
+    recommend_newest(&mut first.sides);
+    let mut second = conflict(&other, "item-2", Some("title"));
+    second.item = Some(item.clone());
+    let a = journal.record_conflict(&first).await.expect("first");
+    let b = journal.record_conflict(&second).await.expect("second");
+    let mut unrelated = conflict(conn, "item-3", Some("title"));
+    unrelated.item = Some(ItemId::new("conformance-another-item"));
+    journal
+        .record_conflict(&unrelated)
+        .await
+        .expect("unrelated");
+    let found = journal
+        .item_conflicts(&item, Some(ConflictStatus::Pending))
+        .await
+        .expect("item conflicts");
+    let ids: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec![a.as_str(), b.as_str()],
+        "both connections, oldest first"
+    );
+    assert_eq!(found[0].sides, first.sides, "sides round-trip");
+    assert!(found[0].sides[1].recommended);
+    // A later record of the same subject replaces the sides.
+    first.sides.push(ConflictSide::system(
+        (
+            other.clone(),
+            ProviderKey::new("memory"),
+            ObjectType::new("issue"),
+        ),
+        ExternalId::new("item-2"),
+        FieldValue::text("c"),
+        t0() + Duration::minutes(2),
+    ));
+    recommend_newest(&mut first.sides);
+    assert_eq!(journal.record_conflict(&first).await.expect("again"), a);
+    let found = journal.item_conflicts(&item, None).await.expect("all");
+    assert_eq!(found[0].sides.len(), 3);
+    assert!(found[0].sides[2].recommended);
+    journal
+        .settle_conflict(&b, ConflictStatus::Resolved, "use_side", t0())
+        .await
+        .expect("settle");
+    assert_eq!(
+        journal
+            .item_conflicts(&item, Some(ConflictStatus::Pending))
+            .await
+            .expect("pending")
+            .len(),
+        1
+    );
+    journal.purge_connection(&other).await.expect("purge");
 }

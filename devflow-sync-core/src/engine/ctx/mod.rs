@@ -127,6 +127,9 @@ pub(crate) struct Ctx<'a> {
     /// Connections known to have no pending conflict in this run (none was there when
     /// it looked, and it recorded none since): nothing to close there.
     pub(crate) no_pending: std::collections::HashSet<ConnectionId>,
+    /// Items with a pending field conflict that spans several systems, in any
+    /// connection: read once per run when first needed.
+    pub(crate) grouped: Option<std::collections::HashSet<ItemId>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -151,6 +154,7 @@ impl<'a> Ctx<'a> {
             synthetic: 0,
             page: None,
             no_pending: std::collections::HashSet::new(),
+            grouped: None,
         }
     }
 

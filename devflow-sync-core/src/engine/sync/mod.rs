@@ -151,6 +151,7 @@ fn conflict_from_violation(
         remote: serde_json::to_value(remote).map_or(FieldValue::Null, FieldValue::Json),
         message: v.message.clone(),
         suggested_action: v.suggested_action.clone(),
+        sides: Vec::new(),
         status: ConflictStatus::Pending,
         resolution: None,
         created_at: now,
@@ -188,6 +189,7 @@ fn field_conflict(
             None => format!("Both sides changed {field}"),
         },
         suggested_action: "Keep the host value, keep the provider value, or enter a value".into(),
+        sides: Vec::new(),
         status: ConflictStatus::Pending,
         resolution: None,
         created_at: now,
@@ -307,7 +309,7 @@ pub(crate) async fn reconcile(
         }
         for c in &out.conflicts {
             let record = field_conflict(ctx, t, c, &local.id, &remote.id);
-            ctx.record_conflict(record).await?;
+            group::record_field_conflict(ctx, t, record, &local, &remote).await?;
             conflicts += 1;
         }
 
@@ -368,7 +370,7 @@ pub(crate) async fn reconcile(
                 // None for this run to close (until it records one).
                 ctx.no_pending.insert(t.connection.clone());
             }
-            let agreed: Vec<String> = pending
+            let agreed: Vec<ConflictRecord> = pending
                 .into_iter()
                 .filter(|c| {
                     c.conflict_type == ConflictType::Field && c.item.as_ref() == Some(&local.id)
@@ -379,12 +381,21 @@ pub(crate) async fn reconcile(
                             && (local_f.get(f) != base_f.get(f) || remote_f.get(f) != base_f.get(f))
                     })
                 })
-                .map(|c| c.id)
                 .collect();
-            for id in agreed {
-                ctx.settle_conflict(&id, ConflictStatus::Resolved, "the sides agree")
-                    .await?;
+            for c in agreed {
+                let value = new_base.get(c.field.as_deref().unwrap_or_default()).clone();
+                if group::agrees_everywhere(ctx, t, &c, &value).await? {
+                    ctx.settle_conflict(&c.id, ConflictStatus::Resolved, "the sides agree")
+                        .await?;
+                }
             }
+        }
+        // Conflicts other systems hold about this item, with this system as a side.
+        if !ctx.dry_run {
+            group::update_groups(ctx, t, &local.id, |f| {
+                (!out.conflicts.iter().any(|x| x.field == f)).then(|| new_base.get(f).clone())
+            })
+            .await?;
         }
         let base = snapshot(ctx, new_base, &local, &remote);
         ctx.update_base(t, &local.id, &base).await?;
@@ -446,6 +457,7 @@ pub(crate) async fn remote_deleted(
     }
 }
 
+mod group;
 mod import;
 mod push;
 

@@ -373,6 +373,7 @@ async fn parent_blocked(
         message: "The new parent cannot be synced here".into(),
         suggested_action:
             "Restore the parent's own parent, or move the item under a parent that syncs".into(),
+        sides: Vec::new(),
         status: crate::store::ConflictStatus::Pending,
         resolution: None,
         created_at: now,

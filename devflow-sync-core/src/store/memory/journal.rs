@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::lock;
 use super::log::Log;
 use crate::error::{Error, Result};
-use crate::model::{ConnectionId, ProviderKey};
+use crate::model::{ConnectionId, ItemId, ProviderKey};
 use crate::store::{
     ConflictRecord, ConflictStatus, ConflictStore, ConnectionHealth, HealthStore, InboxEntry,
     InboxStatus, RunLog, RunRecord, SyncJournal, SyncLogEntry, WebhookInbox,
@@ -135,6 +135,19 @@ impl ConflictStore for MemoryJournal {
             .conflicts
             .values()
             .filter(|c| &c.connection == connection && status.is_none_or(|s| c.status == s))
+            .cloned()
+            .collect())
+    }
+
+    async fn item_conflicts(
+        &self,
+        item: &ItemId,
+        status: Option<ConflictStatus>,
+    ) -> Result<Vec<ConflictRecord>> {
+        Ok(lock(&self.state)
+            .conflicts
+            .values()
+            .filter(|c| c.item.as_ref() == Some(item) && status.is_none_or(|s| c.status == s))
             .cloned()
             .collect())
     }
