@@ -140,8 +140,10 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
                 None => None,
             }
         };
-        let (applied, next) =
-            futures_util::future::join(apply_page(ctx, t, &mut cursor, since, page), fetch_next)
+        // The fetch is polled first, so its request is on its way before the page is
+        // applied (an apply against in-memory stores may never yield).
+        let (next, applied) =
+            futures_util::future::join(fetch_next, apply_page(ctx, t, &mut cursor, since, page))
                 .await;
         if !applied? {
             break;
