@@ -16,7 +16,8 @@
 //!   was logged.
 //! - `simkit` (feature `simkit`): what every provider simulator is built on (server,
 //!   faults, webhook outbox, OAuth codes); `github_sim` (feature `github-sim`, on by
-//!   default): the GitHub simulator; `jira_sim` (feature `jira-sim`, on by default):
+//!   default): the GitHub simulator; `confluence_sim` (feature `confluence-sim`, on by
+//!   default): the Confluence Cloud simulator; `jira_sim` (feature `jira-sim`, on by default):
 //!   the Jira Cloud simulator. Without them the testkit needs no HTTP server.
 //!
 //! ```
@@ -32,6 +33,8 @@
 //! ```
 
 pub mod capture;
+#[cfg(feature = "confluence-sim")]
+pub mod confluence_sim;
 pub mod conformance;
 pub mod faulty;
 pub mod fuzz;
@@ -43,6 +46,7 @@ pub mod items;
 #[cfg(feature = "jira-sim")]
 pub mod jira_sim;
 pub mod memory_provider;
+pub mod recorded;
 pub mod rng;
 #[cfg(feature = "simkit")]
 pub mod simkit;

@@ -2,52 +2,12 @@
 //! clients make, answered in the shapes of the recorded payloads
 //! (`../shared/fixtures/jira`).
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
-
 use devflow_sync_testkit::jira_sim::JiraSimulator;
+use devflow_sync_testkit::recorded::{keys, same_shape};
 use serde_json::{Value, json};
 
 fn recorded(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/jira")
-        .join(name);
-    let recording: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let calls = recording["api"].as_object().unwrap();
-    let (_, by_path) = calls.iter().next().unwrap();
-    by_path.as_object().unwrap().values().next().unwrap()["response"].clone()
-}
-
-fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// Every non-null value of `ours` has the type of the same key in `theirs`, recursively
-/// through objects.
-fn same_shape(ours: &Value, theirs: &Value, at: &str) {
-    if let (Value::Object(a), Value::Object(b)) = (ours, theirs) {
-        for (k, v) in a {
-            if let Some(t) = b.get(k) {
-                if !v.is_null() && !t.is_null() {
-                    assert_eq!(kind(v), kind(t), "{at}/{k}: ours {v} theirs {t}");
-                    same_shape(v, t, &format!("{at}/{k}"));
-                }
-            }
-        }
-    }
+    devflow_sync_testkit::recorded::response("jira", name)
 }
 
 struct Client {
