@@ -5,3 +5,5 @@ devflow_sync_core::provider_catalog!(
     "confluence",
     "../provider.json"
 );
+
+pub mod storage;
