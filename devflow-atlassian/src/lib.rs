@@ -2,6 +2,9 @@
 //! Atlassian 3LO consent serves both products, and [`accessible_resources`] says which
 //! sites (cloud ids) a grant reaches, for a person to pick one.
 
+mod auth;
 mod sites;
+
+pub use auth::AtlassianAuth;
 
 pub use sites::{ATLASSIAN_API, AccessibleResource, accessible_resources};

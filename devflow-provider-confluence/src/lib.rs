@@ -6,4 +6,19 @@ devflow_sync_core::provider_catalog!(
     "../provider.json"
 );
 
+mod client;
+mod config;
+mod errors;
+mod listing;
+pub mod mapping;
+mod pages;
+mod provider;
 pub mod storage;
+pub mod webhook;
+pub mod wire;
+
+pub use client::{ConfluenceProvider, SpaceInfo};
+pub use config::{ConfluenceAuth, ConfluenceConfig, PageRoot};
+pub use errors::ConfluenceErrors;
+pub use listing::MAX_PAGE;
+pub use pages::{BODY, TITLE};

@@ -2,53 +2,15 @@
 //! which issue types stand for which level of the hierarchy.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, Utc};
-use devflow_sync_core::api::{StaticToken, TokenSource as Tokens};
-use devflow_sync_core::auth::{AccessToken, TokenManager, WebhookSecret};
+use chrono::FixedOffset;
+use devflow_sync_core::auth::WebhookSecret;
 use devflow_sync_core::model::ItemKind;
 use devflow_sync_core::{Error, Result};
 
-/// How requests authenticate.
-#[derive(Clone, Debug)]
-pub enum JiraAuth {
-    /// OAuth 2.0 (3LO) access tokens (`Bearer`), against the gateway URL
-    /// `https://api.atlassian.com/ex/jira/{cloudId}`.
-    OAuth(Arc<dyn Tokens>),
-    /// An API token with the account's email (`Basic`), against the site URL or, for a
-    /// scoped token, the gateway URL. `expires` (API tokens expire after 1-365 days) lets
-    /// a 401 after that date be reported as an expired token.
-    ApiToken {
-        /// The Atlassian account's email.
-        email: String,
-        /// The API token.
-        token: AccessToken,
-        /// When the token expires, if known.
-        expires: Option<DateTime<Utc>>,
-    },
-}
-
-impl JiraAuth {
-    /// OAuth tokens from a [`TokenManager`] (refreshing, rotating refresh tokens kept).
-    pub fn oauth(manager: Arc<TokenManager>) -> Self {
-        JiraAuth::OAuth(manager)
-    }
-
-    /// One OAuth access token for every connection.
-    pub fn bearer(token: AccessToken) -> Self {
-        JiraAuth::OAuth(Arc::new(StaticToken::new(token)))
-    }
-
-    /// An API token.
-    pub fn api_token(email: impl Into<String>, token: AccessToken) -> Self {
-        JiraAuth::ApiToken {
-            email: email.into(),
-            token,
-            expires: None,
-        }
-    }
-}
+/// How requests authenticate: the Atlassian authentication Jira shares with
+/// Confluence (OAuth 2.0 (3LO) against the gateway, or an API token).
+pub type JiraAuth = devflow_atlassian::AtlassianAuth;
 
 /// The issue type names that stand for each level (matched case-insensitively against
 /// the project's types). Defaults: PRD and Epic -> `Epic`, Story -> `Story`, Task ->

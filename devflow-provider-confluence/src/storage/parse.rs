@@ -119,6 +119,9 @@ fn attrs(e: &BytesStart<'_>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// An element being read: its name, attributes and children so far.
+type Open = (String, Vec<(String, String)>, Vec<Node>);
+
 /// Parses a storage fragment. Malformed markup ends the tree where it breaks; the
 /// unread rest is kept raw, so nothing a person wrote is dropped.
 pub(crate) fn parse(storage: &str) -> Vec<Node> {
@@ -126,9 +129,8 @@ pub(crate) fn parse(storage: &str) -> Vec<Node> {
     reader.config_mut().check_end_names = false;
     reader.config_mut().allow_unmatched_ends = true;
     // (name, attrs, children) of the open elements; the root's children at the bottom.
-    let mut stack: Vec<(String, Vec<(String, String)>, Vec<Node>)> =
-        vec![(String::new(), Vec::new(), Vec::new())];
-    let push = |stack: &mut Vec<(String, Vec<(String, String)>, Vec<Node>)>, node: Node| {
+    let mut stack: Vec<Open> = vec![(String::new(), Vec::new(), Vec::new())];
+    let push = |stack: &mut Vec<Open>, node: Node| {
         if let Some(top) = stack.last_mut() {
             top.2.push(node);
         }
