@@ -13,6 +13,7 @@ mod listing;
 pub mod mapping;
 mod pages;
 mod provider;
+mod spaces;
 pub mod storage;
 pub mod webhook;
 pub mod wire;

@@ -402,3 +402,86 @@ async fn the_provider_passes_the_conformance_suite() {
     };
     devflow_sync_testkit::conformance::provider(s.provider.as_ref(), &setup).await;
 }
+
+#[tokio::test]
+async fn spaces_are_listed_and_a_projects_space_is_made_once() {
+    let s = setup().await;
+    let spaces = s.provider.list_spaces(&s.conn).await.unwrap();
+    assert_eq!(spaces.len(), 1);
+    assert_eq!(
+        (spaces[0].key.as_str(), spaces[0].name.as_str()),
+        (SPACE, "DevFlow - Acme")
+    );
+    assert!(
+        spaces[0]
+            .url
+            .as_deref()
+            .unwrap()
+            .ends_with("/wiki/spaces/DEV"),
+        "{spaces:?}"
+    );
+    let made = s
+        .provider
+        .ensure_space(&s.conn, "PAY", "Payments")
+        .await
+        .unwrap();
+    assert_eq!(made.name, "DevFlow - Payments");
+    assert!(made.id.bytes().all(|b| b.is_ascii_digit()) && made.homepage.is_some());
+    let again = s
+        .provider
+        .ensure_space(&s.conn, "PAY", "Payments")
+        .await
+        .unwrap();
+    assert_eq!(again, made, "found, not made twice");
+    assert_eq!(s.provider.list_spaces(&s.conn).await.unwrap().len(), 2);
+    assert!(s.provider.ensure_space(&s.conn, "P-1", "x").await.is_err());
+}
+
+#[tokio::test]
+async fn signed_webhooks_name_the_page_and_unsigned_ones_are_refused() {
+    let s = setup().await;
+    let prd = item(&s, ItemKind::Prd, None, "Checkout", "Draft.").await;
+    s.engine.push_tree(&s.conn, &s.object, &prd).await.unwrap();
+    let id = page_of(&s, &prd).await;
+    s.sim.take_webhooks();
+    let body =
+        body_of(&s.sim.page(id.as_str()).unwrap()).replace("Draft.", "Edited in Confluence.");
+    s.sim.edit_page(id.as_str(), None, Some(&body));
+    let hooks = s.sim.take_webhooks();
+    assert_eq!(hooks.len(), 1);
+    let delivery = s
+        .provider
+        .parse_webhook(&s.conn, &hooks[0].headers, &hooks[0].body)
+        .unwrap();
+    assert_eq!(delivery.events[0].id, id);
+    assert!(
+        delivery.delivery_id.contains("-v2-"),
+        "page id and version: {}",
+        delivery.delivery_id
+    );
+    let err = s
+        .provider
+        .parse_webhook(
+            &s.conn,
+            &devflow_sync_core::provider::Headers::new(),
+            &hooks[0].body,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, devflow_sync_core::Error::Unauthenticated(_)),
+        "{err:?}"
+    );
+    // Through the engine: accepted, processed, the edit in the host.
+    let key = devflow_sync_core::model::ProviderKey::new("confluence");
+    s.engine
+        .accept_webhook(&key, &s.conn, &hooks[0].headers, &hooks[0].body)
+        .await
+        .unwrap();
+    let report = s.engine.process_inbox(10).await.unwrap();
+    assert_eq!(report.updated, 1, "{report:?}");
+    let host = s.items.get(&prd).await.unwrap().unwrap();
+    assert_eq!(
+        host.record.fields.get("description").as_str(),
+        Some("Edited in Confluence.")
+    );
+}

@@ -11,6 +11,7 @@
 //! faults and latency from the kit. Host test suites can use it as their mock
 //! Confluence.
 
+mod changes;
 mod pages;
 mod properties;
 mod routes;
@@ -359,20 +360,20 @@ impl ConfluenceSimulator {
     /// A person edits a page in the editor: a new version with this title and body.
     pub fn edit_page(&self, id: &str, title: Option<&str>, body: Option<&str>) -> bool {
         let mut s = lock(&self.state);
-        pages::person_edit(&mut s, id, title, body, None)
+        changes::person_edit(&mut s, id, title, body, None)
     }
 
     /// A person moves a page under another page of its space.
     pub fn move_page(&self, id: &str, parent: &str) -> bool {
         let mut s = lock(&self.state);
         let parent = parent.parse::<u64>().ok();
-        pages::person_edit(&mut s, id, None, None, parent.map(Some))
+        changes::person_edit(&mut s, id, None, None, parent.map(Some))
     }
 
     /// A person moves a page to the trash.
     pub fn trash_page(&self, id: &str) -> bool {
         let mut s = lock(&self.state);
-        pages::trash(&mut s, id).is_ok()
+        changes::trash(&mut s, id).is_ok()
     }
 
     /// A page's content property, by key.
