@@ -16,6 +16,7 @@ mod pages;
 mod properties;
 mod routes;
 mod search;
+mod seed;
 mod spaces;
 
 use std::collections::{BTreeMap, HashMap};
@@ -301,6 +302,13 @@ impl ConfluenceSimulator {
     pub fn add_space(&self, key: &str, name: &str) -> String {
         let mut s = lock(&self.state);
         spaces::add(&mut s, key, name).to_string()
+    }
+
+    /// Adds `n` DevFlow pages to the space `key` at once (one PRD per 100, one epic per
+    /// 10, stories under them), each with a realistic body and the `devflow` property.
+    pub fn seed_pages(&self, key: &str, n: usize) {
+        let mut s = lock(&self.state);
+        seed::pages(&mut s, key, n);
     }
 
     /// The homepage of the space `key`, by id.
