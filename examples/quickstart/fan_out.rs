@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::Steps;
 
-/// Step 16: a person renames the story in Jira; the webhook brings it to the host and
+/// Step 17: a person renames the story in Jira; the webhook brings it to the host and
 /// the host carries it on to GitHub.
 pub(crate) async fn edit_travels(
     steps: &mut Steps,
@@ -79,7 +79,7 @@ impl ProgressObserver for Bar {
     }
 }
 
-/// Step 17: a backfill of a project of 1,000 issues (on a simulator of its own, not
+/// Step 18: a backfill of a project of 1,000 issues (on a simulator of its own, not
 /// kept), with a progress bar.
 pub(crate) async fn backfill(steps: &mut Steps) -> devflow_sync::Result<()> {
     let jira = JiraSimulator::start()

@@ -8,8 +8,10 @@
 //! (OAuth with PKCE, a tree pushed as issues, a GitHub edit by signed webhook, a conflict
 //! and its resolution, an orphan refused) and the Jira provider against an in-process
 //! Jira simulator (the same tree as Jira issues of the right types and parents, a status
-//! moved through the workflow), the engine's state in a SQLite file: a temporary one, or
-//! `--db PATH`, kept with the simulated GitHub and Jira beside it so the next run
+//! moved through the workflow) and the Confluence provider against an in-process
+//! Confluence simulator (the PRD and its epic as pages of the tree), the engine's state in
+//! a SQLite file: a temporary one, or `--db PATH`, kept with the simulated GitHub, Jira
+//! and Confluence beside it so the next run
 //! carries on from it without creating anything twice. Every step checks what it
 //! prints; the example exits non-zero if one does not hold.
 #![allow(clippy::print_stdout)]
@@ -17,14 +19,11 @@
 use devflow_sync_core::store::ConflictStore;
 use std::process::ExitCode;
 
+mod core;
 mod fan_out;
 mod jira;
-use std::time::Duration;
-
-use chrono::{TimeZone, Utc};
-use devflow_sync::hierarchy::{BatchItem, Candidate, NoLookup};
-use devflow_sync::merge::{LastWriterWins, Manual, MergeSide, three_way};
-use devflow_sync::{FieldValue, Fields, HierarchyRules, ItemId, ItemKind, ViolationKind};
+mod wiki;
+use devflow_sync::ItemKind;
 
 pub(crate) struct Steps {
     failed: usize,
@@ -48,117 +47,7 @@ impl Steps {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let mut steps = Steps { failed: 0, n: 0 };
-    let rules = HierarchyRules::devflow();
-    println!("devflow-sync quickstart\n\nThe core: model, hierarchy, merge:");
-
-    // 1. A tree, listed children first, is ordered parents first for a push.
-    let tree: Vec<BatchItem<ItemId>> = vec![
-        BatchItem::new("sub-1", ItemKind::Subtask).with_parent("task-1"),
-        BatchItem::new("task-1", ItemKind::Task).with_parent("story-1"),
-        BatchItem::new("story-1", ItemKind::Story).with_parent("epic-1"),
-        BatchItem::new("epic-1", ItemKind::Epic).with_parent("prd-1"),
-        BatchItem::new("prd-1", ItemKind::Prd),
-    ];
-    let plan = rules.plan_batch(&tree, &NoLookup);
-    let order: Vec<&str> = plan.order.iter().map(|&i| tree[i].id.as_str()).collect();
-    println!("    push order: {}", order.join(" -> "));
-    steps.check(
-        "PRD -> Epic -> Story -> Task -> Subtask is valid and pushed parents first",
-        plan.is_clean() && order == ["prd-1", "epic-1", "story-1", "task-1", "sub-1"],
-    );
-
-    // 2. An orphan story created in a provider is refused with words a person can act on.
-    let orphan_id = ItemId::new("PROJ-12");
-    let orphan = Candidate::new(ItemKind::Story)
-        .id(&orphan_id)
-        .created_outside_host(true);
-    match rules.validate(&orphan, &NoLookup) {
-        Err(v) => {
-            println!("    {v}");
-            steps.check(
-                "an orphan story is a violation: \"Story requires a parent\" / \"Link to an epic\"",
-                v.kind == ViolationKind::MissingParent
-                    && v.message == "Story requires a parent"
-                    && v.suggested_action == "Link to an epic",
-            );
-        }
-        Ok(()) => steps.check("an orphan story is a violation", false),
-    }
-
-    // 3. The host and the provider edited the same record; the edits merge.
-    let base = Fields::new()
-        .with("title", "Pay with a saved card")
-        .with("status", FieldValue::enumeration("todo"))
-        .with("labels", FieldValue::set(["payments", "p2"]))
-        .with(
-            "description",
-            FieldValue::long_text("## Goal\nPay in one tap.\n\n## Notes\nNone yet.\n"),
-        );
-    let mut host = base.clone();
-    host.insert("status", FieldValue::enumeration("in_progress"));
-    host.insert("labels", FieldValue::set(["payments"]));
-    host.insert(
-        "description",
-        FieldValue::long_text("## Goal\nPay in one tap, on every device.\n\n## Notes\nNone yet.\n"),
-    );
-    let mut remote = base.clone();
-    remote.insert("labels", FieldValue::set(["payments", "p2", "backend"]));
-    remote.insert(
-        "description",
-        FieldValue::long_text("## Goal\nPay in one tap.\n\n## Notes\nCheck PCI scope.\n"),
-    );
-    let out = three_way(&base, &host, &remote, &Manual);
-    println!("    to the host:     {:?}", names(&out.local_changes));
-    println!("    to the provider: {:?}", names(&out.remote_changes));
-    let text = out.merged.get("description").as_str().unwrap_or_default();
-    steps.check(
-        "status, labels (a remove here, an add there) and two text edits merge without conflict",
-        out.conflicts.is_empty()
-            && out.merged.get("labels") == &FieldValue::set(["backend", "payments"])
-            && text.contains("on every device")
-            && text.contains("Check PCI scope"),
-    );
-
-    // 4. Both sides change the title: under the manual policy it is a recorded conflict.
-    let mut host2 = base.clone();
-    host2.insert("title", "Pay with a saved card (host)");
-    let mut remote2 = base.clone();
-    remote2.insert("title", "Pay with a stored card (Jira)");
-    let out = three_way(&base, &host2, &remote2, &Manual);
-    steps.check(
-        "the same field changed on both sides is a conflict under the manual policy; nothing is written",
-        out.conflicts.len() == 1
-            && out.conflicts[0].field == "title"
-            && out.local_changes.is_empty()
-            && out.remote_changes.is_empty(),
-    );
-
-    // 5. Last writer wins settles it when the clocks clearly tell who was last ...
-    let t = |s: i64| Utc.timestamp_opt(1_790_000_000 + s, 0).unwrap();
-    let lww = LastWriterWins::new(Duration::from_secs(5));
-    let out = three_way(
-        &base,
-        MergeSide::new(&host2, t(0)),
-        MergeSide::new(&remote2, t(120)),
-        &lww,
-    );
-    steps.check(
-        "last writer wins takes the provider's title edited two minutes later",
-        out.conflicts.is_empty()
-            && out.merged.get("title").as_str() == Some("Pay with a stored card (Jira)"),
-    );
-
-    // 6. ... and refuses to guess inside the clock-skew guard.
-    let out = three_way(
-        &base,
-        MergeSide::new(&host2, t(0)),
-        MergeSide::new(&remote2, t(2)),
-        &lww,
-    );
-    steps.check(
-        "edits 2 s apart, inside the 5 s skew guard, stay a conflict",
-        out.conflicts.len() == 1,
-    );
+    core::steps(&mut steps);
 
     // The engine keeps its state in a SQLite file: `--db PATH` keeps it (and the
     // simulated GitHub beside it, in PATH.github.json) for the next run; without it, a
@@ -271,11 +160,15 @@ async fn engine_steps(
         mapping: Some(devflow_provider_jira::mapping::default_mapping()?),
         ..Default::default()
     };
+    // And Confluence for the PRD and the epic (step 16).
+    let (wiki_sim, wiki, wiki_conn, wiki_binding, wiki_file) = wiki::start(db_path, keep).await?;
     let engine = SyncEngine::builder()
         .provider(provider)
         .provider(jira.clone())
+        .provider(wiki)
         .bind(conn.clone(), "github", "issue")
         .bind_with(jira_conn.clone(), "jira", "issue", jira_binding)
+        .bind_with(wiki_conn.clone(), "confluence", "page", wiki_binding)
         .stores(store.clone())
         .build()?;
     let object = ObjectType::new("issue");
@@ -501,6 +394,7 @@ async fn engine_steps(
     );
     let tree = [&prd, &epic, &story, &task, &sub];
     jira::steps(steps, &engine, &jira_sim, &jira, &jira_conn, tree).await?;
+    wiki::steps(steps, &engine, &wiki_sim, &wiki_conn, (&prd, &epic)).await?;
     fan_out::edit_travels(
         steps,
         &engine,
@@ -512,13 +406,12 @@ async fn engine_steps(
     .await?;
     fan_out::backfill(steps).await?;
     if keep {
-        let saved = sim.save(&sim_file).and_then(|()| jira_sim.save(&jira_file));
+        let saved = sim
+            .save(&sim_file)
+            .and_then(|()| jira_sim.save(&jira_file))
+            .and_then(|()| wiki_sim.save(&wiki_file));
         saved
             .map_err(|e| devflow_sync::Error::transient(format!("{}: {e}", sim_file.display())))?;
     }
     Ok(())
-}
-
-fn names(changes: &[devflow_sync::model::FieldChange]) -> Vec<&str> {
-    changes.iter().map(|c| c.field.as_str()).collect()
 }

@@ -13,6 +13,7 @@
 
 mod changes;
 mod pages;
+mod persist;
 mod properties;
 mod routes;
 mod search;
@@ -39,7 +40,7 @@ pub const CLOUD_ID: &str = "07779958-e747-4285-ad18-0f5252a97bff";
 /// The account the simulator's API users act as.
 pub const ACCOUNT_ID: &str = "712020:7bf45758-6986-4e0e-aefc-a3000196d8d2";
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Space {
     id: u64,
     key: String,
@@ -48,7 +49,7 @@ struct Space {
     created_ms: i64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Property {
     id: u64,
     value: Value,
@@ -56,7 +57,7 @@ struct Property {
     updated_ms: i64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Page {
     id: u64,
     space: u64,
