@@ -1,5 +1,6 @@
 //! `cargo run --release --example simulator -- --provider github --records N [--latency-ms L] [--repo OWNER/NAME] [--token T] [--state FILE]`
 //! `cargo run --release --example simulator -- --provider jira --records N [--latency-ms L] [--project KEY] [--email E] [--token T]`
+//! `cargo run --release --example simulator -- --provider confluence --records N [--latency-ms L] [--space KEY] [--email E] [--token T] [--state FILE]`
 //!
 //! Serves a provider simulator on 127.0.0.1 with `N` seeded records until stopped
 //! (Ctrl-C); with `--state FILE` it starts from the repositories saved there (seeding
@@ -7,14 +8,17 @@
 //! printing what a client needs (`url=... repo=... token=...`): a server for
 //! `pull_github`, for tools outside Rust, and for trying host code against a provider
 //! that needs no network. `--latency-ms` makes every request wait, to model a real
-//! network. Providers: `github` and `jira` (the Jira simulator prints `url=...
-//! project=... email=... token=...` for basic auth on the site URL, and `gateway=...`;
-//! `--state` is GitHub's only). The others join as their simulators land.
+//! network. Providers: `github`, `jira` (the Jira simulator prints `url=...
+//! project=... email=... token=...` for basic auth on the site URL, and `gateway=...`)
+//! and `confluence` (`url=... space=... email=... token=...`, and `gateway=...`; its
+//! `N` pages are DevFlow pages with the `devflow` property). `--state` is GitHub's and
+//! Confluence's. BQE joins when its simulator lands.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
 use std::time::Duration;
 
+use devflow_sync_testkit::confluence_sim::ConfluenceSimulator;
 use devflow_sync_testkit::github_sim::GitHubSimulator;
 use devflow_sync_testkit::jira_sim::JiraSimulator;
 
@@ -36,8 +40,8 @@ fn number(args: &[String], name: &str, default: u64) -> Result<u64, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let provider = arg(&args, "--provider").unwrap_or_else(|| "github".into());
-    if provider != "github" && provider != "jira" {
-        eprintln!("--provider {provider}: this build simulates github and jira");
+    if !["github", "jira", "confluence"].contains(&provider.as_str()) {
+        eprintln!("--provider {provider}: this build simulates github, jira and confluence");
         return ExitCode::from(2);
     }
     let (records, latency) = match (
@@ -66,6 +70,9 @@ fn main() -> ExitCode {
     };
     if provider == "jira" {
         return runtime.block_on(serve_jira(&args, records, latency));
+    }
+    if provider == "confluence" {
+        return runtime.block_on(serve_confluence(&args, records, latency));
     }
     runtime.block_on(async move {
         let sim = match GitHubSimulator::start().await {
@@ -131,5 +138,49 @@ async fn serve_jira(args: &[String], records: usize, latency: u64) -> ExitCode {
         sim.gateway_url()
     );
     let _ = tokio::signal::ctrl_c().await;
+    ExitCode::SUCCESS
+}
+
+/// Serves a Confluence simulator with one space of `records` DevFlow pages.
+async fn serve_confluence(args: &[String], records: usize, latency: u64) -> ExitCode {
+    let space = arg(args, "--space").unwrap_or_else(|| "DEV".into());
+    let email = arg(args, "--email").unwrap_or_else(|| "dev@devflow.test".into());
+    let token = arg(args, "--token").unwrap_or_else(|| "ATATT-simulator".into());
+    let sim = match ConfluenceSimulator::start().await {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("the simulator did not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let state = arg(args, "--state");
+    let restored = match &state {
+        Some(file) => match sim.load(file) {
+            Ok(found) => found,
+            Err(e) => {
+                eprintln!("--state {file}: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => false,
+    };
+    if !restored {
+        sim.add_space(&space, "DevFlow");
+        sim.seed_pages(&space, records);
+    }
+    sim.add_api_token(&email, &token);
+    sim.set_latency(Duration::from_millis(latency));
+    println!(
+        "provider=confluence url={} gateway={} space={space} email={email} token={token} records={records} latency_ms={latency} restored={restored}",
+        sim.url(),
+        sim.gateway_url()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    if let Some(file) = &state {
+        if let Err(e) = sim.save(file) {
+            eprintln!("--state {file}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     ExitCode::SUCCESS
 }
