@@ -85,3 +85,25 @@ impl ConfluenceConfig {
         Ok(())
     }
 }
+
+/// The OAuth 2.0 (3LO) settings of an Atlassian app for Confluence, from the catalog
+/// (`audience=api.atlassian.com`, `prompt=consent`, JSON token requests with the client
+/// credentials in the body, Confluence's granular scopes and `offline_access`). For one
+/// consent serving Jira and Confluence, add the other product's scopes to `scopes`.
+///
+/// ```
+/// use devflow_sync_core::auth::ClientSecret;
+/// let config = devflow_provider_confluence::oauth_config("app-id", ClientSecret::new("s")).unwrap();
+/// assert!(config.json_token_requests && config.credentials_in_body);
+/// assert!(config.scopes.iter().any(|s| s == "read:page:confluence"));
+/// ```
+pub fn oauth_config(
+    client_id: &str,
+    client_secret: devflow_sync_core::auth::ClientSecret,
+) -> Result<devflow_sync_core::auth::OAuthConfig> {
+    let catalog = crate::catalog().map_err(|e| Error::InvalidConfig {
+        pointer: "confluence/provider.json".into(),
+        message: e.to_string(),
+    })?;
+    devflow_sync_core::auth::OAuthConfig::from_catalog(&catalog, client_id, Some(client_secret))
+}

@@ -19,7 +19,7 @@ pub mod webhook;
 pub mod wire;
 
 pub use client::{ConfluenceProvider, SpaceInfo};
-pub use config::{ConfluenceAuth, ConfluenceConfig, PageRoot};
+pub use config::{ConfluenceAuth, ConfluenceConfig, PageRoot, oauth_config};
 pub use errors::ConfluenceErrors;
 pub use listing::MAX_PAGE;
 pub use pages::{BODY, TITLE};

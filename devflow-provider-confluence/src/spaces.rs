@@ -1,5 +1,5 @@
 //! Spaces: the ones a connection can see, and the space a project's pages go in (an
-//! existing one by key, or "DevFlow - <project>" created for it).
+//! existing one by key, or "DevFlow - `project`" created for it).
 
 use devflow_sync_core::http::Method;
 use devflow_sync_core::model::ConnectionId;

@@ -113,6 +113,18 @@ struct State {
     faults: Faults,
     outbox: WebhookOutbox,
     throttles: Vec<u64>,
+    /// Tokens of another simulator's OAuth server, trusted too.
+    trusted: Option<Trusted>,
+}
+
+/// Another OAuth server's token check.
+#[derive(Clone)]
+struct Trusted(crate::simkit::BearerCheck);
+
+impl std::fmt::Debug for Trusted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Trusted(..)")
+    }
 }
 
 /// An in-process Confluence Cloud for tests and examples.
@@ -262,6 +274,7 @@ impl ConfluenceSimulator {
                 "X-Request-Id",
             ),
             throttles: Vec::new(),
+            trusted: None,
         }));
         let handler_state = state.clone();
         let handler = Arc::new(move |request: Request| routes::handle(&handler_state, &request));
@@ -343,6 +356,13 @@ impl ConfluenceSimulator {
                 expires_ms,
             },
         );
+    }
+
+    /// Trusts the access tokens another simulator's OAuth server issues (with their
+    /// scopes), as one Atlassian 3LO grant serves Jira and Confluence:
+    /// `confluence.trust_bearers(jira.bearer_check())`.
+    pub fn trust_bearers(&self, check: crate::simkit::BearerCheck) {
+        lock(&self.state).trusted = Some(Trusted(check));
     }
 
     /// A page as `GET /wiki/api/v2/pages/{id}?body-format=storage` answers it (trashed

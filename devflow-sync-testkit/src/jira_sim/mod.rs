@@ -445,6 +445,21 @@ impl JiraSimulator {
         );
     }
 
+    /// A check of this simulator's OAuth access tokens (scopes while valid), for a
+    /// Confluence simulator to trust: one Atlassian OAuth server for both products.
+    pub fn bearer_check(&self) -> crate::simkit::BearerCheck {
+        let state = self.state.clone();
+        std::sync::Arc::new(move |token: &str| {
+            let s = lock(&state);
+            let now = s.now_ms();
+            s.oauth
+                .tokens
+                .get(token)
+                .filter(|t| t.expires_ms > now)
+                .map(|t| t.scopes.clone())
+        })
+    }
+
     /// How many refresh-token grants were answered with new tokens.
     pub fn refreshes(&self) -> u64 {
         lock(&self.state).oauth.refreshes

@@ -20,3 +20,9 @@ pub use faults::Faults;
 pub use outbox::{OutgoingWebhook, WebhookOutbox};
 pub use paging::{Links, PageRequest};
 pub use server::{Request, Response};
+
+/// A check of OAuth access tokens issued by another simulator: the scopes a token holds
+/// while it is valid. One Atlassian OAuth server serves Jira and Confluence, so the
+/// Confluence simulator can trust the Jira simulator's tokens
+/// (`JiraSimulator::bearer_check`, `ConfluenceSimulator::trust_bearers`).
+pub type BearerCheck = std::sync::Arc<dyn Fn(&str) -> Option<Vec<String>> + Send + Sync>;
