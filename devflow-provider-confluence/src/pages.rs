@@ -447,6 +447,26 @@ impl ConfluenceProvider {
         Ok(self.to_record(&page, root.as_deref()))
     }
 
+    /// Purges a trashed page for good (what a person asks for; the sync itself only
+    /// trashes). [`Error::InvalidInput`] when the page is not in the trash.
+    pub async fn purge_page(&self, connection: &ConnectionId, id: &ExternalId) -> Result<()> {
+        let page = self.fetch_page(connection, id.as_str()).await?;
+        if page.status != "trashed" {
+            return Err(Error::invalid_input(
+                "id",
+                format!("Confluence page {id} is {}, not in the trash", page.status),
+            ));
+        }
+        self.call(
+            connection,
+            Method::DELETE,
+            &format!("/api/v2/pages/{}?purge=true", id.as_str()),
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Moves a page to the trash (already gone is done).
     pub(crate) async fn trash_page(
         &self,
