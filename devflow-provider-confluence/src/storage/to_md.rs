@@ -244,7 +244,20 @@ fn table_md(node: &Node) -> String {
 }
 
 fn inline_all(nodes: &[Node]) -> String {
-    nodes.iter().map(inline_md).collect()
+    let text: String = nodes.iter().map(inline_md).collect();
+    // Whitespace before a hard break would be read as part of the break.
+    if text.contains("  \n") {
+        let parts: Vec<&str> = text.split("  \n").collect();
+        let last = parts.len() - 1;
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| if i < last { p.trim_end() } else { p })
+            .collect::<Vec<_>>()
+            .join("  \n")
+    } else {
+        text
+    }
 }
 
 fn wrap(mark: &str, inner: &str) -> String {
@@ -265,9 +278,22 @@ fn inline_md(node: &Node) -> String {
             "s" | "del" | "strike" => wrap("~~", &inline_all(children)),
             "code" => {
                 let text = text_of(children);
-                let ticks = if text.contains('`') { "`` " } else { "`" };
-                let close = if text.contains('`') { " ``" } else { "`" };
-                format!("{ticks}{text}{close}")
+                // A fence longer than any run of backticks inside, padded where
+                // CommonMark would otherwise eat or join a backtick or a space.
+                let longest = text
+                    .split(|c| c != '`')
+                    .map(str::len)
+                    .max()
+                    .unwrap_or(0);
+                let fence = "`".repeat(longest + 1);
+                let pad = text.starts_with('`')
+                    || text.ends_with('`')
+                    || (text.starts_with(' ') && text.ends_with(' ') && !text.trim().is_empty());
+                if pad {
+                    format!("{fence} {text} {fence}")
+                } else {
+                    format!("{fence}{text}{fence}")
+                }
             }
             "a" => {
                 let href = node.attr("href").unwrap_or_default();
