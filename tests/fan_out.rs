@@ -1,21 +1,22 @@
-//! One item in every system: connections added at run time (GitHub and Jira simulators,
-//! and an in-memory system standing in for Confluence), a tree fanned out to each by
+//! One item in every system: connections added at run time (the GitHub, Jira and
+//! Confluence simulators through their providers), a tree fanned out to each by
 //! the levels it carries, per-platform results, a forced re-read, a restart that
 //! resumes the connections from the store, and a removed connection.
 
 use std::sync::Arc;
 
+use devflow_provider_confluence::{ConfluenceAuth, ConfluenceConfig, ConfluenceProvider};
 use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_provider_jira::{JiraAuth, JiraConfig, JiraProvider};
 use devflow_store_sqlite::SqliteStore;
 use devflow_sync::auth::AccessToken;
 use devflow_sync::engine::{PlatformStatus, ProviderFactory, SyncEngine};
 use devflow_sync::http::HttpClient;
-use devflow_sync::memory_provider::MemoryProvider;
 use devflow_sync::model::{ConnectionId, ItemId, ItemKind, ObjectType, Record};
 use devflow_sync::provider::Provider;
 use devflow_sync::store::{BindingRecord, ConnectionRecord};
 use devflow_sync::{Error, Result};
+use devflow_sync_testkit::confluence_sim::ConfluenceSimulator;
 use devflow_sync_testkit::github_sim::GitHubSimulator;
 use devflow_sync_testkit::jira_sim::JiraSimulator;
 use serde_json::{Value, json};
@@ -23,9 +24,7 @@ use serde_json::{Value, json};
 const REPO: &str = "acme/app";
 
 /// Builds providers from the stored settings, as a host does after a restart.
-struct Factory {
-    wiki: Arc<MemoryProvider>,
-}
+struct Factory;
 
 impl ProviderFactory for Factory {
     fn build(&self, record: &ConnectionRecord) -> Result<Arc<dyn Provider>> {
@@ -49,7 +48,17 @@ impl ProviderFactory for Factory {
                 ),
                 http,
             )?)),
-            "confluence" => Ok(self.wiki.clone()),
+            "confluence" => {
+                let mut config = ConfluenceConfig::new(
+                    text("baseUrl"),
+                    text("space"),
+                    ConfluenceAuth::api_token("fan@acme.test", AccessToken::new("fan")),
+                );
+                config.webhook_secrets = vec![devflow_sync::auth::WebhookSecret::new(
+                    devflow_sync_testkit::confluence_sim::WEBHOOK_SECRET,
+                )];
+                Ok(Arc::new(ConfluenceProvider::new(config, http)?))
+            }
             other => Err(Error::InvalidConfig {
                 pointer: "provider".into(),
                 message: format!("no {other}"),
@@ -58,7 +67,38 @@ impl ProviderFactory for Factory {
     }
 }
 
-fn records(github: &GitHubSimulator, jira: &JiraSimulator) -> Vec<ConnectionRecord> {
+/// The three simulators, with what the connections need.
+async fn simulators() -> (GitHubSimulator, JiraSimulator, ConfluenceSimulator) {
+    let github = GitHubSimulator::start().await.unwrap();
+    github.add_repo(REPO);
+    github.accept_token("ghp_fan");
+    let jira = JiraSimulator::start().await.unwrap();
+    jira.add_project("KAN", "DevFlow", false);
+    jira.add_api_token("fan@acme.test", "fan", false, None);
+    let wiki = ConfluenceSimulator::start().await.unwrap();
+    wiki.add_space("DEV", "DevFlow - Acme");
+    wiki.add_api_token("fan@acme.test", "fan");
+    (github, jira, wiki)
+}
+
+/// The pages of the wiki's space DevFlow made (the homepage is people's), by title.
+fn wiki_titles(wiki: &ConfluenceSimulator) -> Vec<String> {
+    wiki.pages_in("DEV")
+        .iter()
+        .filter(|p| !p["parentId"].is_null())
+        .filter_map(|p| p["title"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn page() -> ObjectType {
+    ObjectType::new("page")
+}
+
+fn records(
+    github: &GitHubSimulator,
+    jira: &JiraSimulator,
+    wiki: &ConfluenceSimulator,
+) -> Vec<ConnectionRecord> {
     vec![
         ConnectionRecord::new("gh", "github")
             .with_settings(json!({"baseUrl": github.url(), "repository": REPO}))
@@ -73,9 +113,13 @@ fn records(github: &GitHubSimulator, jira: &JiraSimulator) -> Vec<ConnectionReco
                 BindingRecord::new("issue")
                     .with_mapping(devflow_provider_jira::mapping::default_mapping().unwrap()),
             ),
-        ConnectionRecord::new("wiki", "confluence").with_binding(
-            BindingRecord::new("issue").carrying([ItemKind::Prd, ItemKind::Epic, ItemKind::Story]),
-        ),
+        ConnectionRecord::new("wiki", "confluence")
+            .with_settings(json!({"baseUrl": wiki.url(), "space": "DEV"}))
+            .with_binding(
+                BindingRecord::new("page")
+                    .with_mapping(devflow_provider_confluence::mapping::default_mapping().unwrap())
+                    .carrying([ItemKind::Prd, ItemKind::Epic, ItemKind::Story]),
+            ),
     ]
 }
 
@@ -105,22 +149,12 @@ async fn item(
 
 #[tokio::test]
 async fn one_tree_in_every_system_through_connections_made_at_run_time() {
-    let github = GitHubSimulator::start().await.unwrap();
-    github.add_repo(REPO);
-    github.accept_token("ghp_fan");
-    let jira = JiraSimulator::start().await.unwrap();
-    jira.add_project("KAN", "DevFlow", false);
-    jira.add_api_token("fan@acme.test", "fan", false, None);
-    let factory = Factory {
-        wiki: Arc::new(MemoryProvider::new(
-            "confluence",
-            Arc::new(devflow_sync::clock::SystemClock),
-        )),
-    };
+    let (github, jira, wiki) = simulators().await;
+    let factory = Factory;
     let dir = std::env::temp_dir().join(format!("devflow-fan-out-{}.db", std::process::id()));
     let e = engine(&dir).await;
     assert!(e.bindings().is_empty(), "built without any binding");
-    for record in records(&github, &jira) {
+    for record in records(&github, &jira, &wiki) {
         let provider = factory.build(&record).unwrap();
         e.add_connection(record, provider).await.unwrap();
     }
@@ -157,20 +191,8 @@ async fn one_tree_in_every_system_through_connections_made_at_run_time() {
     );
     assert_eq!(github.issues(REPO).len(), 3, "story, task, subtask");
     assert_eq!(jira.issues("KAN").len(), 5);
-    let wiki_titles: Vec<String> = factory
-        .wiki
-        .records(&ObjectType::new("issue"))
-        .iter()
-        .map(|r| {
-            r.record
-                .fields
-                .get("title")
-                .as_str()
-                .unwrap_or("")
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(wiki_titles.len(), 3, "{wiki_titles:?}");
+    let titles = wiki_titles(&wiki);
+    assert_eq!(titles.len(), 3, "PRD, epic and story pages: {titles:?}");
     // In GitHub the story is a root (epics live elsewhere), the task its sub-issue.
     let gh_story = github
         .issues(REPO)
@@ -192,19 +214,18 @@ async fn one_tree_in_every_system_through_connections_made_at_run_time() {
     // Each system's record names the item's records in the others.
     let wiki_story = e
         .mappings()
-        .link_by_item(
-            &ConnectionId::new("wiki"),
-            &ObjectType::new("issue"),
-            &story,
-        )
+        .link_by_item(&ConnectionId::new("wiki"), &page(), &story)
         .await
         .unwrap()
         .unwrap();
-    let refs: Vec<String> = factory
-        .wiki
-        .related(&ObjectType::new("issue"), &wiki_story.remote.id)
-        .iter()
-        .map(|r| r.connection.to_string())
+    let property = wiki
+        .property(wiki_story.remote.id.as_str(), "devflow")
+        .unwrap();
+    let refs: Vec<String> = property["links"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["connection"].as_str().map(str::to_owned))
         .collect();
     assert!(
         refs.contains(&"jira".to_owned()) && refs.contains(&"gh".to_owned()),
@@ -223,6 +244,10 @@ async fn one_tree_in_every_system_through_connections_made_at_run_time() {
     let property = jira
         .property(jira_story.remote.id.as_str(), "devflow")
         .unwrap();
+    assert!(
+        property["metadata"]["confluencePageId"].is_string(),
+        "the Confluence page named in Jira: {property}"
+    );
     assert!(
         property["metadata"]["githubIssueNumber"].is_number(),
         "{property}"
@@ -316,7 +341,7 @@ async fn one_tree_in_every_system_through_connections_made_at_run_time() {
     assert_eq!(e.sync_item(&story, None, false).await.unwrap().len(), 2);
     assert!(
         e.mappings()
-            .links(&ConnectionId::new("wiki"), &ObjectType::new("issue"))
+            .links(&ConnectionId::new("wiki"), &page())
             .await
             .unwrap()
             .is_empty()
@@ -329,20 +354,11 @@ async fn one_tree_in_every_system_through_connections_made_at_run_time() {
 
 #[tokio::test]
 async fn an_edit_in_one_system_reaches_the_others_once_and_nothing_loops() {
-    let github = GitHubSimulator::start().await.unwrap();
-    github.add_repo(REPO);
-    github.accept_token("ghp_fan");
-    let jira = JiraSimulator::start().await.unwrap();
-    jira.add_project("KAN", "DevFlow", false);
-    jira.add_api_token("fan@acme.test", "fan", false, None);
-    let wiki = Arc::new(
-        MemoryProvider::new("confluence", Arc::new(devflow_sync::clock::SystemClock))
-            .with_webhook_secret("wiki"),
-    );
-    let factory = Factory { wiki: wiki.clone() };
+    let (github, jira, wiki) = simulators().await;
+    let factory = Factory;
     let dir = std::env::temp_dir().join(format!("devflow-propagate-{}.db", std::process::id()));
     let e = engine(&dir).await;
-    let mut secrets = records(&github, &jira);
+    let mut secrets = records(&github, &jira, &wiki);
     for record in secrets.drain(..) {
         let provider: Arc<dyn Provider> = match record.provider.as_str() {
             "github" => {
@@ -420,14 +436,10 @@ async fn an_edit_in_one_system_reaches_the_others_once_and_nothing_loops() {
         "propagated to GitHub: {:?}",
         github.issues(REPO)
     );
-    let wiki_titles: Vec<String> = wiki
-        .records(&ObjectType::new("issue"))
-        .iter()
-        .filter_map(|r| r.record.fields.get("title").as_str().map(str::to_owned))
-        .collect();
+    let titles = wiki_titles(&wiki);
     assert!(
-        wiki_titles.contains(&"Pay with a stored card".to_owned()),
-        "{wiki_titles:?}"
+        titles.contains(&"Pay with a stored card".to_owned()),
+        "{titles:?}"
     );
 
     // The echoes of those writes come back and write nothing anywhere.

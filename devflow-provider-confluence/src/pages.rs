@@ -105,8 +105,11 @@ impl ConfluenceProvider {
             .unwrap_or_else(Utc::now);
         let mut record = Record::new("page", updated)
             .with_field(TITLE, title)
-            .with_field(BODY, body)
             .with_version(Version::new(page.version.number.to_string()));
+        // An empty section is no text (as an item without a description has none).
+        if !body.trim().is_empty() {
+            record = record.with_field(BODY, body);
+        }
         if let Some(kind) = kind {
             record = record.with_kind(kind);
         }

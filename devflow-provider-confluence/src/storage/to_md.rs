@@ -280,11 +280,7 @@ fn inline_md(node: &Node) -> String {
                 let text = text_of(children);
                 // A fence longer than any run of backticks inside, padded where
                 // CommonMark would otherwise eat or join a backtick or a space.
-                let longest = text
-                    .split(|c| c != '`')
-                    .map(str::len)
-                    .max()
-                    .unwrap_or(0);
+                let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
                 let fence = "`".repeat(longest + 1);
                 let pad = text.starts_with('`')
                     || text.ends_with('`')
