@@ -5,6 +5,7 @@
 
 mod crypto;
 mod oauth;
+mod oauth_http;
 mod pkce;
 mod secrets;
 mod state;

@@ -11,9 +11,11 @@ use tokio::sync::Semaphore;
 
 use super::budget::RequestBudget;
 use super::classify::{Disposition, RetryReason, classify};
+use super::config::{HttpConfig, RateLimitConfig};
+use super::failure::{Failure, too_large};
 use super::origin::{Origin, check_same_origin};
 use super::request::{HttpRequest, HttpResponse};
-use super::retry::{Backoff, JitterSource, RetryConfig, SeededJitter};
+use super::retry::{Backoff, JitterSource, SeededJitter};
 use crate::clock::{Clock, SystemClock, after};
 use crate::error::{Error, Result};
 use crate::model::{ConnectionId, ProviderKey};
@@ -53,75 +55,6 @@ pub trait HttpObserver: Send + Sync + fmt::Debug {
     /// The request budget made the request wait.
     fn budget_wait(&self, request: &HttpRequest, delay: Duration) {
         let _ = (request, delay);
-    }
-}
-
-/// A provider's request limits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimitConfig {
-    /// Requests per minute, shared by every connection of the provider.
-    pub requests_per_minute: u32,
-    /// Requests that may go at once before the rate applies.
-    pub burst: u32,
-    /// Requests in flight at once per connection.
-    pub max_concurrent_per_connection: usize,
-    /// Requests that write (`POST`, `PUT`, `PATCH`, `DELETE`) per minute, on top of the
-    /// rate above (GitHub's content-creation limit).
-    pub writes_per_minute: Option<u32>,
-    /// Requests that write per hour.
-    pub writes_per_hour: Option<u32>,
-}
-
-impl Default for RateLimitConfig {
-    fn default() -> Self {
-        Self {
-            requests_per_minute: 600,
-            burst: 50,
-            max_concurrent_per_connection: 4,
-            writes_per_minute: None,
-            writes_per_hour: None,
-        }
-    }
-}
-
-/// The client's settings.
-#[derive(Clone, Debug)]
-pub struct HttpConfig {
-    /// Time to establish a connection.
-    pub connect_timeout: Duration,
-    /// Time between bytes of a response.
-    pub read_timeout: Duration,
-    /// Retries and the total deadline.
-    pub retry: RetryConfig,
-    /// Limits per provider; others use `default_rate_limit`.
-    pub rate_limits: HashMap<ProviderKey, RateLimitConfig>,
-    /// Limits of providers not listed.
-    pub default_rate_limit: RateLimitConfig,
-    /// The `User-Agent` sent (GitHub refuses requests without one).
-    pub user_agent: String,
-    /// The largest response body read; a longer one is refused
-    /// ([`Error::InvalidInput`]) instead of filling memory.
-    pub max_response_bytes: usize,
-    /// Rate limits that hold one endpoint or one record rather than the whole provider,
-    /// as `(header, value)` pairs a 429 carries (Jira: `RateLimit-Reason:
-    /// jira-burst-based`, `jira-per-issue-on-write`). Such a 429 is retried after its
-    /// wait without pausing the provider's other requests; any other 429 pauses them all
-    /// until its reset.
-    pub request_scoped_limits: Vec<(String, String)>,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(60),
-            retry: RetryConfig::default(),
-            rate_limits: HashMap::new(),
-            default_rate_limit: RateLimitConfig::default(),
-            user_agent: concat!("devflow-sync/", env!("CARGO_PKG_VERSION")).to_owned(),
-            max_response_bytes: 64 << 20,
-            request_scoped_limits: Vec::new(),
-        }
     }
 }
 
@@ -523,57 +456,5 @@ impl HttpClient {
             request_id: request_id.to_owned(),
             attempts: 0,
         })
-    }
-}
-
-fn too_large(limit: usize) -> Error {
-    Error::invalid_input(
-        "response body",
-        format!("the response is over the limit of {limit} bytes"),
-    )
-}
-
-/// An error with the causes beneath it (`error following redirect: refused a
-/// redirect to another origin (...)`).
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        cause = c.source();
-    }
-    text
-}
-
-/// Why an attempt got no response.
-enum Failure {
-    Connect(Error),
-    Timeout(Error),
-    Other(Error),
-}
-
-impl Failure {
-    fn from_reqwest(e: reqwest::Error) -> Self {
-        // The URL may carry a query with credentials: never show it.
-        let e = e.without_url();
-        let text = with_causes(&e);
-        if e.is_timeout() {
-            Failure::Timeout(Error::transient(format!("timed out: {text}")))
-        } else if e.is_connect() {
-            Failure::Connect(Error::transient(format!("could not connect: {text}")))
-        } else if e.is_request() || e.is_body() || e.is_decode() {
-            Failure::Timeout(Error::transient(format!(
-                "the connection failed mid-request: {text}"
-            )))
-        } else {
-            Failure::Other(Error::Other {
-                provider: "http".into(),
-                source: text.into(),
-            })
-        }
     }
 }

@@ -8,6 +8,8 @@
 mod budget;
 mod classify;
 mod client;
+mod config;
+mod failure;
 mod origin;
 mod redact;
 mod request;
@@ -22,9 +24,9 @@ pub use classify::{
     parse_retry_after,
 };
 pub use client::{
-    HttpClient, HttpClientBuilder, HttpConfig, HttpObserver, REQUEST_ID_HEADER, RateLimitConfig,
-    Sleeper, TokioSleeper,
+    HttpClient, HttpClientBuilder, HttpObserver, REQUEST_ID_HEADER, Sleeper, TokioSleeper,
 };
+pub use config::{HttpConfig, RateLimitConfig};
 pub use origin::{Origin, check_api_base};
 pub use redact::{KnownSecrets, MAX_ERROR_BODY, is_secret_key, percent_encode, redact_body};
 pub use request::{HttpRequest, HttpResponse, is_secret_header};
