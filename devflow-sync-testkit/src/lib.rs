@@ -17,7 +17,8 @@
 //! - `simkit` (feature `simkit`): what every provider simulator is built on (server,
 //!   faults, webhook outbox, OAuth codes); `github_sim` (feature `github-sim`, on by
 //!   default): the GitHub simulator; `confluence_sim` (feature `confluence-sim`, on by
-//!   default): the Confluence Cloud simulator; `jira_sim` (feature `jira-sim`, on by default):
+//!   default): the Confluence Cloud simulator; `bqe_sim` (feature `bqe-sim`, on by
+//!   default): the BQE CORE simulator; `jira_sim` (feature `jira-sim`, on by default):
 //!   the Jira Cloud simulator. Without them the testkit needs no HTTP server.
 //!
 //! ```
@@ -32,6 +33,8 @@
 //! assert_eq!(plan.order.len(), tree.len());
 //! ```
 
+#[cfg(feature = "bqe-sim")]
+pub mod bqe_sim;
 pub mod capture;
 #[cfg(feature = "confluence-sim")]
 pub mod confluence_sim;
