@@ -6,6 +6,7 @@ mod client;
 mod config;
 mod errors;
 mod listing;
+pub mod mapping;
 mod objects;
 mod provider;
 pub mod webhook;

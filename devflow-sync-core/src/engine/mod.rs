@@ -32,6 +32,7 @@ mod propagate;
 mod pull;
 mod report;
 mod resolve;
+mod sweep;
 mod sync;
 mod tree;
 mod webhook;

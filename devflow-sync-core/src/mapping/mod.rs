@@ -27,6 +27,30 @@ pub enum MappingDirection {
     Both,
 }
 
+/// How a field's value is settled when the host and the provider hold different ones,
+/// beyond the three-way merge every field gets by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldStrategy {
+    /// The three-way merge under the engine's conflict policy.
+    #[default]
+    Merge,
+    /// The provider's value always: the host follows it, a host edit is overwritten
+    /// at the next sync (BQE's `follow_bqe`).
+    ProviderWins,
+    /// The host's value when it diverged from the last agreed one; the provider's
+    /// changes reach a host value nobody changed (BQE's `preserve_local`).
+    HostWins,
+    /// The provider's value only while the host has none (BQE's `write_once`).
+    WriteOnce,
+}
+
+impl FieldStrategy {
+    fn is_merge(&self) -> bool {
+        *self == FieldStrategy::Merge
+    }
+}
+
 /// One host field <-> one provider field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -45,6 +69,9 @@ pub struct FieldMapping {
     /// The host value when the provider has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<FieldValue>,
+    /// How differing values are settled (default: merged).
+    #[serde(default, skip_serializing_if = "FieldStrategy::is_merge")]
+    pub strategy: FieldStrategy,
 }
 
 impl FieldMapping {
@@ -61,7 +88,15 @@ impl FieldMapping {
             direction: MappingDirection::Both,
             transform: Transform::Identity,
             default: None,
+            strategy: FieldStrategy::Merge,
         }
+    }
+
+    /// Sets how differing values are settled.
+    #[must_use]
+    pub fn with_strategy(mut self, strategy: FieldStrategy) -> Self {
+        self.strategy = strategy;
+        self
     }
 
     /// Sets the transform.

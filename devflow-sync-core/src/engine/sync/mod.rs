@@ -242,6 +242,25 @@ pub(crate) async fn reconcile(
         if remote.deleted {
             return remote_deleted(ctx, t, &link, Some(&local)).await;
         }
+        // A record that was gone and is back: the item its deletion made inactive
+        // comes back too (an item the host itself deactivated stays so).
+        let mut reactivated = false;
+        if link.base.remote_deleted
+            && !local.active
+            && ctx.e.config.deletion_policy == DeletionPolicy::MarkInactiveKeepLink
+        {
+            // Only if the provider has it now: a stale delivery's copy is no return.
+            match ctx.get_remote_opt(t, &remote.id).await? {
+                Some(fresh) if !fresh.deleted => remote = fresh,
+                _ => return remote_deleted(ctx, t, &link, Some(&local)).await,
+            }
+            let update = ItemUpdate {
+                active: Some(true),
+                ..ItemUpdate::default()
+            };
+            local = ctx.host_update(t, &local, update, None).await?;
+            reactivated = true;
+        }
         let mut conflicts = 0;
         let parent = remote_parent(ctx, t, &remote).await?;
         let remote_parent_id = match &parent {
@@ -280,12 +299,13 @@ pub(crate) async fn reconcile(
         let base_f = with_parent(&t.scope(&link.base.fields), base_parent.as_ref());
         let local_f = with_parent(&t.scope(&local.record.fields), local.record.parent.as_ref());
         let remote_f = with_parent(&remote.record.fields, remote_parent_id.as_ref());
-        let out = three_way(
+        let mut out = three_way(
             &base_f,
             MergeSide::new(&local_f, local.record.updated_at),
             MergeSide::new(&remote_f, remote.record.updated_at),
             ctx.e.policy.as_ref(),
         );
+        strategy::apply(t.mapping.as_deref(), &base_f, &local_f, &remote_f, &mut out);
         let (local_changes, mut local_parent) = split_parent(out.local_changes);
         let (remote_changes, remote_parent_change) = split_parent(out.remote_changes);
         let mut new_base = out.base;
@@ -313,7 +333,7 @@ pub(crate) async fn reconcile(
             conflicts += 1;
         }
 
-        let mut wrote = false;
+        let mut wrote = reactivated;
         if !local_changes.is_empty() || local_parent.is_some() {
             let update = ItemUpdate {
                 changes: local_changes,
@@ -460,6 +480,7 @@ pub(crate) async fn remote_deleted(
 mod group;
 mod import;
 mod push;
+mod strategy;
 
 pub(crate) use import::{import_as, sync_remote};
 pub(crate) use push::{ensure_linked, push_one, refresh_one};
