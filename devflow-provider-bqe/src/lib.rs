@@ -7,6 +7,7 @@ mod config;
 mod errors;
 mod listing;
 pub mod mapping;
+pub mod matching;
 mod objects;
 mod provider;
 pub mod webhook;

@@ -307,8 +307,30 @@ pub(crate) async fn reconcile(
         );
         strategy::apply(t.mapping.as_deref(), &base_f, &local_f, &remote_f, &mut out);
         let (local_changes, mut local_parent) = split_parent(out.local_changes);
-        let (remote_changes, remote_parent_change) = split_parent(out.remote_changes);
+        let (mut remote_changes, mut remote_parent_change) = split_parent(out.remote_changes);
         let mut new_base = out.base;
+        // Nothing goes to a provider that takes no writes, nor into fields mapped to be
+        // read only; what stays unwritten keeps the provider's value as the agreed one,
+        // so the host's own value is not taken for a provider change next time.
+        let writable = |field: &str| {
+            t.caps.update
+                && t.mapping.as_deref().is_none_or(|m| {
+                    m.fields
+                        .iter()
+                        .filter(|f| f.host_field == field)
+                        .all(|f| f.direction != crate::mapping::MappingDirection::Pull)
+                })
+        };
+        remote_changes.retain(|c| {
+            let keep = writable(&c.field);
+            if !keep {
+                new_base.insert(c.field.as_str(), remote_f.get(&c.field).clone());
+            }
+            keep
+        });
+        if !t.caps.update {
+            remote_parent_change = None;
+        }
 
         // A parent that comes from the provider must be a legal one for the host.
         if let (Some(new_parent), Some(kind)) = (&local_parent, local.record.kind) {
