@@ -15,13 +15,21 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 /// The automatic checkpoint's threshold in pages while the background one runs
-/// (256 MiB of 16 KiB pages): reached only if the background checkpoint cannot keep up.
-pub(crate) const SAFETY_NET_PAGES: &str = "16384";
+/// (128 MiB of 16 KiB pages). Under steady writes a passive checkpoint rarely finds the
+/// whole log copied, so the log is not restarted and grows; this bounds it (one long
+/// commit per 128 MiB written), and `journal_size_limit` cuts the file back after.
+pub(crate) const SAFETY_NET_PAGES: &str = "8192";
 
 /// The longest time between two checkpoints: writes the store is not told of (single
 /// statements) are checkpointed at least this often. A checkpoint with nothing to copy
 /// costs next to nothing.
 const IDLE: Duration = Duration::from_secs(1);
+
+/// A log file larger than this is checkpointed with `TRUNCATE` (which waits for the
+/// writer of the moment, copies everything and empties the log) rather than passively:
+/// under steady writes a passive checkpoint never finds the whole log copied, so the
+/// log would not restart and would only grow.
+const TRUNCATE_ABOVE: u64 = 64 << 20;
 
 /// How long writes gather before a checkpoint, so a burst of commits is one checkpoint.
 const GATHER: Duration = Duration::from_millis(5);
@@ -37,7 +45,7 @@ pub(crate) struct Checkpointer {
 impl Checkpointer {
     /// Starts the checkpoint task on the current Tokio runtime; `None` outside one (the
     /// automatic checkpoint then does the work).
-    pub(crate) fn start(pool: SqlitePool) -> Option<Self> {
+    pub(crate) fn start(pool: SqlitePool, file: std::path::PathBuf) -> Option<Self> {
         let runtime = tokio::runtime::Handle::try_current().ok()?;
         let wrote = Arc::new(Notify::new());
         let signal = wrote.clone();
@@ -50,10 +58,15 @@ impl Checkpointer {
                 if pool.is_closed() {
                     break;
                 }
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                    .execute(&pool)
-                    .await
-                {
+                let mut wal = file.clone().into_os_string();
+                wal.push("-wal");
+                let large = std::fs::metadata(&wal).is_ok_and(|m| m.len() > TRUNCATE_ABOVE);
+                let pragma = if large {
+                    "PRAGMA wal_checkpoint(TRUNCATE)"
+                } else {
+                    "PRAGMA wal_checkpoint(PASSIVE)"
+                };
+                if let Err(e) = sqlx::query(pragma).execute(&pool).await {
                     tracing::debug!(error = %e, "background checkpoint skipped");
                 }
             }

@@ -170,6 +170,9 @@ impl SqliteStoreBuilder {
             // The log is checkpointed in the background after writes (see
             // `checkpoint`); the automatic checkpoint inside a commit only as a safety net.
             .pragma("wal_autocheckpoint", crate::checkpoint::SAFETY_NET_PAGES)
+            // After a checkpoint resets the log, its file is cut back to 64 MiB.
+            // After a checkpoint empties the log, its file is cut back to 64 MiB.
+            .pragma("journal_size_limit", "67108864")
             // A 32 MiB page cache per connection (the default is 2 MiB).
             .pragma("cache_size", "-32768")
             .synchronous(match self.durability {
@@ -195,8 +198,10 @@ impl SqliteStoreBuilder {
             provider: STORE.into(),
             source: Box::new(e),
         })?;
-        let checkpointer = match self.location {
-            Location::File(_) => crate::checkpoint::Checkpointer::start(pool.clone()).map(Arc::new),
+        let checkpointer = match &self.location {
+            Location::File(path) => {
+                crate::checkpoint::Checkpointer::start(pool.clone(), path.clone()).map(Arc::new)
+            }
             Location::Memory => None,
         };
         Ok(SqliteStore {

@@ -108,10 +108,12 @@ impl SyncEngine {
                     }
                     let written = match &ctx.e.page_store {
                         Some(store) => {
-                            let mut page = PageWrites::default();
-                            page.connection = Some(t.connection.clone());
-                            page.object = Some(t.object.clone());
-                            page.links = links;
+                            let page = PageWrites {
+                                connection: Some(t.connection.clone()),
+                                object: Some(t.object.clone()),
+                                links,
+                                ..PageWrites::default()
+                            };
                             store.apply_page(&page).await
                         }
                         None => {

@@ -81,6 +81,10 @@ impl SyncEngine {
 
     /// The items a run changed in the host, as they are now.
     pub(crate) async fn changed_by(&self, report: &SyncReport) -> Result<Vec<WorkItem>> {
+        // With one binding there is nowhere to carry a change: no reads at all.
+        if self.inner.bindings().len() < 2 {
+            return Ok(Vec::new());
+        }
         let ids: BTreeSet<&ItemId> = report
             .outcomes
             .iter()
