@@ -86,7 +86,7 @@ impl BqeConfig {
 }
 
 /// The API base a grant must call: the token response's `endpoint` (without its
-/// trailing `/`), from [`TokenGrant::fields`]. [`Error::InvalidInput`] when the response
+/// trailing `/`), from [`TokenGrant::fields`](devflow_sync_core::auth::TokenGrant::fields). [`Error::InvalidInput`] when the response
 /// has none.
 ///
 /// ```

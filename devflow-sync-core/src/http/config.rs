@@ -50,7 +50,7 @@ pub struct HttpConfig {
     /// The `User-Agent` sent (GitHub refuses requests without one).
     pub user_agent: String,
     /// The largest response body read; a longer one is refused
-    /// ([`Error::InvalidInput`]) instead of filling memory.
+    /// ([`Error::InvalidInput`](crate::Error::InvalidInput)) instead of filling memory.
     pub max_response_bytes: usize,
     /// Rate limits that hold one endpoint or one record rather than the whole provider,
     /// as `(header, value)` pairs a 429 carries (Jira: `RateLimit-Reason:
