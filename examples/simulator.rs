@@ -1,6 +1,7 @@
 //! `cargo run --release --example simulator -- --provider github --records N [--latency-ms L] [--repo OWNER/NAME] [--token T] [--state FILE]`
 //! `cargo run --release --example simulator -- --provider jira --records N [--latency-ms L] [--project KEY] [--email E] [--token T]`
 //! `cargo run --release --example simulator -- --provider confluence --records N [--latency-ms L] [--space KEY] [--email E] [--token T] [--state FILE]`
+//! `cargo run --release --example simulator -- --provider bqe --records N [--subs M] [--latency-ms L] [--token T] [--state FILE]`
 //!
 //! Serves a provider simulator on 127.0.0.1 with `N` seeded records until stopped
 //! (Ctrl-C); with `--state FILE` it starts from the repositories saved there (seeding
@@ -11,13 +12,16 @@
 //! network. Providers: `github`, `jira` (the Jira simulator prints `url=...
 //! project=... email=... token=...` for basic auth on the site URL, and `gateway=...`)
 //! and `confluence` (`url=... space=... email=... token=...`, and `gateway=...`; its
-//! `N` pages are DevFlow pages with the `devflow` property). `--state` is GitHub's and
-//! Confluence's. BQE joins when its simulator lands.
+//! `N` pages are DevFlow pages with the `devflow` property) and `bqe` (`api=...
+//! identity=... token=... client_id=...`: `N` parent projects and `--subs M` sub-projects
+//! under them, default `N / 4`; the public app `client_id` signs in with PKCE on the
+//! identity server). `--state` is GitHub's, Confluence's and BQE's.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
 use std::time::Duration;
 
+use devflow_sync_testkit::bqe_sim::BqeSimulator;
 use devflow_sync_testkit::confluence_sim::ConfluenceSimulator;
 use devflow_sync_testkit::github_sim::GitHubSimulator;
 use devflow_sync_testkit::jira_sim::JiraSimulator;
@@ -40,8 +44,8 @@ fn number(args: &[String], name: &str, default: u64) -> Result<u64, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let provider = arg(&args, "--provider").unwrap_or_else(|| "github".into());
-    if !["github", "jira", "confluence"].contains(&provider.as_str()) {
-        eprintln!("--provider {provider}: this build simulates github, jira and confluence");
+    if !["github", "jira", "confluence", "bqe"].contains(&provider.as_str()) {
+        eprintln!("--provider {provider}: this build simulates github, jira, confluence and bqe");
         return ExitCode::from(2);
     }
     let (records, latency) = match (
@@ -73,6 +77,16 @@ fn main() -> ExitCode {
     }
     if provider == "confluence" {
         return runtime.block_on(serve_confluence(&args, records, latency));
+    }
+    if provider == "bqe" {
+        let subs = match number(&args, "--subs", (records / 4) as u64) {
+            Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        };
+        return runtime.block_on(serve_bqe(&args, (records, subs), latency));
     }
     runtime.block_on(async move {
         let sim = match GitHubSimulator::start().await {
@@ -174,6 +188,48 @@ async fn serve_confluence(args: &[String], records: usize, latency: u64) -> Exit
         "provider=confluence url={} gateway={} space={space} email={email} token={token} records={records} latency_ms={latency} restored={restored}",
         sim.url(),
         sim.gateway_url()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    if let Some(file) = &state {
+        if let Err(e) = sim.save(file) {
+            eprintln!("--state {file}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Serves a BQE simulator with `parents` projects and `subs` sub-projects under them.
+async fn serve_bqe(args: &[String], (parents, subs): (usize, usize), latency: u64) -> ExitCode {
+    let token = arg(args, "--token").unwrap_or_else(|| "bqe-simulator".into());
+    let sim = match BqeSimulator::start().await {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("the simulator did not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let state = arg(args, "--state");
+    let restored = match &state {
+        Some(file) => match sim.load(file) {
+            Ok(found) => found,
+            Err(e) => {
+                eprintln!("--state {file}: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => false,
+    };
+    if !restored {
+        sim.seed_projects(parents, subs);
+    }
+    sim.accept_token(&token, &["read:core"]);
+    sim.register_app("devflow-simulator", None);
+    sim.set_latency(Duration::from_millis(latency));
+    println!(
+        "provider=bqe api={} identity={} token={token} client_id=devflow-simulator records={parents} subs={subs} latency_ms={latency} restored={restored}",
+        sim.api_url(),
+        sim.identity_url()
     );
     let _ = tokio::signal::ctrl_c().await;
     if let Some(file) = &state {

@@ -9,7 +9,7 @@ use devflow_sync_core::http::{HttpClient, HttpRequest, Method};
 use devflow_sync_core::model::{ConnectionId, ObjectType};
 use devflow_sync_core::provider::Capabilities;
 use devflow_sync_core::registry::ObjectCatalog;
-use devflow_sync_core::webhook::{SignatureScheme, WebhookVerifier};
+use devflow_sync_core::webhook::WebhookVerifier;
 use devflow_sync_core::{Error, Result};
 use serde_json::Value;
 
@@ -41,10 +41,7 @@ impl BqeProvider {
         )?
         .with_header("Accept", "application/json")
         .with_errors(Arc::new(BqeErrors));
-        let mut verifier = WebhookVerifier::new(SignatureScheme::hmac_sha256(
-            crate::webhook::SIGNATURE_HEADER,
-            "",
-        ));
+        let mut verifier = WebhookVerifier::new(config.webhook_scheme.clone());
         for secret in &config.webhook_secrets {
             verifier = verifier.secret(secret.clone());
         }

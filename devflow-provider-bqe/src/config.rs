@@ -7,6 +7,7 @@ use devflow_sync_core::api::{StaticToken, TokenSource};
 use devflow_sync_core::auth::{
     AccessToken, ClientSecret, OAuthConfig, ProviderTokenFields, TokenManager, WebhookSecret,
 };
+use devflow_sync_core::webhook::SignatureScheme;
 use devflow_sync_core::{Error, Result};
 
 /// The hosts of BQE's identity server.
@@ -44,9 +45,15 @@ pub struct BqeConfig {
     /// Where and as whom tokens are revoked (`{identity}/connect/revocation`), when the
     /// host wants [`Provider::revoke`](devflow_sync_core::provider::Provider::revoke).
     pub revocation: Option<Revocation>,
-    /// Secrets of webhook deliveries (HMAC-SHA256 in `X-BQE-Signature`, an assumption:
-    /// BQE does not document its scheme); none refuses webhooks.
+    /// Secrets of webhook deliveries; none refuses webhooks.
     pub webhook_secrets: Vec<WebhookSecret>,
+    /// How deliveries prove where they come from. BQE documents no scheme, so the host
+    /// chooses: by default HMAC-SHA256 of the body as bare hex in `X-BQE-Signature`
+    /// ([`crate::webhook::SIGNATURE_HEADER`]); or
+    /// [`SignatureScheme::shared_token`] with the header the host put in the
+    /// subscription (the secret itself, compared in constant time; weaker: it does not
+    /// bind the body).
+    pub webhook_scheme: SignatureScheme,
 }
 
 impl BqeConfig {
@@ -61,6 +68,7 @@ impl BqeConfig {
             deleted_history: true,
             revocation: None,
             webhook_secrets: Vec::new(),
+            webhook_scheme: SignatureScheme::hmac_sha256(crate::webhook::SIGNATURE_HEADER, ""),
         }
     }
 

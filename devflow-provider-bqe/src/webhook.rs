@@ -1,9 +1,11 @@
 //! BQE webhooks, as far as they are known: an app's deliveries are JSON posts naming the
 //! entity, the action and the record; BQE documents neither the body nor the signature,
 //! so this reads `{"entity", "action", "id"|"entityId"}` (as configured in BQE's Developer
-//! Portal: Entity x Action) behind an HMAC-SHA256 hex signature in `X-BQE-Signature`
-//! (an assumption: a host relaying deliveries signs them so). Polling is the primary
-//! path.
+//! Portal: Entity x Action), behind the scheme the host configures in
+//! [`BqeConfig::webhook_scheme`](crate::BqeConfig::webhook_scheme): an HMAC-SHA256 hex
+//! signature in `X-BQE-Signature` by default (an assumption: a host relaying deliveries
+//! signs them so), or a shared token in a header of the host's choosing. Polling is the
+//! primary path.
 
 use chrono::Utc;
 use devflow_sync_core::model::{ExternalId, ObjectType};

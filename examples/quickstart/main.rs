@@ -9,9 +9,11 @@
 //! and its resolution, an orphan refused) and the Jira provider against an in-process
 //! Jira simulator (the same tree as Jira issues of the right types and parents, a status
 //! moved through the workflow) and the Confluence provider against an in-process
-//! Confluence simulator (the PRD and its epic as pages of the tree), the engine's state in
-//! a SQLite file: a temporary one, or `--db PATH`, kept with the simulated GitHub, Jira
-//! and Confluence beside it so the next run
+//! Confluence simulator (the PRD and its epic as pages of the tree), and BQE CORE's
+//! parent projects imported after a one-time matching with the host's own projects
+//! against an in-process BQE simulator; the engine's state in a SQLite file: a temporary
+//! one, or `--db PATH`, kept with the simulated GitHub, Jira, Confluence and BQE beside
+//! it so the next run
 //! carries on from it without creating anything twice. Every step checks what it
 //! prints; the example exits non-zero if one does not hold.
 #![allow(clippy::print_stdout)]
@@ -19,6 +21,7 @@
 use devflow_sync_core::store::ConflictStore;
 use std::process::ExitCode;
 
+mod bqe;
 mod core;
 mod fan_out;
 mod jira;
@@ -405,6 +408,7 @@ async fn engine_steps(
     )
     .await?;
     fan_out::backfill(steps).await?;
+    bqe::steps(steps, &store, db_path, keep).await?;
     if keep {
         let saved = sim
             .save(&sim_file)

@@ -13,6 +13,7 @@
 
 mod entities;
 mod identity;
+mod persist;
 mod query;
 mod routes;
 
