@@ -243,10 +243,15 @@ impl SqliteStore {
         .db()?;
         match since {
             None => Ok(()),
-            Some(since) => Err(Error::precondition(format!(
-                "{connection}/{object} must resync: the store was restored from a backup taken at \
-                 {since}; resync it and call clear_resync"
-            ))),
+            Some(since) => Err(must_resync(connection, object, &since)),
         }
     }
+}
+
+/// The error of a scope that must resync first.
+pub(crate) fn must_resync(connection: &ConnectionId, object: &ObjectType, since: &str) -> Error {
+    Error::precondition(format!(
+        "{connection}/{object} must resync: the store was restored from a backup taken at \
+         {since}; resync it and call clear_resync"
+    ))
 }

@@ -170,7 +170,6 @@ impl SqliteStoreBuilder {
             // The log is checkpointed in the background after writes (see
             // `checkpoint`); the automatic checkpoint inside a commit only as a safety net.
             .pragma("wal_autocheckpoint", crate::checkpoint::SAFETY_NET_PAGES)
-            // After a checkpoint resets the log, its file is cut back to 64 MiB.
             // After a checkpoint empties the log, its file is cut back to 64 MiB.
             .pragma("journal_size_limit", "67108864")
             // A 32 MiB page cache per connection (the default is 2 MiB).
@@ -180,6 +179,9 @@ impl SqliteStoreBuilder {
                 Durability::PowerLoss => SqliteSynchronous::Full,
             });
         let pool = SqlitePoolOptions::new()
+            // A connection to a local file does not go stale the way a network one
+            // does: no ping before every use (a round trip to the connection's thread).
+            .test_before_acquire(false)
             .max_connections(max)
             .min_connections(u32::from(matches!(self.location, Location::Memory)))
             .idle_timeout(None)
@@ -209,6 +211,7 @@ impl SqliteStoreBuilder {
             clock: self.clock,
             location: self.location,
             checkpointer,
+            ids: Arc::default(),
         })
     }
 }
@@ -245,6 +248,8 @@ pub struct SqliteStore {
     pub(crate) clock: Arc<dyn Clock>,
     location: Location,
     checkpointer: Option<Arc<crate::checkpoint::Checkpointer>>,
+    /// Item ids reserved in a block and not handed out yet.
+    pub(crate) ids: Arc<crate::page::ReservedIds>,
 }
 
 impl fmt::Debug for SqliteStore {

@@ -125,6 +125,13 @@ pub struct EngineConfig {
     pub lookback: Duration,
     /// Records asked for per page (default: 100).
     pub page_size: usize,
+    /// Records of consecutive pages a pull writes together, when the engine has a
+    /// page store (default: 500): the pages' imports, links, log lines and the cursor
+    /// after the last of them go in one transaction once this many records are held,
+    /// half a second after the first was, or when the listing ends or fails. Fewer,
+    /// larger transactions make a bulk import faster; 1 writes every page on its own.
+    /// A crash loses nothing either way: unwritten pages are listed again.
+    pub write_group: usize,
     /// The host object type of items the engine creates (default: `work_item`).
     pub host_object: ObjectType,
     /// Attempts before a webhook delivery is given up as failed (default: 5).
@@ -167,6 +174,7 @@ impl Default for EngineConfig {
             deletion_policy: DeletionPolicy::MarkInactiveKeepLink,
             lookback: Duration::from_secs(300),
             page_size: 100,
+            write_group: 500,
             push_concurrency: 10,
             cross_references: true,
             propagate_creates: true,

@@ -74,12 +74,32 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
         .cursor(&t.connection, &t.object)
         .await?
         .unwrap_or_default();
+    let paged = pages(ctx, t, budget, &mut cursor).await;
+    // Pages held to be written together are written with the cursor after the last of
+    // them, however the listing ended (a failed fetch included: what was applied is
+    // kept).
+    if ctx.holds_page() {
+        let written = ctx.flush_page(t, Some(&cursor)).await;
+        paged.and(written)
+    } else {
+        paged
+    }
+}
+
+/// Pages through the feed from `cursor`, applying each page and moving `cursor` past
+/// it.
+async fn pages(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    budget: PullBudget,
+    cursor: &mut SyncCursor,
+) -> Result<()> {
     let lookback = ctx.e.config.lookback;
     let from_high_water =
         |c: &SyncCursor| c.high_water.map(|hw| crate::clock::before(hw, lookback));
     let (mut since, mut token) = match &cursor.pass {
         Some(pass) => (pass.since, Some(pass.page_token.clone())),
-        None => (from_high_water(&cursor), None),
+        None => (from_high_water(cursor), None),
     };
     let (mut pages, mut records) = (0usize, 0usize);
     // The next page, fetched while the current one is applied.
@@ -115,8 +135,10 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
                     "saved page token discarded ({why}); listing again from the high-water mark"
                 ));
                 cursor.pass = None;
-                ctx.put_cursor(t, &cursor).await?;
-                since = from_high_water(&cursor);
+                // Pages held go first, with the cursor before this change.
+                ctx.settle_page(t).await?;
+                ctx.put_cursor(t, cursor).await?;
+                since = from_high_water(cursor);
                 token = None;
                 continue;
             }
@@ -143,8 +165,7 @@ pub(crate) async fn pull(ctx: &mut Ctx<'_>, t: &Target, budget: PullBudget) -> R
         // The fetch is polled first, so its request is on its way before the page is
         // applied (an apply against in-memory stores may never yield).
         let (next, applied) =
-            futures_util::future::join(fetch_next, apply_page(ctx, t, &mut cursor, since, page))
-                .await;
+            futures_util::future::join(fetch_next, apply_page(ctx, t, cursor, since, page)).await;
         if !applied? {
             break;
         }
@@ -235,8 +256,12 @@ async fn apply_page(
             .map(|page_token| CursorPass { since, page_token }),
         ..next
     };
-    // The page's imports and the cursor after it, together when the store can.
-    ctx.flush_page(t, Some(cursor)).await?;
+    // The page's imports and the cursor after it, together when the store can; a
+    // page joins the ones held before it until enough are held (see
+    // `EngineConfig::write_group`), and the last is written when the listing ends.
+    if !ctx.holds_page() || ctx.page_due(ctx.e.config.write_group) {
+        ctx.flush_page(t, Some(cursor)).await?;
+    }
     Ok(true)
 }
 

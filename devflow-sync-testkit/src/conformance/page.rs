@@ -88,6 +88,16 @@ where
             .expect("reserve none")
             .is_empty()
     );
+    // Exactly as many as asked, however a store serves them (in blocks, say), and
+    // never one twice.
+    let mut seen: std::collections::HashSet<ItemId> = all.into_iter().cloned().collect();
+    for n in [700, 100, 1, 1500, 30] {
+        let ids = store.reserve_item_ids(n).await.expect("reserve");
+        assert_eq!(ids.len(), n, "asked for {n} ids");
+        for id in ids {
+            assert!(seen.insert(id.clone()), "{id} reserved twice");
+        }
+    }
 
     let run = format!("conformance-page-{}", first[0]);
     let cursor = SyncCursor {

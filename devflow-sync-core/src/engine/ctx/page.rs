@@ -36,7 +36,14 @@ pub(crate) struct PageBuffer {
     pub(super) logs: Vec<SyncLogEntry>,
     /// The connection's pending conflicts, read once when first needed.
     pub(super) conflicts: Option<Vec<ConflictRecord>>,
+    /// Records of the pages held (a pull writes several pages together).
+    records: usize,
+    /// When the first page held began.
+    since: Option<std::time::Instant>,
 }
+
+/// The longest a pull holds pages before writing them.
+const HOLD_AT_MOST: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl Ctx<'_> {
     /// Starts holding a page's imports, when the engine has a page store.
@@ -80,13 +87,36 @@ impl Ctx<'_> {
         }
         let mut reserved = store.reserve_item_ids(records.len()).await?;
         reserved.reverse();
-        self.page = Some(PageBuffer {
-            ids: reserved,
-            known,
-            excluded,
+        // Pages not written yet stay held, and this one joins them: what they hold is
+        // read first (links by record, items), so the store's answers for this page
+        // only fill what they do not know.
+        let page = self.page.get_or_insert_with(|| PageBuffer {
+            since: Some(std::time::Instant::now()),
             ..PageBuffer::default()
         });
+        reserved.append(&mut page.ids);
+        page.ids = reserved;
+        for (id, link) in known {
+            page.known.entry(id).or_insert(link);
+        }
+        for (exclusion, hit) in excluded {
+            page.excluded.entry(exclusion).or_insert(hit);
+        }
+        page.records += records.len();
         Ok(())
+    }
+
+    /// Whether the pages held should be written now: `group` records or more held, or
+    /// held for long enough.
+    pub(crate) fn page_due(&self, group: usize) -> bool {
+        self.page.as_ref().is_some_and(|p| {
+            p.records >= group || p.since.is_some_and(|s| s.elapsed() >= HOLD_AT_MOST)
+        })
+    }
+
+    /// Whether pages are held, not written yet.
+    pub(crate) fn holds_page(&self) -> bool {
+        self.page.is_some()
     }
 
     /// Holds one import outside a pull page (a webhook, a resolution), so its item and
