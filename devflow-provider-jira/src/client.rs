@@ -66,6 +66,7 @@ pub struct JiraProvider {
     /// Host ids of issues seen with the `devflow` property, by issue id: a child's
     /// property names its parent's host id without another read.
     pub(crate) markers: Mutex<HashMap<String, String>>,
+    pub(crate) worklogs: Mutex<crate::worklog::WorklogCache>,
 }
 
 /// How many written issues listings reconcile (Jira takes at most 50).
@@ -119,6 +120,7 @@ impl JiraProvider {
             fields,
             recent: Mutex::new(std::collections::VecDeque::new()),
             markers: Mutex::new(HashMap::new()),
+            worklogs: Mutex::new(crate::worklog::WorklogCache::default()),
             config,
             api,
             verifier,

@@ -14,8 +14,11 @@ mod listing;
 pub mod mapping;
 mod provider;
 pub mod refs;
+pub mod search;
+pub mod timecard;
 pub mod webhook;
 pub mod wire;
+pub mod worklog;
 mod write;
 
 pub use builder::{ENV_KEYS, JiraBuilder, REQUEST_SCOPED_LIMITS, catalog_http, oauth_config};

@@ -26,7 +26,7 @@
 
 use std::collections::BTreeMap;
 
-use devflow_sync_core::mapping::{FieldMapping, ObjectMapping, Transform};
+use devflow_sync_core::mapping::{FieldMapping, MappingDirection, ObjectMapping, Transform};
 use devflow_sync_core::model::FieldType;
 use devflow_sync_core::{Error, Result};
 
@@ -81,6 +81,54 @@ pub fn default_mapping() -> Result<ObjectMapping> {
             FieldMapping::identity("tags", "labels", FieldType::Set),
             FieldMapping::identity("assignee", "assignee", FieldType::User),
             FieldMapping::identity("due_date", "duedate", FieldType::Date),
+        ],
+    ))
+}
+
+/// The default mapping of the `worklog` object: a host time record (object
+/// `time_record`) and its worklog ([`crate::worklog`]).
+///
+/// | host field | Jira | how |
+/// |---|---|---|
+/// | `issue_key` | `issue` | the issue key (`PROJ-123`); a worklog cannot move |
+/// | `started` | `started` | the instant |
+/// | `utc_offset` | `startedOffset` | the offset the start is written in (`+02:00`) |
+/// | `duration_seconds` | `timeSpentSeconds` | whole seconds, at least 60 |
+/// | `comment` | `comment` | Markdown <-> ADF |
+/// | `author` | `author` | the account id, from Jira only |
+///
+/// ```
+/// use devflow_provider_jira::mapping::worklog_mapping;
+/// use devflow_sync_core::model::{FieldValue, Fields};
+/// let mapping = worklog_mapping().unwrap();
+/// let host = Fields::new()
+///     .with("issue_key", "PROJ-7")
+///     .with("duration_seconds", FieldValue::int(5400));
+/// let jira = mapping.to_provider(&host, &Fields::new());
+/// assert_eq!(jira.get("issue").as_str(), Some("PROJ-7"));
+/// assert_eq!(jira.get("timeSpentSeconds").as_f64(), Some(5400.0));
+/// ```
+pub fn worklog_mapping() -> Result<ObjectMapping> {
+    let catalog = crate::catalog()?;
+    let worklog = catalog
+        .objects
+        .into_iter()
+        .find(|o| o.key.as_str() == crate::worklog::OBJECT)
+        .ok_or_else(|| Error::InvalidConfig {
+            pointer: "jira/provider.json/objects".into(),
+            message: "the Jira catalog has no worklog object".into(),
+        })?;
+    Ok(ObjectMapping::new(
+        "jira",
+        &worklog,
+        vec![
+            FieldMapping::identity("issue_key", "issue", FieldType::Text),
+            FieldMapping::identity("started", "started", FieldType::DateTime),
+            FieldMapping::identity("utc_offset", "startedOffset", FieldType::Text),
+            FieldMapping::identity("duration_seconds", "timeSpentSeconds", FieldType::Number),
+            FieldMapping::identity("comment", "comment", FieldType::LongText),
+            FieldMapping::identity("author", "author", FieldType::User)
+                .with_direction(MappingDirection::Pull),
         ],
     ))
 }

@@ -12,13 +12,19 @@ use devflow_sync_core::{Error, Result};
 
 use crate::client::JiraProvider;
 
-fn issues_only(object: &ObjectType) -> Result<()> {
-    if object.as_str() == "issue" {
-        Ok(())
-    } else {
-        Err(Error::not_supported(format!(
-            "Jira {object} through the issue provider"
-        )))
+/// The objects this provider writes: issues and worklogs.
+enum Object {
+    Issue,
+    Worklog,
+}
+
+fn object_of(object: &ObjectType) -> Result<Object> {
+    match object.as_str() {
+        "issue" => Ok(Object::Issue),
+        crate::worklog::OBJECT => Ok(Object::Worklog),
+        _ => Err(Error::not_supported(format!(
+            "Jira {object}: the provider syncs issues and worklogs"
+        ))),
     }
 }
 
@@ -39,8 +45,10 @@ impl Provider for JiraProvider {
         object: &ObjectType,
         query: &ChangeQuery,
     ) -> Result<Page> {
-        issues_only(object)?;
-        self.list_issues(connection, query).await
+        match object_of(object)? {
+            Object::Issue => self.list_issues(connection, query).await,
+            Object::Worklog => self.list_worklogs(connection, query).await,
+        }
     }
 
     async fn get(
@@ -49,8 +57,10 @@ impl Provider for JiraProvider {
         object: &ObjectType,
         id: &ExternalId,
     ) -> Result<RemoteRecord> {
-        issues_only(object)?;
-        self.get_issue(connection, id.as_str()).await
+        match object_of(object)? {
+            Object::Issue => self.get_issue(connection, id.as_str()).await,
+            Object::Worklog => self.get_worklog(connection, id).await,
+        }
     }
 
     async fn create(
@@ -59,8 +69,10 @@ impl Provider for JiraProvider {
         object: &ObjectType,
         new: &NewRemote,
     ) -> Result<RemoteRecord> {
-        issues_only(object)?;
-        self.create_issue(connection, new).await
+        match object_of(object)? {
+            Object::Issue => self.create_issue(connection, new).await,
+            Object::Worklog => self.create_worklog(connection, new).await,
+        }
     }
 
     /// Jira has no conditional update: `expected` is not checked.
@@ -72,8 +84,10 @@ impl Provider for JiraProvider {
         update: &RemoteUpdate,
         _expected: Option<&Version>,
     ) -> Result<RemoteRecord> {
-        issues_only(object)?;
-        self.update_issue(connection, id, update).await
+        match object_of(object)? {
+            Object::Issue => self.update_issue(connection, id, update).await,
+            Object::Worklog => self.update_worklog(connection, id, update).await,
+        }
     }
 
     async fn delete(
@@ -82,8 +96,10 @@ impl Provider for JiraProvider {
         object: &ObjectType,
         id: &ExternalId,
     ) -> Result<()> {
-        issues_only(object)?;
-        self.delete_issue(connection, id).await
+        match object_of(object)? {
+            Object::Issue => self.delete_issue(connection, id).await,
+            Object::Worklog => self.delete_worklog(connection, id).await,
+        }
     }
 
     async fn find_by_marker(
@@ -92,8 +108,10 @@ impl Provider for JiraProvider {
         object: &ObjectType,
         marker: &ItemId,
     ) -> Result<Option<RemoteRecord>> {
-        issues_only(object)?;
-        self.find_marker(connection, marker).await
+        match object_of(object)? {
+            Object::Issue => self.find_marker(connection, marker).await,
+            Object::Worklog => self.find_worklog_marker(connection, marker).await,
+        }
     }
 
     /// Admin webhooks by their `X-Hub-Signature`; dynamic webhooks of an OAuth app by

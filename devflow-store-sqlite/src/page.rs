@@ -266,8 +266,8 @@ async fn insert_logs(
     let mut docs = docs.into_iter();
     for chunk in logs.chunks(ROWS) {
         let sql = format!(
-            "INSERT INTO sync_log (run_id, connection, at, data) VALUES {}",
-            placeholders(chunk.len(), 4)
+            "INSERT INTO sync_log (run_id, connection, at, item, data) VALUES {}",
+            placeholders(chunk.len(), 5)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for entry in chunk {
@@ -275,6 +275,7 @@ async fn insert_logs(
                 .bind(entry.run_id.clone())
                 .bind(entry.connection.as_str())
                 .bind(time(entry.at))
+                .bind(entry.item.as_ref().map(|i| i.as_str().to_owned()))
                 .bind(docs.next().unwrap_or_default());
         }
         query.execute(&mut **tx).await.db()?;

@@ -61,6 +61,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0006_conflicts_by_item.sql")),
             false,
         ),
+        Migration::new(
+            7,
+            "sync log by item".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0007_sync_log_item.sql")),
+            false,
+        ),
     ])
 }
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use devflow_sync_core::Result;
 use devflow_sync_core::model::ConnectionId;
 use devflow_sync_core::store::{
-    ConnectionHealth, HealthStore, RunLog, RunRecord, SyncJournal, SyncLogEntry,
+    ConnectionHealth, HealthStore, LogQuery, RunLog, RunRecord, SyncJournal, SyncLogEntry,
 };
 
 use crate::SqliteStore;
@@ -17,28 +17,34 @@ use crate::codec::{Db, count, from_json, json, time};
 #[async_trait]
 impl RunLog for SqliteStore {
     async fn append_log(&self, entry: &SyncLogEntry) -> Result<()> {
-        sqlx::query("INSERT INTO sync_log (run_id, connection, at, data) VALUES (?, ?, ?, ?)")
-            .bind(&entry.run_id)
-            .bind(entry.connection.as_str())
-            .bind(time(entry.at))
-            .bind(json(entry)?)
-            .execute(&self.pool)
-            .await
-            .db()?;
+        sqlx::query(
+            "INSERT INTO sync_log (run_id, connection, at, item, data) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&entry.run_id)
+        .bind(entry.connection.as_str())
+        .bind(time(entry.at))
+        .bind(entry.item.as_ref().map(|i| i.as_str()))
+        .bind(json(entry)?)
+        .execute(&self.pool)
+        .await
+        .db()?;
         Ok(())
     }
 
     async fn append_logs(&self, entries: &[SyncLogEntry]) -> Result<()> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
         for entry in entries {
-            sqlx::query("INSERT INTO sync_log (run_id, connection, at, data) VALUES (?, ?, ?, ?)")
-                .bind(&entry.run_id)
-                .bind(entry.connection.as_str())
-                .bind(time(entry.at))
-                .bind(json(entry)?)
-                .execute(&mut *tx)
-                .await
-                .db()?;
+            sqlx::query(
+                "INSERT INTO sync_log (run_id, connection, at, item, data) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&entry.run_id)
+            .bind(entry.connection.as_str())
+            .bind(time(entry.at))
+            .bind(entry.item.as_ref().map(|i| i.as_str()))
+            .bind(json(entry)?)
+            .execute(&mut *tx)
+            .await
+            .db()?;
         }
         tx.commit().await.db()
     }
@@ -50,6 +56,36 @@ impl RunLog for SqliteStore {
                 .fetch_all(&self.pool)
                 .await
                 .db()?;
+        rows.iter()
+            .map(|(data,)| from_json(data, "sync_log"))
+            .collect()
+    }
+
+    async fn query_logs(&self, query: &LogQuery) -> Result<Vec<SyncLogEntry>> {
+        let status = query
+            .status
+            .map(|s| serde_json::to_value(s).unwrap_or_default())
+            .and_then(|v| v.as_str().map(str::to_owned));
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT data FROM sync_log
+             WHERE (?1 IS NULL OR item = ?1)
+               AND (?2 IS NULL OR connection = ?2)
+               AND (?3 IS NULL OR json_extract(data, '$.object') = ?3)
+               AND (?4 IS NULL OR json_extract(data, '$.status') = ?4)
+               AND (?5 IS NULL OR at >= ?5)
+               AND (?6 IS NULL OR at < ?6)
+             ORDER BY seq DESC LIMIT ?7",
+        )
+        .bind(query.item.as_ref().map(|i| i.as_str()))
+        .bind(query.connection.as_ref().map(|c| c.as_str()))
+        .bind(query.object.as_ref().map(|o| o.as_str()))
+        .bind(status)
+        .bind(query.from.map(time))
+        .bind(query.until.map(time))
+        .bind(i64::try_from(query.clamped_limit()).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .db()?;
         rows.iter()
             .map(|(data,)| from_json(data, "sync_log"))
             .collect()

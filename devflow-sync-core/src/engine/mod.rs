@@ -20,6 +20,7 @@
 //! After the engine writes to a side, the base equals what it wrote, so the webhook
 //! that comes back diffs to nothing: no sync loops.
 
+mod bulk;
 mod config;
 mod connections;
 mod ctx;
@@ -47,6 +48,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
+pub use bulk::{BulkError, BulkItem, BulkOptions, BulkResult, BulkSummary};
 pub use config::{
     Binding, BindingOptions, DeletionPolicy, EngineConfig, ImportMode, SyncEngineBuilder,
 };

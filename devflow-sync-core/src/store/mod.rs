@@ -9,6 +9,7 @@
 //! database gives, so the engine treats every backend alike.
 
 mod connections;
+mod log_query;
 pub mod memory;
 mod page;
 mod registrations;
@@ -24,6 +25,7 @@ use chrono::{DateTime, Utc};
 use crate::error::Result;
 use crate::model::{ConnectionId, ExternalId, ItemId, ObjectType, ProviderKey, Record, Version};
 pub use connections::{BindingRecord, ConnectionRecord, ConnectionStore};
+pub use log_query::{LogQuery, MAX_LOG_LINES};
 pub use page::{PageStore, PageWrites};
 pub use registrations::WebhookRegistrationRecord;
 pub use sides::{ConflictSide, HOST_SIDE, recommend_newest, upsert_side};
@@ -252,6 +254,15 @@ pub trait RunLog: Send + Sync + fmt::Debug {
 
     /// A run by id.
     async fn run(&self, id: &str) -> Result<Option<RunRecord>>;
+
+    /// Log lines matching `query`, newest first (sync history per item, per status,
+    /// per time range). The default says the store cannot.
+    async fn query_logs(&self, query: &LogQuery) -> Result<Vec<SyncLogEntry>> {
+        let _ = query;
+        Err(crate::Error::not_supported(
+            "this run log cannot be queried",
+        ))
+    }
 }
 
 /// Conflicts a person settles.

@@ -59,7 +59,7 @@ fn inbox(conn: &ConnectionId, delivery: &str, minutes: i64) -> InboxEntry {
 
 /// The log, runs, conflicts (deduplicated while pending, settled once), the inbox
 /// (unique delivery ids, due order, retries) and health; a purge removes only its
-/// connection.
+/// connection; the sync history queries by item, status, object and time.
 pub async fn sync_journal(journal: &dyn SyncJournal) {
     let conn = ConnectionId::new("conformance-journal");
     let other = ConnectionId::new("conformance-journal-other");
@@ -396,4 +396,5 @@ async fn item_conflicts(journal: &dyn SyncJournal, conn: &ConnectionId) {
         1
     );
     journal.purge_connection(&other).await.expect("purge");
+    super::history::log_history(journal).await;
 }

@@ -17,6 +17,7 @@
 //! ```
 
 mod connections;
+mod history;
 mod items;
 mod journal;
 mod leases;

@@ -1,6 +1,7 @@
 //! The subset of JQL the simulator answers: clauses on `project`, `key`/`issuekey`,
-//! `id`, `issuetype`, `status`, `labels`, `parent`, `summary`, `assignee`, `updated`,
-//! `created` and `cf[NNNNN]`, joined by `AND`/`OR`/`NOT` with parentheses, and
+//! `id`, `issuetype`, `status`, `statusCategory`, `labels`, `parent`, `summary`,
+//! `assignee` (`currentUser()` is the simulator's account), `updated`, `created` and
+//! `cf[NNNNN]`, joined by `AND`/`OR`/`NOT` with parentheses, and
 //! `ORDER BY` up to seven fields. A query without any restriction is refused, as Jira
 //! refuses unbounded queries on `/search/jql`.
 
@@ -98,7 +99,13 @@ fn tokens(jql: &str) -> Result<Vec<Token>, String> {
                     // `cf[10010]` keeps its brackets.
                     i += 1;
                 }
-                out.push(Token::Word(chars[start..i].iter().collect()));
+                let mut word: String = chars[start..i].iter().collect();
+                // A function without arguments (`currentUser()`) is one word.
+                if chars.get(i) == Some(&'(') && chars.get(i + 1) == Some(&')') {
+                    word.push_str("()");
+                    i += 2;
+                }
+                out.push(Token::Word(word));
             }
         }
     }
@@ -308,6 +315,16 @@ pub(crate) fn matches(expr: &Expr, issue: &dyn Subject, zone: FixedOffset) -> Re
                 });
             }
             let have = issue.values(field);
+            let values: Vec<String> = values
+                .iter()
+                .map(|v| {
+                    if v.eq_ignore_ascii_case("currentUser()") {
+                        super::ACCOUNT_ID.to_owned()
+                    } else {
+                        v.clone()
+                    }
+                })
+                .collect();
             let eq = |a: &String, b: &String| a.eq_ignore_ascii_case(b);
             match op.as_str() {
                 "=" | "in" => have.iter().any(|h| values.iter().any(|v| eq(h, v))),

@@ -23,6 +23,7 @@ mod routes;
 mod search;
 mod seed;
 mod workflow;
+mod worklogs;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
@@ -139,6 +140,7 @@ struct State {
     max_results: usize,
     webhooks: Vec<Value>,
     next_webhook: u64,
+    worklogs: worklogs::Worklogs,
 }
 
 /// An in-process Jira Cloud for tests and examples.
@@ -341,6 +343,7 @@ impl JiraSimulator {
             ),
             max_results: 100,
             webhooks: Vec::new(),
+            worklogs: worklogs::Worklogs::default(),
             next_webhook: 1,
         }));
         let handler_state = state.clone();

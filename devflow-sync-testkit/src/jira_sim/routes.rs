@@ -102,6 +102,7 @@ pub(super) fn handle(state: &Mutex<State>, req: &Request) -> Response {
         (_, Some("webhook")) => "manage:jira-webhook",
         ("GET", Some("myself")) => "read:jira-user",
         ("GET", _) | ("POST", Some("search")) => "read:jira-work",
+        ("POST", Some("worklog")) if parts.get(1) == Some(&"list") => "read:jira-work",
         _ => "write:jira-work",
     };
     if caller.lacks(scope) {
@@ -224,7 +225,22 @@ fn route(s: &mut State, req: &Request, caller: &Caller, version: u8, parts: &[&s
         ("GET", ["issue", "createmeta", p, "issuetypes"]) => admin::createmeta(s, p),
         ("GET", ["issuetype", "project"]) => admin::project_types(s, req.query("projectId")),
         ("POST", ["issue"]) => done(issues::create(s, &body), 201),
+        ("GET", ["issue", "picker"]) => worklogs::picker(s, req),
         ("GET", ["issue", k]) => issues::get(s, k, req, version),
+        ("GET", ["issue", k, "worklog"]) => worklogs::of_issue(s, k, req),
+        ("POST", ["issue", k, "worklog"]) => worklogs::add(s, k, &body, req),
+        ("GET", ["issue", k, "worklog", id]) => worklogs::get(s, k, id, req),
+        ("PUT", ["issue", k, "worklog", id]) => worklogs::update(s, k, id, &body, req),
+        ("DELETE", ["issue", k, "worklog", id]) => worklogs::delete(s, k, id),
+        ("GET", ["issue", k, "worklog", id, "properties", p]) => {
+            worklogs::property_get(s, k, id, p)
+        }
+        ("PUT", ["issue", k, "worklog", id, "properties", p]) => {
+            worklogs::property_put(s, k, id, p, body)
+        }
+        ("GET", ["worklog", "updated"]) => worklogs::changed(s, req, false),
+        ("GET", ["worklog", "deleted"]) => worklogs::changed(s, req, true),
+        ("POST", ["worklog", "list"]) => worklogs::list(s, &body, req),
         ("PUT", ["issue", k]) => done(issues::edit(s, k, &body), 204),
         ("DELETE", ["issue", k]) => done(issues::delete(s, k, req.query("deleteSubtasks")), 204),
         ("GET", ["issue", k, "transitions"]) => workflow::transitions(s, k),

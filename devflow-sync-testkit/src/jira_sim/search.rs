@@ -46,6 +46,7 @@ impl Subject for Subj<'_> {
             "key" | "issuekey" => vec![self.issue.key.clone()],
             "id" => vec![self.issue.id.to_string()],
             "issuetype" | "type" => text(f.get("issuetype")),
+            "statuscategory" => text(f.get("status").and_then(|s| s.get("statusCategory"))),
             "parent" => {
                 let id = f
                     .get("parent")

@@ -64,6 +64,15 @@ impl Response {
         }
     }
 
+    /// An answer without a body (`204 No Content`, say).
+    pub fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
     /// With a header added.
     #[must_use]
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {

@@ -88,6 +88,10 @@ impl RunLog for MemoryJournal {
     async fn run(&self, id: &str) -> Result<Option<RunRecord>> {
         Ok(lock(&self.state).runs.get(id).cloned())
     }
+
+    async fn query_logs(&self, query: &crate::store::LogQuery) -> Result<Vec<SyncLogEntry>> {
+        Ok(lock(&self.state).logs.query(query))
+    }
 }
 
 #[async_trait]

@@ -177,6 +177,18 @@ impl Log {
             .collect()
     }
 
+    /// The lines matching `query`, newest first.
+    pub(super) fn query(&self, query: &crate::store::LogQuery) -> Vec<SyncLogEntry> {
+        let mut found: Vec<SyncLogEntry> = self
+            .lines()
+            .map(Line::entry)
+            .filter(|e| query.matches(e))
+            .collect();
+        found.reverse();
+        found.truncate(query.clamped_limit());
+        found
+    }
+
     /// Drops the lines of `connection`, keeping the order of the rest.
     pub(super) fn purge(&mut self, connection: &ConnectionId) {
         let mut kept = Log {
