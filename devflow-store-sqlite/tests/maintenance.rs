@@ -81,6 +81,7 @@ fn delivery(id: &str, when: DateTime<Utc>) -> InboxEntry {
         next_attempt_at: when,
         claimed_by: None,
         claimed_until: None,
+        entity: None,
     }
 }
 

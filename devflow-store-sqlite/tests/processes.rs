@@ -119,6 +119,7 @@ async fn two_processes_share_the_inbox_and_take_turns_on_leases() {
                 next_attempt_at: now,
                 claimed_by: None,
                 claimed_until: None,
+                entity: None,
             })
             .await
             .unwrap();

@@ -84,6 +84,10 @@ pub(crate) async fn accept(
         next_attempt_at: now,
         claimed_by: None,
         claimed_until: None,
+        entity: delivery
+            .events
+            .first()
+            .map(|ev| format!("{}/{}", ev.object, ev.id)),
     };
     match e.journal.insert_inbox(&entry).await {
         Ok(id) => {

@@ -427,6 +427,11 @@ pub struct InboxEntry {
     /// Until when that claim holds; after it, another worker may claim the entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claimed_until: Option<DateTime<Utc>>,
+    /// The record the delivery is about (`object/id` of its first event), so a store
+    /// shared by several workers keeps each record's deliveries in order: it does not
+    /// hand out a delivery while an older one of the same record is held or waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
 }
 
 /// The state of a connection.

@@ -54,6 +54,7 @@ fn inbox(conn: &ConnectionId, delivery: &str, minutes: i64) -> InboxEntry {
         next_attempt_at: t0() + Duration::minutes(minutes),
         claimed_by: None,
         claimed_until: None,
+        entity: Some(format!("issue/{delivery}")),
     }
 }
 
