@@ -113,20 +113,24 @@ impl WebhookInbox for PgStore {
         let now = time(now);
         let mut tx = self.locked("inbox").await?;
         let rows = sqlx::query(
-            "UPDATE inbox SET claimed_by = $2, claimed_until = $3
-             WHERE seq IN (
-               SELECT i.seq FROM inbox i
+            "WITH blocked AS MATERIALIZED (
+               -- Per record, the first delivery another worker holds or that waits for
+               -- its retry: nothing after it goes out.
+               SELECT entity, min(seq) AS from_seq FROM inbox
+               WHERE tenant = $1 AND status = 'pending' AND entity IS NOT NULL
+                 AND ((claimed_until IS NOT NULL AND claimed_until > $4)
+                      OR next_attempt_at > $4)
+               GROUP BY entity),
+             due AS MATERIALIZED (
+               SELECT i.seq FROM inbox i LEFT JOIN blocked b ON b.entity = i.entity
                WHERE i.tenant = $1 AND i.status = 'pending' AND i.next_attempt_at <= $4
                  AND (i.claimed_until IS NULL OR i.claimed_until <= $4)
-                 AND NOT EXISTS (
-                   SELECT 1 FROM inbox o
-                   WHERE o.tenant = i.tenant AND o.entity = i.entity AND o.seq < i.seq
-                     AND o.status = 'pending'
-                     AND ((o.claimed_until IS NOT NULL AND o.claimed_until > $4)
-                          OR o.next_attempt_at > $4))
+                 AND (b.from_seq IS NULL OR i.seq < b.from_seq)
                ORDER BY i.received_at, i.seq LIMIT $5
-               FOR UPDATE SKIP LOCKED)
-             RETURNING seq, data, body, claimed_by, claimed_until",
+               FOR UPDATE OF i SKIP LOCKED)
+             UPDATE inbox SET claimed_by = $2, claimed_until = $3
+             FROM due WHERE inbox.seq = due.seq
+             RETURNING inbox.seq, inbox.data, inbox.body, inbox.claimed_by, inbox.claimed_until",
         )
         .bind(&*self.tenant)
         .bind(worker)

@@ -13,9 +13,10 @@ use secrecy::ExposeSecret;
 use super::{AccessToken, OAuthFlow, RefreshToken};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::model::{ConnectionId, ProviderKey};
+use crate::model::{ConnectionId, ObjectType, ProviderKey};
 use crate::store::{
-    ConnectionHealth, ConnectionStatus, Credentials, StoredToken, SyncJournal, TokenStore,
+    ConnectionHealth, ConnectionStatus, Credentials, LeaseManager, StoredToken, SyncJournal,
+    TokenStore,
 };
 
 /// Exchanges a refresh token for new credentials.
@@ -54,8 +55,12 @@ impl TokenRefresher for OAuthFlow {
 ///   refresh token in between. Only when nobody did is the connection marked
 ///   `needs_reauth`.
 /// - A transient failure never changes the connection's state.
+/// - With [`TokenManager::leases`] (a store shared by several workers), one refresh per
+///   connection across all of them: the worker holding the refresh lease asks the
+///   provider; the others wait for its tokens and use them.
 pub struct TokenManager {
     store: Arc<dyn TokenStore>,
+    leases: Option<(Arc<dyn LeaseManager>, String)>,
     journal: Arc<dyn SyncJournal>,
     refreshers: HashMap<ProviderKey, Arc<dyn TokenRefresher>>,
     clock: Arc<dyn Clock>,
@@ -80,6 +85,7 @@ impl TokenManager {
     pub fn new(store: Arc<dyn TokenStore>, journal: Arc<dyn SyncJournal>) -> Self {
         Self {
             store,
+            leases: None,
             journal,
             refreshers: HashMap::new(),
             clock: Arc::new(SystemClock),
@@ -98,6 +104,19 @@ impl TokenManager {
         self.refreshers.insert(provider.into(), refresher);
         self
     }
+
+    /// Workers sharing `leases` (the same database) refresh a connection's token one at
+    /// a time: only the holder of the connection's refresh lease calls the provider;
+    /// the others wait (up to [`TokenManager::REFRESH_LEASE`]) for the tokens it stores.
+    /// `holder` names this worker.
+    #[must_use]
+    pub fn leases(mut self, leases: Arc<dyn LeaseManager>, holder: impl Into<String>) -> Self {
+        self.leases = Some((leases, holder.into()));
+        self
+    }
+
+    /// How long a worker may hold a connection's refresh lease.
+    pub const REFRESH_LEASE: Duration = Duration::from_secs(30);
 
     /// How long before expiry a token is refreshed.
     #[must_use]
@@ -173,6 +192,49 @@ impl TokenManager {
             // Refreshed by another caller while this one waited.
             return Ok(Self::access(&stored));
         }
+        let Some((leases, holder)) = &self.leases else {
+            return self.refresh_now(connection, stored).await;
+        };
+        let scope = ObjectType::new("@token-refresh");
+        let started = std::time::Instant::now();
+        let lease = loop {
+            if let Some(lease) = leases
+                .acquire(connection, &scope, holder, Self::REFRESH_LEASE)
+                .await?
+            {
+                break lease;
+            }
+            // Another worker is refreshing: its tokens, once stored, are the ones.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let current = self.load(connection).await?;
+            if current.version != stored.version && !self.expiring(&current) {
+                return Ok(Self::access(&current));
+            }
+            if started.elapsed() > Self::REFRESH_LEASE {
+                return Err(Error::transient(format!(
+                    "another worker has been refreshing the token of {connection} for too long"
+                )));
+            }
+        };
+        // It may have finished just before this worker got the lease.
+        let current = self.load(connection).await?;
+        let result = if current.version != stored.version && !self.expiring(&current) {
+            Ok(Self::access(&current))
+        } else {
+            self.refresh_now(connection, current).await
+        };
+        if let Err(e) = leases.release(&lease).await {
+            tracing::warn!(connection = %connection, error = %e, "the refresh lease was not released; it lapses by itself");
+        }
+        result
+    }
+
+    /// Asks the provider for new tokens over `stored` and stores them.
+    async fn refresh_now(
+        &self,
+        connection: &ConnectionId,
+        stored: StoredToken,
+    ) -> Result<AccessToken> {
         let refresh_token = stored
             .credentials
             .refresh_token
