@@ -114,7 +114,6 @@ async fn four_workers_apply_each_delivery_once_in_order_and_take_over_a_dead_wor
     assert_eq!(held.len(), 200);
     dead.close().await;
 
-    let started = std::time::Instant::now();
     let mut tasks = Vec::new();
     for w in 0..WORKERS {
         let store = support::builder(&url, &schema).connect().await.unwrap();
@@ -139,12 +138,6 @@ async fn four_workers_apply_each_delivery_once_in_order_and_take_over_a_dead_wor
     for t in tasks {
         t.await.unwrap();
     }
-    let seconds = started.elapsed().as_secs_f64();
-    println!(
-        "workers={WORKERS} deliveries={} seconds={seconds:.2} per_sec={:.0}",
-        RECORDS as i64 * VERSIONS,
-        (RECORDS as i64 * VERSIONS) as f64 / seconds
-    );
 
     // Each delivery processed exactly once, the dead worker's ones by the others.
     let applied: Vec<(i64, Option<String>)> = sqlx::query_as("SELECT seq, worker FROM applied")
