@@ -496,3 +496,78 @@ async fn pkce_on_without_a_verifier_is_refused_before_anything_is_sent() {
     );
     token.assert_async().await;
 }
+
+/// A slow refresh at a provider that rotates `rt-1` once and refuses it after.
+#[derive(Debug, Default)]
+struct CountedRotation(std::sync::atomic::AtomicUsize);
+
+#[async_trait]
+impl TokenRefresher for CountedRotation {
+    async fn refresh(
+        &self,
+        connection: &ConnectionId,
+        refresh_token: &RefreshToken,
+    ) -> devflow_sync_core::Result<Credentials> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if refresh_token.secret() != "rt-1" {
+            return Err(Error::NeedsReauth {
+                connection: connection.to_string(),
+                message: "invalid_grant".into(),
+            });
+        }
+        Ok(Credentials {
+            access_token: SecretString::from("at-2".to_owned()),
+            refresh_token: Some(SecretString::from("rt-2".to_owned())),
+            expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+            scopes: vec![],
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_sharing_a_lease_store_refresh_once() {
+    use devflow_sync_core::store::memory::MemoryLeases;
+    let store = Arc::new(MemoryTokens::new());
+    let leases = Arc::new(MemoryLeases::new());
+    let conn = ConnectionId::new("c");
+    let clock = ManualClock::starting_at_epoch_secs(chrono::Utc::now().timestamp());
+    store
+        .put(
+            &conn,
+            &ProviderKey::new("jira"),
+            &stored("at-1", "rt-1", 60, &clock),
+            None,
+        )
+        .await
+        .unwrap();
+    let provider = Arc::new(CountedRotation::default());
+    // Two workers: two managers (no shared in-process lock), one token and lease store.
+    let worker = |name: &str| {
+        TokenManager::new(store.clone(), Arc::new(MemoryJournal::new()))
+            .refresher("jira", provider.clone())
+            .leases(leases.clone(), name)
+    };
+    let (one, two) = (worker("w1"), worker("w2"));
+    let (a, b) = tokio::join!(one.access_token(&conn), two.access_token(&conn));
+    assert_eq!(a.unwrap(), AccessToken::new("at-2"));
+    assert_eq!(b.unwrap(), AccessToken::new("at-2"));
+    assert_eq!(provider.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // Without the lease store, the same race reaches the provider twice.
+    store
+        .put(
+            &conn,
+            &ProviderKey::new("jira"),
+            &stored("at-1", "rt-1", 60, &clock),
+            Some(2),
+        )
+        .await
+        .unwrap();
+    let bare = || {
+        TokenManager::new(store.clone(), Arc::new(MemoryJournal::new()))
+            .refresher("jira", provider.clone())
+    };
+    let (one, two) = (bare(), bare());
+    let _ = tokio::join!(one.access_token(&conn), two.access_token(&conn));
+    assert_eq!(provider.0.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
