@@ -26,6 +26,7 @@
 
 mod codec;
 mod connections;
+mod events;
 mod items;
 mod journal;
 mod leases;

@@ -16,13 +16,22 @@ use crate::codec::{Db, STORE};
 
 /// The schema, one migration per file, applied in order on connect.
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "stores".into(),
-        MigrationType::Simple,
-        SqlStr::from_static(include_str!("../migrations/0001_stores.sql")),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "stores".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0001_stores.sql")),
+            false,
+        ),
+        Migration::new(
+            2,
+            "events".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0002_events.sql")),
+            false,
+        ),
+    ])
 }
 
 /// Options for [`PgStore`]; [`PgStoreBuilder::connect`] connects.

@@ -121,3 +121,21 @@ async fn tenants_share_a_schema_without_crossing() {
     conformance::token_store(&acme).await;
     conformance::token_store(&globex).await;
 }
+
+#[tokio::test]
+async fn postgres_events() {
+    let Some(store) = support::store("events").await else {
+        return;
+    };
+    conformance::event_log(&store).await;
+    let other = store.for_tenant("other");
+    assert!(
+        devflow_sync_core::store::EventLog::events_after(&other, 0, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another tenant's events stay apart"
+    );
+    let shared: Arc<dyn devflow_sync_core::store::EventLog> = Arc::new(store);
+    conformance::event_log(shared.as_ref()).await;
+}

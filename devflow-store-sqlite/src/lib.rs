@@ -24,6 +24,7 @@
 mod checkpoint;
 mod codec;
 mod connections;
+mod events;
 mod items;
 mod journal;
 mod leases;

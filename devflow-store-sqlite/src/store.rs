@@ -68,6 +68,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0007_sync_log_item.sql")),
             false,
         ),
+        Migration::new(
+            8,
+            "events".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0008_events.sql")),
+            false,
+        ),
     ])
 }
 

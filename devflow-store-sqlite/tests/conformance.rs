@@ -100,3 +100,12 @@ async fn sqlite_page_store() {
         conformance::page_store(&store).await;
     }
 }
+
+#[tokio::test]
+async fn sqlite_events() {
+    for store in stores("events").await {
+        conformance::event_log(&store).await;
+        let shared: Arc<dyn devflow_sync_core::store::EventLog> = Arc::new(store);
+        conformance::event_log(shared.as_ref()).await;
+    }
+}

@@ -181,3 +181,10 @@ async fn the_cores_memory_backend_with_any_capabilities() {
     ));
     assert_eq!(report.outcome("list"), Some(&BehaviourOutcome::Passed));
 }
+
+#[tokio::test]
+async fn memory_events() {
+    let log = devflow_sync_core::store::memory::MemoryEvents::new();
+    conformance::event_log(&log).await;
+    conformance::event_log(&log).await;
+}

@@ -245,6 +245,13 @@ impl SyncEngine {
             summary.errors.extend(error);
             summary.results.push(result);
         }
+        let kind = crate::store::EventKind::BulkFinished {
+            operation: "push_many".into(),
+            total: summary.total,
+            succeeded: summary.succeeded,
+            failed: summary.failed,
+        };
+        self.inner.emit(None, kind).await;
         summary
     }
 }

@@ -165,6 +165,9 @@ pub struct EngineConfig {
     pub push_concurrency: usize,
     /// This worker's name, in leases and run ids (default: `worker`).
     pub worker_id: String,
+    /// The tenant the engine works for, carried by its events so a host routes them
+    /// (default: none).
+    pub tenant: Option<String>,
 }
 
 impl Default for EngineConfig {
@@ -187,6 +190,7 @@ impl Default for EngineConfig {
             lease_ttl: Duration::from_secs(300),
             max_merge_attempts: 3,
             worker_id: "worker".to_owned(),
+            tenant: None,
         }
     }
 }
@@ -205,6 +209,7 @@ pub struct SyncEngineBuilder {
     leases: Option<Arc<dyn LeaseManager>>,
     connections: Option<Arc<dyn crate::store::ConnectionStore>>,
     page_store: Option<Arc<dyn PageStore>>,
+    events: Option<Arc<dyn crate::store::EventLog>>,
     rules: Option<HierarchyRules>,
     policy: Option<Arc<dyn ConflictPolicy>>,
     clock: Option<Arc<dyn Clock>>,
@@ -312,8 +317,16 @@ impl SyncEngineBuilder {
         self
     }
 
+    /// Where engine events are kept for hosts to read from a cursor (default: in
+    /// memory).
+    #[must_use]
+    pub fn events(mut self, log: Arc<dyn crate::store::EventLog>) -> Self {
+        self.events = Some(log);
+        self
+    }
+
     /// Every store from one database that implements them all (work items, mappings,
-    /// journal, tokens, leases, connections, and the page store).
+    /// journal, tokens, leases, connections, events, and the page store).
     #[must_use]
     pub fn stores<S>(self, store: Arc<S>) -> Self
     where
@@ -324,9 +337,11 @@ impl SyncEngineBuilder {
             + LeaseManager
             + PageStore
             + crate::store::ConnectionStore
+            + crate::store::EventLog
             + 'static,
     {
         self.work_items(store.clone())
+            .events(store.clone())
             .mappings(store.clone())
             .journal(store.clone())
             .tokens(store.clone())
@@ -452,6 +467,10 @@ impl SyncEngineBuilder {
                     .leases
                     .unwrap_or_else(|| Arc::new(MemoryLeases::with_clock(clock.clone()))),
                 page_store,
+                events: self
+                    .events
+                    .unwrap_or_else(|| Arc::new(crate::store::memory::MemoryEvents::new())),
+                live: tokio::sync::broadcast::channel(1024).0,
                 rules: self.rules.unwrap_or_default(),
                 policy: self.policy.unwrap_or_else(|| Arc::new(Manual)),
                 clock,

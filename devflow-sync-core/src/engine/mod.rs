@@ -25,6 +25,7 @@ mod config;
 mod connections;
 mod ctx;
 mod delete;
+mod events;
 mod fanout;
 mod guard;
 mod inspect;
@@ -87,6 +88,9 @@ pub(crate) struct Inner {
     leases: Arc<dyn LeaseManager>,
     connections: Arc<dyn crate::store::ConnectionStore>,
     page_store: Option<Arc<dyn PageStore>>,
+    /// The durable event log, and the live channel its events also go to.
+    events: Arc<dyn crate::store::EventLog>,
+    live: tokio::sync::broadcast::Sender<crate::store::EngineEvent>,
     rules: HierarchyRules,
     policy: Arc<dyn ConflictPolicy>,
     clock: Arc<dyn Clock>,
@@ -322,11 +326,9 @@ impl SyncEngine {
         report: &SyncReport,
     ) -> Result<()> {
         let e = &*self.inner;
-        let mut health = e
-            .journal
-            .health(connection)
-            .await?
-            .unwrap_or_else(|| ConnectionHealth::new(connection.clone()));
+        let stored = e.journal.health(connection).await?;
+        let before = stored.as_ref().map(|h| h.status);
+        let mut health = stored.unwrap_or_else(|| ConnectionHealth::new(connection.clone()));
         if health.status == ConnectionStatus::Disabled {
             return Ok(());
         }
@@ -359,7 +361,23 @@ impl SyncEngine {
                 health.error_count += 1;
             }
         }
-        e.journal.put_health(&health).await
+        e.journal.put_health(&health).await?;
+        // A first success is no news; any other change of state is.
+        let changed = match before {
+            Some(before) => before != health.status,
+            None => health.status != ConnectionStatus::Active,
+        };
+        if changed {
+            let kind = crate::store::EventKind::HealthChanged {
+                from: before,
+                to: health.status,
+                message: (health.status != ConnectionStatus::Active)
+                    .then(|| health.last_error.clone())
+                    .flatten(),
+            };
+            e.emit(Some(connection), kind).await;
+        }
+        Ok(())
     }
 
     /// Pushes one host item to a connection: checks its place in the hierarchy, pushes

@@ -229,6 +229,13 @@ pub(crate) async fn process(ctx: &mut Ctx<'_>, limit: usize) -> Result<()> {
                 entry.last_error = Some(err);
                 if dead[i] || entry.attempts >= ctx.e.config.max_inbox_attempts {
                     entry.status = InboxStatus::Failed;
+                    let kind = crate::store::EventKind::SyncFailed {
+                        platform: entry.provider.clone(),
+                        inbox_id: entry.id.clone(),
+                        delivery_id: entry.delivery_id.clone(),
+                        reason: entry.last_error.clone().unwrap_or_default(),
+                    };
+                    ctx.e.emit(Some(&entry.connection), kind).await;
                 } else {
                     let factor = 1u32 << entry.attempts.saturating_sub(1).min(16);
                     let delay = backoff.saturating_mul(factor);

@@ -9,6 +9,7 @@
 //! database gives, so the engine treats every backend alike.
 
 mod connections;
+mod events;
 mod log_query;
 pub mod memory;
 mod page;
@@ -25,6 +26,7 @@ use chrono::{DateTime, Utc};
 use crate::error::Result;
 use crate::model::{ConnectionId, ExternalId, ItemId, ObjectType, ProviderKey, Record, Version};
 pub use connections::{BindingRecord, ConnectionRecord, ConnectionStore};
+pub use events::{EngineEvent, EventKind, EventLog};
 pub use log_query::{LogQuery, MAX_LOG_LINES};
 pub use page::{PageStore, PageWrites};
 pub use registrations::WebhookRegistrationRecord;

@@ -17,6 +17,7 @@
 //! ```
 
 mod connections;
+mod events;
 mod history;
 mod items;
 mod journal;
@@ -27,6 +28,7 @@ mod provider;
 mod tokens;
 
 pub use connections::{connection_store, webhook_registrations};
+pub use events::event_log;
 pub use items::work_item_store;
 pub use journal::sync_journal;
 pub use leases::lease_manager;

@@ -233,6 +233,7 @@ impl Ctx<'_> {
             return Ok(id);
         }
         let id = self.e.journal.record_conflict(&conflict).await?;
+        self.e.conflict_recorded(&id, &conflict).await;
         self.no_pending.remove(&conflict.connection);
         self.note_conflict(&id, Some(&conflict));
         Ok(id)
@@ -252,6 +253,23 @@ impl Ctx<'_> {
             .journal
             .settle_conflict(id, status, resolution, now)
             .await?;
+        let connection = self
+            .e
+            .journal
+            .conflict(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| c.connection);
+        self.e
+            .emit(
+                connection.as_ref(),
+                crate::store::EventKind::ConflictResolved {
+                    conflict_id: id.to_owned(),
+                    resolution: resolution.to_owned(),
+                },
+            )
+            .await;
         self.note_conflict(id, None);
         Ok(())
     }

@@ -87,6 +87,7 @@ pub(crate) async fn record_field_conflict(
         return ctx.record_conflict(group).await;
     }
     let id = ctx.e.journal.record_conflict(&group).await?;
+    ctx.e.conflict_recorded(&id, &group).await;
     ctx.no_pending.remove(&group.connection);
     if let (Some(grouped), Some(item)) = (ctx.grouped.as_mut(), group.item.clone()) {
         grouped.insert(item);

@@ -21,6 +21,7 @@
 //! ```
 
 mod connections;
+mod events;
 mod items;
 mod journal;
 mod leases;
@@ -32,6 +33,7 @@ mod tokens;
 use std::sync::{Mutex, MutexGuard};
 
 pub use connections::MemoryConnections;
+pub use events::MemoryEvents;
 pub use items::MemoryWorkItems;
 pub use journal::MemoryJournal;
 pub use leases::MemoryLeases;
