@@ -71,6 +71,10 @@ pub struct BindingOptions {
     /// item whose parent's kind is not carried is the root of its tree here, and its
     /// parent link is not synced through this binding.
     pub kinds: Option<crate::hierarchy::KindSet>,
+    /// Which host object the binding carries (`work_item`, `time_record`), `None` for
+    /// every one. A time-record binding set so never pushes a work item, and an issue
+    /// binding set to `work_item` never makes an issue of a time record.
+    pub host_object: Option<ObjectType>,
 }
 
 impl BindingOptions {
@@ -81,7 +85,21 @@ impl BindingOptions {
             allow_partial_mapping: rule.allow_partial_mapping,
             filter: rule.filters.clone(),
             kinds: None,
+            host_object: None,
         }
+    }
+
+    /// Carrying only host items of `object`.
+    ///
+    /// ```
+    /// use devflow_sync_core::engine::BindingOptions;
+    /// let worklogs = BindingOptions::default().for_host_object("time_record");
+    /// assert_eq!(worklogs.host_object.unwrap().as_str(), "time_record");
+    /// ```
+    #[must_use]
+    pub fn for_host_object(mut self, object: impl Into<ObjectType>) -> Self {
+        self.host_object = Some(object.into());
+        self
     }
 
     /// With the item kinds it carries.

@@ -28,6 +28,7 @@ fn binding_of(connection: &ConnectionRecord, b: &BindingRecord) -> Binding {
             allow_partial_mapping: b.allow_partial_mapping,
             filter: b.filter.clone(),
             kinds: b.kinds,
+            host_object: b.host_object.clone(),
         },
     }
 }

@@ -78,12 +78,17 @@ impl SyncEngine {
     fn fan_targets(
         &self,
         kind: Option<ItemKind>,
+        object: Option<&ObjectType>,
         platforms: Option<&[ConnectionId]>,
     ) -> Vec<Binding> {
         self.inner
             .bindings()
             .into_iter()
             .filter(|b| platforms.is_none_or(|p| p.contains(&b.connection)))
+            .filter(|b| match (&b.options.host_object, object) {
+                (Some(carried), Some(object)) => carried == object,
+                _ => true,
+            })
             .filter(|b| match (b.options.kinds, kind) {
                 (Some(kinds), Some(kind)) => kinds.contains(kind),
                 _ => true,
@@ -147,7 +152,7 @@ impl SyncEngine {
             .get(item)
             .await?
             .ok_or_else(|| Error::not_found(format!("work item {item}")))?;
-        let targets = self.fan_targets(local.record.kind, platforms);
+        let targets = self.fan_targets(local.record.kind, Some(&local.record.object), platforms);
         let runs = targets.iter().map(|b| async move {
             let result = self.sync_one(b, item, force).await;
             self.platform_result(b, item, result).await
@@ -188,7 +193,8 @@ impl SyncEngine {
         root: &ItemId,
         platforms: Option<&[ConnectionId]>,
     ) -> Result<Vec<PlatformResult>> {
-        let targets = self.fan_targets(None, platforms);
+        let object = self.inner.items.get(root).await?.map(|i| i.record.object);
+        let targets = self.fan_targets(None, object.as_ref(), platforms);
         let runs = targets.iter().map(|b| async move {
             let result = self.push_tree(&b.connection, &b.object, root).await;
             self.platform_result(b, root, result).await

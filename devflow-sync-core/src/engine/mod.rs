@@ -157,6 +157,7 @@ impl Inner {
             mapping: binding.options.mapping.clone().map(Arc::new),
             filter: binding.options.filter.clone(),
             kinds: binding.options.kinds,
+            host_object: binding.options.host_object.clone(),
         })
     }
 

@@ -48,7 +48,7 @@ impl SyncEngine {
                     let Ok(t) = e.target(&b.connection, &b.object) else {
                         continue;
                     };
-                    if !t.carries(item.record.kind) {
+                    if !t.carries_record(&item.record) {
                         continue;
                     }
                     match ctx.link_by_item(&t, &item.id).await {

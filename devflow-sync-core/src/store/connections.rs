@@ -32,6 +32,9 @@ pub struct BindingRecord {
     /// The item kinds carried; `None` for all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kinds: Option<KindSet>,
+    /// The host object carried; `None` for every one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_object: Option<ObjectType>,
 }
 
 impl BindingRecord {
@@ -43,6 +46,7 @@ impl BindingRecord {
             allow_partial_mapping: false,
             filter: RecordFilter::default(),
             kinds: None,
+            host_object: None,
         }
     }
 
@@ -50,6 +54,13 @@ impl BindingRecord {
     #[must_use]
     pub fn carrying(mut self, kinds: impl IntoIterator<Item = crate::model::ItemKind>) -> Self {
         self.kinds = Some(kinds.into_iter().collect());
+        self
+    }
+
+    /// Carrying only host items of `object` (`time_record` for worklogs).
+    #[must_use]
+    pub fn for_host_object(mut self, object: impl Into<ObjectType>) -> Self {
+        self.host_object = Some(object.into());
         self
     }
 

@@ -34,9 +34,19 @@ pub(crate) struct Target {
     pub(crate) filter: RecordFilter,
     /// Which item kinds it carries (`None`: all).
     pub(crate) kinds: Option<crate::hierarchy::KindSet>,
+    /// Which host object it carries (`None`: all).
+    pub(crate) host_object: Option<ObjectType>,
 }
 
 impl Target {
+    /// Whether the binding carries this host record: its object and its kind.
+    pub(crate) fn carries_record(&self, record: &crate::model::Record) -> bool {
+        self.host_object
+            .as_ref()
+            .is_none_or(|o| *o == record.object)
+            && self.carries(record.kind)
+    }
+
     /// Whether the binding carries items of `kind` (items without a kind always).
     pub(crate) fn carries(&self, kind: Option<ItemKind>) -> bool {
         match (self.kinds, kind) {

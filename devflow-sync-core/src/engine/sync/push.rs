@@ -100,7 +100,7 @@ async fn push_inner(
         return Ok((None, Outcome::Excluded));
     }
     let local = reload_local(ctx, id).await?;
-    if !t.carries(local.record.kind) {
+    if !t.carries_record(&local.record) {
         return Ok((None, Outcome::Skipped));
     }
     if let Some(link) = ctx.link_by_item(t, id).await? {

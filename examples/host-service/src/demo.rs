@@ -1,0 +1,187 @@
+//! The offline demo: the GitHub, Jira and Confluence simulators started in-process,
+//! one connection to each added to the running engine (stored, so a restart on the
+//! same `--db` resumes them), and demo data: a PRD tree pushed everywhere, and a story
+//! made in Jira without an epic, which becomes a hierarchy conflict to settle.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use devflow_provider_confluence::{ConfluenceAuth, ConfluenceConfig, ConfluenceProvider};
+use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
+use devflow_provider_jira::{JiraAuth, JiraConfig, JiraProvider};
+use devflow_store_sqlite::SqliteStore;
+use devflow_sync_core::auth::{AccessToken, WebhookSecret};
+use devflow_sync_core::engine::{PullBudget, SyncEngine};
+use devflow_sync_core::http::HttpClient;
+use devflow_sync_core::model::{ConnectionId, ItemId, ItemKind, ObjectType, Record};
+use devflow_sync_core::store::{BindingRecord, ConnectionRecord};
+use devflow_sync_core::{Error, Result};
+use devflow_sync_testkit::confluence_sim::ConfluenceSimulator;
+use devflow_sync_testkit::github_sim::GitHubSimulator;
+use devflow_sync_testkit::jira_sim::JiraSimulator;
+
+/// The demo's GitHub repository, Jira project and Confluence space.
+pub const REPO: &str = "acme/checkout";
+/// The Jira project.
+pub const PROJECT: &str = "CHK";
+/// The Confluence space.
+pub const SPACE: &str = "CHK";
+const EMAIL: &str = "demo@acme.test";
+/// The host object of work items.
+const WORK_ITEM: &str = "work_item";
+const TOKEN: &str = "demo-api-token";
+
+/// The simulators, kept running as long as the service.
+#[derive(Debug)]
+pub struct Simulators {
+    /// GitHub.
+    pub github: GitHubSimulator,
+    /// Jira Cloud.
+    pub jira: JiraSimulator,
+    /// Confluence Cloud.
+    pub confluence: ConfluenceSimulator,
+}
+
+fn transient(e: impl std::fmt::Display) -> Error {
+    Error::transient(e.to_string())
+}
+
+/// An engine over `store` with the demo's three connections, and the Jira provider by
+/// connection (for issue search and time tracking).
+pub async fn start(
+    store: Arc<SqliteStore>,
+) -> Result<(
+    SyncEngine,
+    Simulators,
+    HashMap<ConnectionId, Arc<JiraProvider>>,
+)> {
+    let github = GitHubSimulator::start().await.map_err(transient)?;
+    github.add_repo(REPO);
+    github.accept_token(TOKEN);
+    let jira = JiraSimulator::start().await.map_err(transient)?;
+    jira.add_project(PROJECT, "Checkout", false);
+    jira.add_api_token(EMAIL, TOKEN, true, None);
+    let confluence = ConfluenceSimulator::start().await.map_err(transient)?;
+    confluence.add_space(SPACE, "Checkout");
+    confluence.add_api_token(EMAIL, TOKEN);
+
+    let http = HttpClient::builder().build()?;
+    let mut gh = GitHubConfig::new(
+        github.url(),
+        vec![REPO.into()],
+        TokenSource::Static(AccessToken::new(TOKEN)),
+    );
+    gh.webhook_secrets = vec![WebhookSecret::new(
+        devflow_sync_testkit::github_sim::WEBHOOK_SECRET,
+    )];
+    let gh = Arc::new(GitHubProvider::new(gh, http.clone())?);
+    let mut jc = JiraConfig::new(
+        jira.url(),
+        PROJECT,
+        JiraAuth::api_token(EMAIL, AccessToken::new(TOKEN)),
+    );
+    jc.webhook_secrets = vec![WebhookSecret::new(
+        devflow_sync_testkit::jira_sim::WEBHOOK_SECRET,
+    )];
+    let jp = Arc::new(JiraProvider::new(jc, http.clone())?);
+    let cp = Arc::new(ConfluenceProvider::new(
+        ConfluenceConfig::new(
+            confluence.url(),
+            SPACE,
+            ConfluenceAuth::api_token(EMAIL, AccessToken::new(TOKEN)),
+        ),
+        http,
+    )?);
+
+    let engine = SyncEngine::builder().stores(store).build()?;
+    engine
+        .add_connection(
+            ConnectionRecord::new("github-acme", "github").with_binding(
+                BindingRecord::new("issue")
+                    .for_host_object(WORK_ITEM)
+                    .with_mapping(devflow_provider_github::mapping::default_mapping()?),
+            ),
+            gh,
+        )
+        .await?;
+    engine
+        .add_connection(
+            ConnectionRecord::new("jira-acme", "jira")
+                .with_binding(
+                    BindingRecord::new("issue")
+                        .for_host_object(WORK_ITEM)
+                        .with_mapping(devflow_provider_jira::mapping::default_mapping()?),
+                )
+                .with_binding(
+                    BindingRecord::new("worklog")
+                        .for_host_object(devflow_provider_jira::timecard::TIME_RECORD)
+                        .with_mapping(devflow_provider_jira::mapping::worklog_mapping()?),
+                ),
+            jp.clone(),
+        )
+        .await?;
+    engine
+        .add_connection(
+            ConnectionRecord::new("wiki-acme", "confluence").with_binding(
+                BindingRecord::new("page")
+                    .for_host_object(WORK_ITEM)
+                    .with_mapping(devflow_provider_confluence::mapping::default_mapping()?)
+                    .carrying([ItemKind::Prd, ItemKind::Epic]),
+            ),
+            cp,
+        )
+        .await?;
+    let jira_providers = HashMap::from([(ConnectionId::new("jira-acme"), jp)]);
+    Ok((
+        engine,
+        Simulators {
+            github,
+            jira,
+            confluence,
+        },
+        jira_providers,
+    ))
+}
+
+async fn item(
+    engine: &SyncEngine,
+    kind: ItemKind,
+    parent: Option<&ItemId>,
+    title: &str,
+) -> Result<ItemId> {
+    let mut record = Record::new("work_item", chrono::Utc::now())
+        .with_kind(kind)
+        .with_field("title", title)
+        .with_field("status", "todo");
+    record.parent = parent.cloned();
+    Ok(engine.work_items().create(None, record).await?.id)
+}
+
+/// Demo data: a PRD with an epic and a story, pushed to every system that carries
+/// their kinds; then a story made in Jira without an epic, pulled in as a conflict.
+pub async fn seed(engine: &SyncEngine, sims: &Simulators) -> Result<ItemId> {
+    let prd = item(engine, ItemKind::Prd, None, "Checkout revamp").await?;
+    let epic = item(engine, ItemKind::Epic, Some(&prd), "One-page checkout").await?;
+    item(
+        engine,
+        ItemKind::Story,
+        Some(&epic),
+        "Pay with a saved card",
+    )
+    .await?;
+    engine.push_tree_everywhere(&prd, None).await?;
+    sims.jira
+        .create_issue(
+            PROJECT,
+            &serde_json::json!({"summary": "Orphan story made in Jira", "issuetype": {"name": "Story"}}),
+        )
+        .map_err(transient)?;
+    engine
+        .pull(
+            &ConnectionId::new("jira-acme"),
+            &ObjectType::new("issue"),
+            PullBudget::UNLIMITED,
+        )
+        .await?;
+    Ok(epic)
+}

@@ -1,0 +1,91 @@
+//! `cargo run -p host-service [-- --db PATH] [--port N]`: the host service, offline
+//! against in-process simulators seeded with a demo project. Prints the dashboard's
+//! URL; the admin token is `DEVFLOW_ADMIN_TOKEN`, or a new one written to a file
+//! readable only by its owner (never printed). Ctrl-C stops it gracefully.
+#![allow(clippy::print_stdout)]
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use devflow_store_sqlite::SqliteStore;
+use host_service::scheduler::Intervals;
+use host_service::{AppState, demo, serve};
+use secrecy::SecretString;
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+/// A new admin token: 32 random bytes, hex.
+fn new_token() -> std::io::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(std::io::Error::other)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            println!("host-service stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let kept = arg(&args, "--db").is_some();
+    let db = arg(&args, "--db").map_or_else(
+        || std::env::temp_dir().join(format!("devflow-host-{}.db", std::process::id())),
+        std::path::PathBuf::from,
+    );
+    let port: u16 = arg(&args, "--port").map_or(Ok(8080), |p| p.parse())?;
+    let token = match std::env::var("DEVFLOW_ADMIN_TOKEN") {
+        Ok(t) if !t.is_empty() => t,
+        _ => {
+            let token = new_token()?;
+            let file = std::path::PathBuf::from(format!("{}.admin-token", db.display()));
+            write_private(&file, &token)?;
+            println!("admin token written to {} (owner-only)", file.display());
+            token
+        }
+    };
+    let store = Arc::new(SqliteStore::open(&db).await?);
+    let (engine, sims, jira) = demo::start(store).await?;
+    demo::seed(&engine, &sims).await?;
+    let state = Arc::new(AppState::new(engine, SecretString::from(token), jira));
+    let running = serve(
+        state,
+        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Intervals::default(),
+    )
+    .await?;
+    println!("dashboard: http://{}/", running.addr);
+    tokio::signal::ctrl_c().await?;
+    println!("stopping: finishing requests and the scheduler's round");
+    running.stop().await;
+    drop(sims);
+    if !kept {
+        for suffix in ["", "-wal", "-shm", ".admin-token"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+    }
+    Ok(())
+}

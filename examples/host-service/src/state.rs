@@ -1,0 +1,96 @@
+//! What every handler shares: the engine (SQLite stores), the admin token, the
+//! providers by connection (for what only a provider can do: catalogs, issue search),
+//! sync jobs, and the webhook intake limits.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use devflow_provider_jira::JiraProvider;
+use devflow_sync_core::engine::{PlatformResult, SyncEngine};
+use devflow_sync_core::model::ConnectionId;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use subtle::ConstantTimeEq;
+
+/// A sync started by `POST /api/integrations/sync/trigger`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SyncJob {
+    /// The job id.
+    pub id: String,
+    /// The host item.
+    pub entity_id: String,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    /// One result per platform, once done.
+    pub results: Vec<PlatformResult>,
+    /// Why it failed, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Webhook deliveries allowed per connection and minute before `429`.
+pub const WEBHOOKS_PER_MINUTE: u32 = 6_000;
+
+/// The shared state.
+pub struct AppState {
+    /// The engine.
+    pub engine: SyncEngine,
+    admin_token: SecretString,
+    /// Jira providers by connection (issue search, time tracking).
+    pub jira: HashMap<ConnectionId, Arc<JiraProvider>>,
+    /// Sync jobs by id.
+    pub jobs: Mutex<HashMap<String, SyncJob>>,
+    intake: Mutex<HashMap<String, (Instant, u32)>>,
+    next_job: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The state over `engine`, guarded by `admin_token`.
+    pub fn new(
+        engine: SyncEngine,
+        admin_token: SecretString,
+        jira: HashMap<ConnectionId, Arc<JiraProvider>>,
+    ) -> Self {
+        Self {
+            engine,
+            admin_token,
+            jira,
+            jobs: Mutex::new(HashMap::new()),
+            intake: Mutex::new(HashMap::new()),
+            next_job: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    /// Whether `presented` is the admin token (compared in constant time).
+    pub fn is_admin(&self, presented: &str) -> bool {
+        let expected = self.admin_token.expose_secret().as_bytes();
+        !expected.is_empty() && bool::from(expected.ct_eq(presented.as_bytes()))
+    }
+
+    /// A new job id.
+    pub fn job_id(&self) -> String {
+        let n = self
+            .next_job
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("job-{n}")
+    }
+
+    /// Counts a delivery for `connection`; `false` when its minute's allowance is used.
+    pub fn allow_webhook(&self, connection: &str) -> bool {
+        let mut intake = self.intake.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let slot = intake.entry(connection.to_owned()).or_insert((now, 0));
+        if now.duration_since(slot.0) >= Duration::from_secs(60) {
+            *slot = (now, 0);
+        }
+        slot.1 += 1;
+        slot.1 <= WEBHOOKS_PER_MINUTE
+    }
+}

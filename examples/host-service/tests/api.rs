@@ -1,0 +1,393 @@
+//! The host service's endpoints on loopback, against the demo's simulators: status
+//! codes, bodies, the admin check, secrets never returned, and the effects in the
+//! simulators.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use devflow_store_sqlite::SqliteStore;
+use host_service::demo::{self, REPO, Simulators};
+use host_service::scheduler::Intervals;
+use host_service::{AppState, Running, serve};
+use reqwest::StatusCode;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+const ADMIN: &str = "test-admin-token-0123456789";
+
+struct Service {
+    running: Running,
+    sims: Simulators,
+    http: reqwest::Client,
+}
+
+impl Service {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.running.addr)
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(ADMIN)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+async fn service() -> Service {
+    let store = Arc::new(SqliteStore::in_memory().await.unwrap());
+    let (engine, sims, jira) = demo::start(store).await.unwrap();
+    demo::seed(&engine, &sims).await.unwrap();
+    let state = Arc::new(AppState::new(
+        engine,
+        SecretString::from(ADMIN.to_owned()),
+        jira,
+    ));
+    let intervals = Intervals {
+        pull: Duration::from_secs(3600),
+        inbox: Duration::from_millis(50),
+    };
+    let running = serve(state, "127.0.0.1:0".parse().unwrap(), intervals)
+        .await
+        .unwrap();
+    Service {
+        running,
+        sims,
+        http: reqwest::Client::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_integrations_endpoint_needs_the_admin_token_and_returns_no_secret() {
+    let s = service().await;
+    let bare = s.http.get(s.url("/api/integrations")).send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::UNAUTHORIZED);
+    let wrong = s
+        .http
+        .get(s.url("/api/integrations/conflicts"))
+        .bearer_auth("not-the-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let (status, body) = s.get("/api/integrations").await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = body["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["github-acme", "jira-acme", "wiki-acme"]);
+    assert!(
+        body["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "active")
+    );
+    let text = body.to_string();
+    assert!(
+        !text.contains("demo-api-token") && !text.contains(ADMIN),
+        "no secret: {text}"
+    );
+    let (status, health) = s.get("/api/integrations/health").await;
+    assert_eq!(
+        (status, health["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    let (status, catalog) = s.get("/api/integrations/jira/catalog").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        catalog["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["key"] == "worklog")
+    );
+    assert_eq!(
+        s.get("/api/integrations/nope/catalog").await.0,
+        StatusCode::NOT_FOUND
+    );
+    // The dashboard's page is public; its data is not.
+    let page = s.http.get(s.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Integrations"));
+    s.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hierarchy_conflict_offers_parents_and_is_resolved_by_linking_to_the_epic() {
+    let s = service().await;
+    let (status, body) = s
+        .get("/api/integrations/conflicts?status=pending&platform=jira")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let conflicts = body["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{body}");
+    let id = conflicts[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(conflicts[0]["suggested_action"], "Link to an epic");
+    let (_, detail) = s.get(&format!("/api/integrations/conflicts/{id}")).await;
+    let candidates = detail["candidate_parents"].as_array().unwrap();
+    assert_eq!(candidates.len(), 1, "{detail}");
+    assert_eq!(candidates[0]["title"], "One-page checkout");
+    assert_eq!(candidates[0]["children"], 1);
+    let epic = candidates[0]["id"].as_str().unwrap().to_owned();
+    let (status, bad) = s
+        .post(
+            &format!("/api/integrations/conflicts/{id}/resolve"),
+            &json!({"action": "make_it_so"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    let (status, done) = s
+        .post(
+            &format!("/api/integrations/conflicts/{id}/resolve"),
+            &json!({"action": "link_to_parent", "parent": epic}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let (_, left) = s.get("/api/integrations/conflicts").await;
+    assert!(left["conflicts"].as_array().unwrap().is_empty());
+    // In Jira the orphan now sits under the epic's issue.
+    let orphan = s.sims.jira.issue("CHK-4").unwrap();
+    assert!(orphan["fields"]["parent"]["key"].is_string(), "{orphan}");
+    assert_eq!(
+        s.post(
+            "/api/integrations/conflicts/999/resolve",
+            &json!({"resolution": "ignore"})
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    // The dashboard's notifications: both moments are in the event history.
+    let (_, events) = s.get("/api/integrations/events/history").await;
+    let kinds: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"]["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"conflict_recorded") && kinds.contains(&"conflict_resolved"),
+        "{kinds:?}"
+    );
+    s.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_triggered_sync_reports_each_platform_and_history_lists_it() {
+    let s = service().await;
+    let (status, body) = s
+        .post(
+            "/api/integrations/sync/trigger",
+            &json!({"entity_id": "item-1", "force": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let job = body["job_id"].as_str().unwrap().to_owned();
+    let mut result = Value::Null;
+    for _ in 0..100 {
+        let (_, j) = s.get(&format!("/api/integrations/sync/{job}/status")).await;
+        if j["status"] != "running" {
+            result = j;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(result["status"], "done", "{result}");
+    let platforms: Vec<&str> = result["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["connection"].as_str().unwrap())
+        .collect();
+    assert_eq!(platforms.len(), 3, "{result}");
+    assert_eq!(
+        s.post(
+            "/api/integrations/sync/trigger",
+            &json!({"entity_id": "nope"})
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.post("/api/integrations/sync/trigger", &json!({"entity_id": " "}))
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        s.get("/api/integrations/sync/job-999/status").await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, plan) = s
+        .post(
+            "/api/integrations/sync/trigger",
+            &json!({"entity_id": "item-1", "dry_run": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    let (status, history) = s
+        .get("/api/integrations/sync/history?item=item-1&status=ok")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !history["lines"].as_array().unwrap().is_empty(),
+        "{history}"
+    );
+    s.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_webhooks_are_accepted_and_applied_and_others_refused() {
+    let s = service().await;
+    // A person edits the story's issue on GitHub; GitHub's delivery comes in.
+    let number = s
+        .sims
+        .github
+        .issues(REPO)
+        .iter()
+        .find(|i| i["title"] == "Pay with a saved card")
+        .unwrap()["number"]
+        .as_u64()
+        .unwrap();
+    s.sims.github.edit_issue(
+        REPO,
+        number,
+        &json!({"title": "Pay with a saved card or wallet"}),
+    );
+    let hooks = s.sims.github.take_webhooks();
+    assert!(!hooks.is_empty());
+    for (headers, body) in &hooks {
+        let mut request = s.http.post(s.url("/api/webhooks/github"));
+        for (name, value) in headers.iter() {
+            request = request.header(name, value);
+        }
+        let r = request.body(body.clone()).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        // The same delivery again: accepted as a duplicate, stored once.
+        let mut again = s.http.post(s.url("/api/webhooks/github"));
+        for (name, value) in headers.iter() {
+            again = again.header(name, value);
+        }
+        let dup: Value = again
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(dup["duplicate"], true);
+    }
+    let (headers, body) = &hooks[0];
+    let mut forged = s.http.post(s.url("/api/webhooks/github"));
+    for (name, value) in headers.iter() {
+        if name.eq_ignore_ascii_case("x-hub-signature-256") {
+            forged = forged.header(name, "sha256=00");
+        } else {
+            forged = forged.header(name, value);
+        }
+    }
+    let refused = forged.body(body.clone()).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let said = refused.text().await.unwrap();
+    assert!(!said.contains("simulator-webhook-secret"));
+    let unknown = s
+        .http
+        .post(s.url("/api/webhooks/github?connection=nope"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    // The worker applies it: the host story has the new title.
+    let mut applied = false;
+    for _ in 0..100 {
+        let (_, h) = s
+            .get("/api/integrations/sync/history?connection=github-acme&status=ok")
+            .await;
+        if h["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["direction"] == "pull")
+        {
+            applied = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert!(applied, "the inbox worker applied the delivery");
+    s.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_tracking_and_disconnect() {
+    let s = service().await;
+    let (status, found) = s.get("/api/integrations/jira/search?q=checkout").await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert!(
+        found["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["summary"] == "One-page checkout")
+    );
+    let (status, summary) = s
+        .post(
+            "/api/integrations/jira/worklogs/sync",
+            &json!({"records": ["item-1", "no-such-record"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (summary["total"].as_u64(), summary["failed"].as_u64()),
+        (Some(2), Some(2)),
+        "{summary}"
+    );
+    let (status, _) = s
+        .get("/api/integrations/jira/worklogs/no-such-record/history")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let r = s
+        .http
+        .delete(s.url("/api/integrations/wiki-acme"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, list) = s.get("/api/integrations").await;
+    assert_eq!(list["connections"].as_array().unwrap().len(), 2);
+    let again = s
+        .http
+        .delete(s.url("/api/integrations/wiki-acme"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    s.running.stop().await;
+}
