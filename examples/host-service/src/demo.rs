@@ -12,7 +12,7 @@ use devflow_provider_jira::{JiraAuth, JiraConfig, JiraProvider};
 use devflow_store_sqlite::SqliteStore;
 use devflow_sync_core::auth::{AccessToken, WebhookSecret};
 use devflow_sync_core::engine::{PullBudget, SyncEngine};
-use devflow_sync_core::http::HttpClient;
+use devflow_sync_core::http::{HttpClient, HttpConfig, RateLimitConfig};
 use devflow_sync_core::model::{ConnectionId, ItemId, ItemKind, ObjectType, Record};
 use devflow_sync_core::store::{BindingRecord, ConnectionRecord};
 use devflow_sync_core::{Error, Result};
@@ -65,7 +65,21 @@ pub async fn start(
     confluence.add_space(SPACE, "Checkout");
     confluence.add_api_token(EMAIL, TOKEN);
 
-    let http = HttpClient::builder().build()?;
+    // The simulators are on loopback: the providers' request budgets (Jira's 300 a
+    // minute, say) would only slow the demo down. Against real systems, build the
+    // clients from the catalogs (`devflow_provider_jira::catalog_http`, ...).
+    let http = HttpClient::builder()
+        .config(HttpConfig {
+            default_rate_limit: RateLimitConfig {
+                requests_per_minute: 1_000_000,
+                burst: 10_000,
+                max_concurrent_per_connection: 8,
+                writes_per_minute: None,
+                writes_per_hour: None,
+            },
+            ..HttpConfig::default()
+        })
+        .build()?;
     let mut gh = GitHubConfig::new(
         github.url(),
         vec![REPO.into()],

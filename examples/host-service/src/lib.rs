@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod load;
 pub mod scheduler;
 pub mod state;
 
