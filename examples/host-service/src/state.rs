@@ -42,6 +42,7 @@ pub struct AppState {
     /// Sync jobs by id.
     pub jobs: Mutex<HashMap<String, SyncJob>>,
     intake: Mutex<HashMap<String, (Instant, u32)>>,
+    reads: Mutex<HashMap<String, u64>>,
     next_job: std::sync::atomic::AtomicU64,
 }
 
@@ -64,6 +65,7 @@ impl AppState {
             jira,
             jobs: Mutex::new(HashMap::new()),
             intake: Mutex::new(HashMap::new()),
+            reads: Mutex::new(HashMap::new()),
             next_job: std::sync::atomic::AtomicU64::new(1),
         }
     }
@@ -80,6 +82,25 @@ impl AppState {
             .next_job
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         format!("job-{n}")
+    }
+
+    /// The last event id `person` has read (0: none).
+    pub fn read_marker(&self, person: &str) -> u64 {
+        self.reads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(person)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Marks everything up to `up_to` read for `person` (a marker never goes back);
+    /// returns the marker.
+    pub fn mark_read(&self, person: &str, up_to: u64) -> u64 {
+        let mut reads = self.reads.lock().unwrap_or_else(|e| e.into_inner());
+        let marker = reads.entry(person.to_owned()).or_insert(0);
+        *marker = (*marker).max(up_to);
+        *marker
     }
 
     /// Counts a delivery for `connection`; `false` when its minute's allowance is used.

@@ -16,12 +16,26 @@ use serde_json::{Value, json};
 const ADMIN: &str = "test-admin-token-0123456789";
 
 struct Service {
+    state: Arc<AppState>,
     running: Running,
     sims: Simulators,
     http: reqwest::Client,
 }
 
 impl Service {
+    /// Pulls Jira issues the way the scheduler does.
+    async fn running_pull(&self) {
+        self.state
+            .engine
+            .pull(
+                &devflow_sync_core::model::ConnectionId::new("jira-acme"),
+                &devflow_sync_core::model::ObjectType::new("issue"),
+                devflow_sync_core::engine::PullBudget::UNLIMITED,
+            )
+            .await
+            .unwrap();
+    }
+
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.running.addr)
     }
@@ -65,10 +79,11 @@ async fn service() -> Service {
         pull: Duration::from_secs(3600),
         inbox: Duration::from_millis(50),
     };
-    let running = serve(state, "127.0.0.1:0".parse().unwrap(), intervals)
+    let running = serve(state.clone(), "127.0.0.1:0".parse().unwrap(), intervals)
         .await
         .unwrap();
     Service {
+        state,
         running,
         sims,
         http: reqwest::Client::new(),
@@ -389,5 +404,55 @@ async fn time_tracking_and_disconnect() {
         .await
         .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    s.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_are_unread_per_person_and_a_burst_is_one() {
+    let s = service().await;
+    let (status, first) = s.get("/api/integrations/notifications?person=ana").await;
+    assert_eq!(status, StatusCode::OK);
+    let unread = first["unread"].as_array().unwrap();
+    assert_eq!(unread.len(), 1, "the demo's rejection: {first}");
+    assert_eq!(unread[0]["title"], "Sync rejected");
+    assert!(
+        unread[0]["link"]
+            .as_str()
+            .unwrap()
+            .starts_with("#conflict-")
+    );
+    for n in 0..12 {
+        s.sims
+            .jira
+            .create_issue(
+                demo::PROJECT,
+                &json!({"summary": format!("Orphan {n}"), "issuetype": {"name": "Story"}}),
+            )
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // A pull through the scheduler's own path.
+    s.running_pull().await;
+    let (_, burst) = s.get("/api/integrations/notifications?person=ana").await;
+    let unread = burst["unread"].as_array().unwrap();
+    assert_eq!(
+        unread.len(),
+        1,
+        "thirteen rejections, one notification: {burst}"
+    );
+    assert_eq!(unread[0]["count"], 13);
+    let up_to = unread[0]["id"].as_u64().unwrap();
+    let (status, _) = s
+        .post(
+            "/api/integrations/notifications/read",
+            &json!({"person": "ana", "up_to": up_to}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, after) = s.get("/api/integrations/notifications?person=ana").await;
+    assert!(after["unread"].as_array().unwrap().is_empty(), "{after}");
+    // Another person has read nothing yet.
+    let (_, bob) = s.get("/api/integrations/notifications?person=bob").await;
+    assert_eq!(bob["unread"].as_array().unwrap().len(), 1);
     s.running.stop().await;
 }

@@ -152,8 +152,8 @@ async fn the_dashboard_shows_a_live_rejection_and_resolves_it_in_a_browser() {
         )
         .await
         .unwrap();
-    // Live: a notification with a link to its conflict.
-    until(&client, "#notifications li.notification a.review", 1).await;
+    // Live: a notification with a link to its conflict (after the seed's unread one).
+    until(&client, "#notifications li.notification a.review", 2).await;
     let link = client
         .find(Locator::Css("#notifications a.review"))
         .await
@@ -177,6 +177,30 @@ async fn the_dashboard_shows_a_live_rejection_and_resolves_it_in_a_browser() {
         issue["fields"]["parent"]["key"].is_string(),
         "moved under the epic: {issue}"
     );
+
+    // A burst of rejections is one notification, not twelve.
+    for n in 0..12 {
+        sims.jira
+            .create_issue(PROJECT, &serde_json::json!({"summary": format!("Orphan {n}"), "issuetype": {"name": "Story"}}))
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    state
+        .engine
+        .pull(
+            &ConnectionId::new("jira-acme"),
+            &ObjectType::new("issue"),
+            PullBudget::UNLIMITED,
+        )
+        .await
+        .unwrap();
+    until(&client, "#notifications li.notification", 3).await;
+    let newest = client
+        .find(Locator::Css("#notifications li.notification"))
+        .await
+        .unwrap();
+    let said = newest.text().await.unwrap();
+    assert!(said.contains("12 records need a person"), "{said}");
 
     // Disconnect Confluence.
     client

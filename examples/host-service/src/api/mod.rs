@@ -4,6 +4,7 @@
 mod conflicts;
 mod connections;
 mod events;
+mod notifications;
 mod sync;
 mod time;
 mod webhooks;
@@ -112,6 +113,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/integrations/health", get(connections::health))
         .route("/api/integrations/events", get(events::stream))
         .route("/api/integrations/events/history", get(events::history))
+        .route(
+            "/api/integrations/notifications",
+            get(notifications::unread),
+        )
+        .route(
+            "/api/integrations/notifications/read",
+            post(notifications::mark_read),
+        )
         .route("/api/integrations/sync/trigger", post(sync::trigger))
         .route("/api/integrations/sync/history", get(sync::history))
         .route("/api/integrations/sync/{id}/status", get(sync::status))
