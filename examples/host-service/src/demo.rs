@@ -20,6 +20,8 @@ use devflow_sync_testkit::confluence_sim::ConfluenceSimulator;
 use devflow_sync_testkit::github_sim::GitHubSimulator;
 use devflow_sync_testkit::jira_sim::JiraSimulator;
 
+use crate::state::{Handle, Handles};
+
 /// The demo's GitHub repository, Jira project and Confluence space.
 pub const REPO: &str = "acme/checkout";
 /// The Jira project.
@@ -48,13 +50,7 @@ fn transient(e: impl std::fmt::Display) -> Error {
 
 /// An engine over `store` with the demo's three connections, and the Jira provider by
 /// connection (for issue search and time tracking).
-pub async fn start(
-    store: Arc<SqliteStore>,
-) -> Result<(
-    SyncEngine,
-    Simulators,
-    HashMap<ConnectionId, Arc<JiraProvider>>,
-)> {
+pub async fn start(store: Arc<SqliteStore>) -> Result<(SyncEngine, Simulators, Handles)> {
     let github = GitHubSimulator::start().await.map_err(transient)?;
     github.add_repo(REPO);
     github.accept_token(TOKEN);
@@ -115,7 +111,7 @@ pub async fn start(
                     .for_host_object(WORK_ITEM)
                     .with_mapping(devflow_provider_github::mapping::default_mapping()?),
             ),
-            gh,
+            gh.clone(),
         )
         .await?;
     engine
@@ -142,10 +138,14 @@ pub async fn start(
                     .with_mapping(devflow_provider_confluence::mapping::default_mapping()?)
                     .carrying([ItemKind::Prd, ItemKind::Epic]),
             ),
-            cp,
+            cp.clone(),
         )
         .await?;
-    let jira_providers = HashMap::from([(ConnectionId::new("jira-acme"), jp)]);
+    let handles: Handles = HashMap::from([
+        (ConnectionId::new("github-acme"), Handle::GitHub(gh)),
+        (ConnectionId::new("jira-acme"), Handle::Jira(jp)),
+        (ConnectionId::new("wiki-acme"), Handle::Confluence(cp)),
+    ]);
     Ok((
         engine,
         Simulators {
@@ -153,7 +153,7 @@ pub async fn start(
             jira,
             confluence,
         },
-        jira_providers,
+        handles,
     ))
 }
 

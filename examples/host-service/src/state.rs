@@ -29,6 +29,21 @@ pub struct SyncJob {
     pub error: Option<String>,
 }
 
+/// A connection's provider, for what only it can do (a connection test, setup steps,
+/// issue search).
+#[derive(Clone, Debug)]
+pub enum Handle {
+    /// Jira Cloud.
+    Jira(Arc<JiraProvider>),
+    /// GitHub.
+    GitHub(Arc<devflow_provider_github::GitHubProvider>),
+    /// Confluence Cloud.
+    Confluence(Arc<devflow_provider_confluence::ConfluenceProvider>),
+}
+
+/// The providers by connection.
+pub type Handles = HashMap<ConnectionId, Handle>;
+
 /// Webhook deliveries allowed per connection and minute before `429`.
 pub const WEBHOOKS_PER_MINUTE: u32 = 6_000;
 
@@ -39,6 +54,8 @@ pub struct AppState {
     admin_token: SecretString,
     /// Jira providers by connection (issue search, time tracking).
     pub jira: HashMap<ConnectionId, Arc<JiraProvider>>,
+    /// Every connection's provider.
+    pub handles: Handles,
     /// Sync jobs by id.
     pub jobs: Mutex<HashMap<String, SyncJob>>,
     intake: Mutex<HashMap<String, (Instant, u32)>>,
@@ -54,15 +71,19 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// The state over `engine`, guarded by `admin_token`.
-    pub fn new(
-        engine: SyncEngine,
-        admin_token: SecretString,
-        jira: HashMap<ConnectionId, Arc<JiraProvider>>,
-    ) -> Self {
+    pub fn new(engine: SyncEngine, admin_token: SecretString, handles: Handles) -> Self {
+        let jira = handles
+            .iter()
+            .filter_map(|(c, h)| match h {
+                Handle::Jira(p) => Some((c.clone(), p.clone())),
+                _ => None,
+            })
+            .collect();
         Self {
             engine,
             admin_token,
             jira,
+            handles,
             jobs: Mutex::new(HashMap::new()),
             intake: Mutex::new(HashMap::new()),
             reads: Mutex::new(HashMap::new()),

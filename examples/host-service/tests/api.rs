@@ -456,3 +456,63 @@ async fn notifications_are_unread_per_person_and_a_burst_is_one() {
     assert_eq!(bob["unread"].as_array().unwrap().len(), 1);
     s.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_tests_and_setup_steps() {
+    let s = service().await;
+    for id in ["github-acme", "jira-acme", "wiki-acme"] {
+        let (status, body) = s
+            .post(&format!("/api/integrations/{id}/test"), &json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{id}: {body}");
+        assert_eq!(body["ok"], true, "{id}: {body}");
+    }
+    assert_eq!(
+        s.post("/api/integrations/nope/test", &json!({})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, fields) = s
+        .post(
+            "/api/integrations/jira/jira-acme/setup-custom-fields",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{fields}");
+    let (status, again) = s
+        .post(
+            "/api/integrations/jira/jira-acme/setup-custom-fields",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "idempotent: {again}");
+    assert_eq!(
+        s.post(
+            "/api/integrations/jira/github-acme/setup-custom-fields",
+            &json!({})
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    let (status, space) = s
+        .post(
+            "/api/integrations/confluence/wiki-acme/configure-space",
+            &json!({"key": "PAY", "project": "Payments"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{space}");
+    assert_eq!(space["key"], "PAY");
+    let (status, bad) = s
+        .post(
+            "/api/integrations/confluence/wiki-acme/configure-space",
+            &json!({"key": "no spaces!"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    let (status, repos) = s
+        .get("/api/integrations/github/github-acme/configure-repo")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(repos["repositories"][0]["full_name"], REPO);
+    s.running.stop().await;
+}

@@ -5,6 +5,7 @@ mod conflicts;
 mod connections;
 mod events;
 mod notifications;
+mod setup;
 mod sync;
 mod time;
 mod webhooks;
@@ -142,6 +143,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/integrations/{provider}/catalog",
             get(connections::catalog),
+        )
+        .route("/api/integrations/{id}/test", post(setup::test))
+        .route(
+            "/api/integrations/jira/{id}/setup-custom-fields",
+            post(setup::jira_fields),
+        )
+        .route(
+            "/api/integrations/confluence/{id}/configure-space",
+            post(setup::confluence_space),
+        )
+        .route(
+            "/api/integrations/github/{id}/configure-repo",
+            get(setup::github_repos),
         )
         .route("/api/integrations/{id}", delete(connections::disconnect))
         .route_layer(axum::middleware::from_fn_with_state(
