@@ -52,10 +52,8 @@ pub struct AppState {
     /// The engine.
     pub engine: SyncEngine,
     admin_token: SecretString,
-    /// Jira providers by connection (issue search, time tracking).
-    pub jira: HashMap<ConnectionId, Arc<JiraProvider>>,
-    /// Every connection's provider.
-    pub handles: Handles,
+    /// Every connection's provider (connections come and go at run time).
+    handles: std::sync::RwLock<Handles>,
     /// Sync jobs by id.
     pub jobs: Mutex<HashMap<String, SyncJob>>,
     intake: Mutex<HashMap<String, (Instant, u32)>>,
@@ -72,23 +70,56 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// The state over `engine`, guarded by `admin_token`.
     pub fn new(engine: SyncEngine, admin_token: SecretString, handles: Handles) -> Self {
-        let jira = handles
+        Self {
+            engine,
+            admin_token,
+            handles: std::sync::RwLock::new(handles),
+            jobs: Mutex::new(HashMap::new()),
+            intake: Mutex::new(HashMap::new()),
+            reads: Mutex::new(HashMap::new()),
+            next_job: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    /// The provider of connection `id`.
+    pub fn handle(&self, id: &ConnectionId) -> Option<Handle> {
+        self.handles
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// Adds (or replaces) a connection's provider.
+    pub fn set_handle(&self, id: ConnectionId, handle: Handle) {
+        self.handles
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, handle);
+    }
+
+    /// Forgets a connection's provider.
+    pub fn drop_handle(&self, id: &ConnectionId) {
+        self.handles
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+
+    /// The Jira connections with their providers.
+    pub fn jira(&self) -> Vec<(ConnectionId, Arc<JiraProvider>)> {
+        let mut out: Vec<(ConnectionId, Arc<JiraProvider>)> = self
+            .handles
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
             .iter()
             .filter_map(|(c, h)| match h {
                 Handle::Jira(p) => Some((c.clone(), p.clone())),
                 _ => None,
             })
             .collect();
-        Self {
-            engine,
-            admin_token,
-            jira,
-            handles,
-            jobs: Mutex::new(HashMap::new()),
-            intake: Mutex::new(HashMap::new()),
-            reads: Mutex::new(HashMap::new()),
-            next_job: std::sync::atomic::AtomicU64::new(1),
-        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     /// Whether `presented` is the admin token (compared in constant time).

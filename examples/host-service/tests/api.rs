@@ -516,3 +516,69 @@ async fn connection_tests_and_setup_steps() {
     assert_eq!(repos["repositories"][0]["full_name"], REPO);
     s.running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_is_made_from_an_api_token_form_tested_first_and_reconnected() {
+    let s = service().await;
+    s.sims
+        .jira
+        .add_api_token("second@acme.test", "second-secret-token", false, None);
+    let form = |token: &str| {
+        json!({"id": "jira-second", "base_url": s.sims.jira.url(), "email": "second@acme.test",
+               "api_token": token, "project": demo::PROJECT})
+    };
+    let (status, refused) = s
+        .post("/api/integrations/jira/connect", &form("wrong-token"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("BadCredentials"),
+        "{refused}"
+    );
+    assert!(!refused.to_string().contains("wrong-token"));
+    let (status, made) = s
+        .post(
+            "/api/integrations/jira/connect",
+            &form("second-secret-token"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert!(
+        !made.to_string().contains("second-secret-token"),
+        "write-only"
+    );
+    let (_, list) = s.get("/api/integrations").await;
+    assert_eq!(list["connections"].as_array().unwrap().len(), 4);
+    assert!(!list.to_string().contains("second-secret-token"));
+    let (status, test) = s
+        .post("/api/integrations/jira-second/test", &json!({}))
+        .await;
+    assert_eq!(
+        (status, test["ok"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{test}"
+    );
+    // The same id again: new credentials for the same connection.
+    s.sims
+        .jira
+        .add_api_token("second@acme.test", "rotated-token", false, None);
+    let (status, again) = s
+        .post("/api/integrations/jira/connect", &form("rotated-token"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["reconnected"], true);
+    assert_eq!(
+        s.post("/api/integrations/nope/connect", &form("x")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let bad_id =
+        json!({"id": "no spaces", "base_url": "https://acme.atlassian.net", "api_token": "t"});
+    assert_eq!(
+        s.post("/api/integrations/jira/connect", &bad_id).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    s.running.stop().await;
+}

@@ -103,5 +103,6 @@ pub(crate) async fn disconnect(
         .engine
         .remove_connection(&connection, !query.keep_data)
         .await?;
+    state.drop_handle(&connection);
     Ok(Json(json!({"disconnected": connection, "report": report})))
 }

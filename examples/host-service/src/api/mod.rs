@@ -2,6 +2,7 @@
 //! (the provider's signature instead), and the dashboard's page.
 
 mod conflicts;
+mod connect;
 mod connections;
 mod events;
 mod notifications;
@@ -145,6 +146,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(connections::catalog),
         )
         .route("/api/integrations/{id}/test", post(setup::test))
+        .route(
+            "/api/integrations/{provider}/connect",
+            post(connect::connect),
+        )
         .route(
             "/api/integrations/jira/{id}/setup-custom-fields",
             post(setup::jira_fields),

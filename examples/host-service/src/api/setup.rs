@@ -16,9 +16,7 @@ use crate::state::{AppState, Handle};
 fn handle(state: &AppState, id: &str) -> Result<(ConnectionId, Handle), ApiError> {
     let connection = ConnectionId::new(id);
     state
-        .handles
-        .get(&connection)
-        .cloned()
+        .handle(&connection)
         .map(|h| (connection, h))
         .ok_or_else(|| ApiError::not_found(format!("no connection {id:?}")))
 }

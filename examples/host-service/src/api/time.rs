@@ -30,19 +30,15 @@ fn jira(
     state: &AppState,
     given: Option<&str>,
 ) -> Result<(ConnectionId, Arc<JiraProvider>), ApiError> {
+    let mut all = state.jira();
     match given {
-        Some(id) => state
-            .jira
-            .iter()
+        Some(id) => all
+            .into_iter()
             .find(|(c, _)| c.as_str() == id)
-            .map(|(c, p)| (c.clone(), p.clone()))
             .ok_or_else(|| ApiError::not_found(format!("no Jira connection {id:?}"))),
-        None if state.jira.len() == 1 => Ok(state
-            .jira
-            .iter()
-            .next()
-            .map(|(c, p)| (c.clone(), p.clone()))
-            .ok_or_else(|| ApiError::not_found("no Jira connection"))?),
+        None if all.len() == 1 => all
+            .pop()
+            .ok_or_else(|| ApiError::not_found("no Jira connection")),
         None => Err(ApiError::bad_request(
             "say which Jira connection (?connection=ID)",
         )),
