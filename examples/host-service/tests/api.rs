@@ -142,6 +142,29 @@ async fn every_integrations_endpoint_needs_the_admin_token_and_returns_no_secret
         s.get("/api/integrations/nope/catalog").await.0,
         StatusCode::NOT_FOUND
     );
+    // The OpenAPI document, generated from the handlers, names every endpoint.
+    let doc: Value = s
+        .http
+        .get(s.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/integrations",
+        "/api/integrations/{provider}/connect",
+        "/api/integrations/sync/trigger",
+        "/api/integrations/conflicts/{id}/resolve",
+        "/api/webhooks/{provider}",
+        "/api/integrations/jira/worklogs/sync",
+    ] {
+        assert!(paths.contains_key(path), "{path} in the OpenAPI document");
+    }
+    assert_eq!(paths.len(), 23, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert!(doc["components"]["schemas"]["Trigger"].is_object());
     // The dashboard's page is public; its data is not.
     let page = s.http.get(s.url("/")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);

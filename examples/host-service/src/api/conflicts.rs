@@ -36,6 +36,7 @@ async fn connections(state: &AppState) -> Vec<ConnectionId> {
 }
 
 /// `GET /api/integrations/conflicts?status=&platform=`.
+#[utoipa::path(get, path = "/api/integrations/conflicts", tag = "conflicts", params(("status" = Option<String>, Query, description = "pending (default), resolved or ignored"), ("platform" = Option<String>, Query, description = "a provider key or a connection id")), responses((status = 200, description = "The conflicts"), (status = 401, description = "No admin token")))]
 pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
     Query(q): Query<ListQuery>,
@@ -75,6 +76,7 @@ fn kind_of(conflict: &ConflictRecord) -> Option<ItemKind> {
 
 /// `GET /api/integrations/conflicts/{id}`: the conflict, and for a hierarchy
 /// violation the host items that may be its parent, with their child counts.
+#[utoipa::path(get, path = "/api/integrations/conflicts/{id}", tag = "conflicts", params(("id" = String, Path, description = "The conflict")), responses((status = 200, description = "The conflict with candidate parents and their child counts"), (status = 404, description = "No such conflict")))]
 pub(crate) async fn one(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -122,6 +124,7 @@ pub(crate) async fn one(
 /// `POST /api/integrations/conflicts/{id}/resolve` with
 /// `{"resolution": "link_to_parent", "parent": "item-3"}` (or `"action"` for
 /// `"resolution"`): settles it and syncs the entity again.
+#[utoipa::path(post, path = "/api/integrations/conflicts/{id}/resolve", tag = "conflicts", params(("id" = String, Path, description = "The conflict")), request_body(content = String, description = "A resolution: {\"resolution\": \"link_to_parent\", \"parent\": ...}, create_parent, keep_external, import, use_host, use_remote, use_side, use_value, ignore", content_type = "application/json"), responses((status = 200, description = "Resolved, and the entity synced again"), (status = 400, description = "Not a resolution"), (status = 404, description = "No such conflict")))]
 pub(crate) async fn resolve(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,

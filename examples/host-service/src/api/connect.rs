@@ -23,7 +23,7 @@ use super::ApiError;
 use crate::state::{AppState, Handle};
 
 /// The form.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct Form {
     /// The new connection's id (letters, digits, `-`, `_`).
     id: String,
@@ -60,6 +60,7 @@ fn refused(message: String) -> ApiError {
 }
 
 /// The connect (or reconnect) endpoint.
+#[utoipa::path(post, path = "/api/integrations/{provider}/connect", tag = "connections", params(("provider" = String, Path, description = "jira, confluence or github")), request_body = Form, responses((status = 201, description = "Connected"), (status = 200, description = "Reconnected: new credentials"), (status = 400, description = "The provider refused the credentials")))]
 pub(crate) async fn connect(
     State(state): State<Arc<AppState>>,
     Path(provider): Path<String>,

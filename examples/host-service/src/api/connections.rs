@@ -16,6 +16,7 @@ use crate::state::AppState;
 
 /// `GET /api/integrations`: every connection with its state. Settings are never
 /// secret (tokens live in the token store and are never returned).
+#[utoipa::path(get, path = "/api/integrations", tag = "connections", responses((status = 200, description = "Every connection with its status, last sync and last error"), (status = 401, description = "No admin token")))]
 pub(crate) async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
     let mut out = Vec::new();
     for record in state.engine.connections().await? {
@@ -35,6 +36,7 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Valu
 
 /// `GET /api/integrations/health`: `ok` when every connection is active, else
 /// `degraded`, with each connection's state and the deliveries waiting.
+#[utoipa::path(get, path = "/api/integrations/health", tag = "connections", responses((status = 200, description = "ok or degraded, each connection, deliveries waiting")))]
 pub(crate) async fn health(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
     let mut connections = Vec::new();
     let mut degraded = false;
@@ -63,6 +65,7 @@ pub(crate) async fn health(State(state): State<Arc<AppState>>) -> Result<Json<Va
 
 /// `GET /api/integrations/{provider}/catalog`: what the provider offers, as its
 /// catalog declares it (objects, fields, capabilities, rule constraints).
+#[utoipa::path(get, path = "/api/integrations/{provider}/catalog", tag = "connections", params(("provider" = String, Path, description = "jira, github, confluence or bqe")), responses((status = 200, description = "The provider catalog"), (status = 404, description = "No such provider")))]
 pub(crate) async fn catalog(Path(provider): Path<String>) -> Result<Json<Value>, ApiError> {
     let catalog = match provider.as_str() {
         "jira" => devflow_provider_jira::catalog(),
@@ -84,6 +87,7 @@ pub(crate) struct DisconnectQuery {
 
 /// `DELETE /api/integrations/{id}`: disconnects (revoking the grant where the
 /// provider can) and deletes the connection's data unless `?keep_data=true`.
+#[utoipa::path(delete, path = "/api/integrations/{id}", tag = "connections", params(("id" = String, Path, description = "The connection"), ("keep_data" = Option<bool>, Query, description = "Keep its links and history")), responses((status = 200, description = "Disconnected"), (status = 404, description = "No such connection")))]
 pub(crate) async fn disconnect(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,

@@ -34,6 +34,7 @@ fn sse(event: &EngineEvent) -> Event {
 }
 
 /// `GET /api/integrations/events/history?after=&limit=`: stored events, oldest first.
+#[utoipa::path(get, path = "/api/integrations/events/history", tag = "events", params(("after" = Option<u64>, Query, description = "The last event id the caller has"), ("limit" = Option<usize>, Query, description = "At most this many")), responses((status = 200, description = "Stored engine events, oldest first")))]
 pub(crate) async fn history(
     State(state): State<Arc<AppState>>,
     Query(q): Query<After>,
@@ -46,6 +47,7 @@ pub(crate) async fn history(
 }
 
 /// `GET /api/integrations/events?after=`: the stream.
+#[utoipa::path(get, path = "/api/integrations/events", tag = "events", params(("after" = Option<u64>, Query, description = "Replay what came after this id first")), responses((status = 200, description = "Server-sent events, each an engine event", content_type = "text/event-stream")))]
 pub(crate) async fn stream(
     State(state): State<Arc<AppState>>,
     Query(q): Query<After>,

@@ -6,6 +6,7 @@ mod connect;
 mod connections;
 mod events;
 mod notifications;
+pub mod openapi;
 mod setup;
 mod sync;
 mod time;
@@ -169,6 +170,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         ));
     Router::new()
         .route("/", get(dashboard))
+        .route("/api/openapi.json", get(openapi::document))
         .route("/api/webhooks/{provider}", post(webhooks::intake))
         .merge(admin)
         .with_state(state)

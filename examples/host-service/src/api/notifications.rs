@@ -83,6 +83,7 @@ fn of(event: &EngineEvent) -> Option<Notification> {
 }
 
 /// `GET /api/integrations/notifications?person=`: the unread ones, oldest first.
+#[utoipa::path(get, path = "/api/integrations/notifications", tag = "events", params(("person" = Option<String>, Query, description = "Whose (default admin)")), responses((status = 200, description = "Unread notifications, a burst summed up")))]
 pub(crate) async fn unread(
     State(state): State<Arc<AppState>>,
     Query(q): Query<Person>,
@@ -141,7 +142,7 @@ pub(crate) async fn unread(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Read {
     person: Option<String>,
     /// Everything up to this event id is read.
@@ -149,6 +150,7 @@ pub(crate) struct Read {
 }
 
 /// `POST /api/integrations/notifications/read` with `{"person", "up_to"}`.
+#[utoipa::path(post, path = "/api/integrations/notifications/read", tag = "events", request_body = Read, responses((status = 200, description = "The read marker")))]
 pub(crate) async fn mark_read(
     State(state): State<Arc<AppState>>,
     Json(body): Json<Read>,

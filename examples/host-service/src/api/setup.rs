@@ -23,6 +23,7 @@ fn handle(state: &AppState, id: &str) -> Result<(ConnectionId, Handle), ApiError
 
 /// `POST /api/integrations/{id}/test`: `{"ok", "diagnosis", ...}`; a failure is an
 /// answer, not an error.
+#[utoipa::path(post, path = "/api/integrations/{id}/test", tag = "connections", params(("id" = String, Path, description = "The connection")), responses((status = 200, description = "ok and what the provider said"), (status = 404, description = "No such connection")))]
 pub(crate) async fn test(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -47,6 +48,7 @@ pub(crate) async fn test(
 
 /// `POST /api/integrations/jira/{id}/setup-custom-fields`: DevFlow's fields in Jira
 /// (idempotent; without admin rights the refusal is reported and nothing changes).
+#[utoipa::path(post, path = "/api/integrations/jira/{id}/setup-custom-fields", tag = "setup", params(("id" = String, Path, description = "A Jira connection")), responses((status = 200, description = "The fields found and made"), (status = 400, description = "Not a Jira connection")))]
 pub(crate) async fn jira_fields(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -60,7 +62,7 @@ pub(crate) async fn jira_fields(
     Ok(Json(serde_json::to_value(setup).unwrap_or(Value::Null)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct SpaceForm {
     /// The space key (letters and digits).
     key: String,
@@ -71,6 +73,7 @@ pub(crate) struct SpaceForm {
 
 /// `POST /api/integrations/confluence/{id}/configure-space` with `{key, project}`: the
 /// space, made when missing.
+#[utoipa::path(post, path = "/api/integrations/confluence/{id}/configure-space", tag = "setup", params(("id" = String, Path, description = "A Confluence connection")), request_body = SpaceForm, responses((status = 200, description = "The space"), (status = 400, description = "Not a space key")))]
 pub(crate) async fn confluence_space(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -91,6 +94,7 @@ pub(crate) async fn confluence_space(
 
 /// `GET /api/integrations/github/{id}/configure-repo`: the repositories the token
 /// reaches.
+#[utoipa::path(get, path = "/api/integrations/github/{id}/configure-repo", tag = "setup", params(("id" = String, Path, description = "A GitHub connection")), responses((status = 200, description = "The repositories the token reaches")))]
 pub(crate) async fn github_repos(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,

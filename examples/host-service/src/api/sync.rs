@@ -18,7 +18,7 @@ use super::ApiError;
 use crate::state::{AppState, SyncJob};
 
 /// The body of `POST /api/integrations/sync/trigger`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Trigger {
     /// The host item.
     entity_id: String,
@@ -35,6 +35,7 @@ pub(crate) struct Trigger {
 
 /// `POST /api/integrations/sync/trigger`: `202` with the job id (its results at
 /// `GET /api/integrations/sync/{id}/status`), or `200` with the plan of a dry run.
+#[utoipa::path(post, path = "/api/integrations/sync/trigger", tag = "sync", request_body = Trigger, responses((status = 202, description = "A job; its results at the status URL"), (status = 200, description = "The plan of a dry run"), (status = 404, description = "No such item")))]
 pub(crate) async fn trigger(
     State(state): State<Arc<AppState>>,
     Json(body): Json<Trigger>,
@@ -117,6 +118,7 @@ pub(crate) async fn trigger(
 }
 
 /// `GET /api/integrations/sync/{id}/status`.
+#[utoipa::path(get, path = "/api/integrations/sync/{id}/status", tag = "sync", params(("id" = String, Path, description = "The job")), responses((status = 200, description = "The job with per-platform results"), (status = 404, description = "No such job")))]
 pub(crate) async fn status(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -145,6 +147,7 @@ pub(crate) struct HistoryQuery {
 
 /// `GET /api/integrations/sync/history?item=&connection=&object=&status=&from=&until=&limit=`:
 /// log lines, newest first.
+#[utoipa::path(get, path = "/api/integrations/sync/history", tag = "sync", params(("item" = Option<String>, Query, description = "A host item"), ("connection" = Option<String>, Query, description = "A connection"), ("object" = Option<String>, Query, description = "A provider object"), ("status" = Option<String>, Query, description = "ok, failed, skipped or conflict"), ("from" = Option<String>, Query, description = "RFC 3339, inclusive"), ("until" = Option<String>, Query, description = "RFC 3339, exclusive"), ("limit" = Option<usize>, Query, description = "At most this many")), responses((status = 200, description = "Log lines, newest first")))]
 pub(crate) async fn history(
     State(state): State<Arc<AppState>>,
     Query(q): Query<HistoryQuery>,

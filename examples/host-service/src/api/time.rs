@@ -46,6 +46,7 @@ fn jira(
 }
 
 /// `GET /api/integrations/jira/search?q=&connection=`.
+#[utoipa::path(get, path = "/api/integrations/jira/search", tag = "time", params(("q" = Option<String>, Query, description = "A key or words of a summary; empty: assigned to me"), ("connection" = Option<String>, Query, description = "The Jira connection")), responses((status = 200, description = "Issues: key, summary, status and category, assignee, project, type")))]
 pub(crate) async fn search(
     State(state): State<Arc<AppState>>,
     Query(q): Query<Search>,
@@ -59,7 +60,7 @@ pub(crate) async fn search(
     Ok(Json(json!({ "issues": hits })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Book {
     /// The host time records.
     records: Vec<String>,
@@ -69,6 +70,7 @@ pub(crate) struct Book {
 
 /// `POST /api/integrations/jira/worklogs/sync` with `{"records": [...]}`: the summary
 /// `{total, succeeded, failed, errors: [{record_id, error}]}`.
+#[utoipa::path(post, path = "/api/integrations/jira/worklogs/sync", tag = "time", request_body = Book, responses((status = 200, description = "{total, succeeded, failed, errors: [{record_id, error}]}")))]
 pub(crate) async fn sync_many(
     State(state): State<Arc<AppState>>,
     Json(body): Json<Book>,
@@ -86,6 +88,7 @@ pub(crate) async fn sync_many(
 }
 
 /// `GET /api/integrations/jira/worklogs/{record}/history`.
+#[utoipa::path(get, path = "/api/integrations/jira/worklogs/{record}/history", tag = "time", params(("record" = String, Path, description = "A host time record")), responses((status = 200, description = "Its log lines, newest first")))]
 pub(crate) async fn history(
     State(state): State<Arc<AppState>>,
     Path(record): Path<String>,

@@ -51,6 +51,7 @@ async fn connection_of(
 }
 
 /// The intake.
+#[utoipa::path(post, path = "/api/webhooks/{provider}", tag = "webhooks", params(("provider" = String, Path, description = "github, jira, confluence or bqe"), ("connection" = Option<String>, Query, description = "The connection, when the provider has several")), request_body(content = String, description = "The raw delivery", content_type = "application/json"), responses((status = 202, description = "Verified and stored"), (status = 401, description = "The signature does not verify"), (status = 429, description = "Too many deliveries for the connection")))]
 pub(crate) async fn intake(
     State(state): State<Arc<AppState>>,
     Path(provider): Path<String>,
