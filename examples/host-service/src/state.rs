@@ -41,6 +41,17 @@ pub enum Handle {
     Confluence(Arc<devflow_provider_confluence::ConfluenceProvider>),
 }
 
+impl Handle {
+    /// As the engine's provider.
+    pub fn provider(&self) -> Arc<dyn devflow_sync_core::provider::Provider> {
+        match self {
+            Handle::Jira(p) => p.clone(),
+            Handle::GitHub(p) => p.clone(),
+            Handle::Confluence(p) => p.clone(),
+        }
+    }
+}
+
 /// The providers by connection.
 pub type Handles = HashMap<ConnectionId, Handle>;
 

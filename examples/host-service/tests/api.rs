@@ -163,7 +163,7 @@ async fn every_integrations_endpoint_needs_the_admin_token_and_returns_no_secret
     ] {
         assert!(paths.contains_key(path), "{path} in the OpenAPI document");
     }
-    assert_eq!(paths.len(), 23, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 28, "{:?}", paths.keys().collect::<Vec<_>>());
     assert!(doc["components"]["schemas"]["Trigger"].is_object());
     // The dashboard's page is public; its data is not.
     let page = s.http.get(s.url("/")).send().await.unwrap();
@@ -603,5 +603,80 @@ async fn a_connection_is_made_from_an_api_token_form_tested_first_and_reconnecte
         s.post("/api/integrations/jira/connect", &bad_id).await.0,
         StatusCode::BAD_REQUEST
     );
+    s.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mappings_and_rules_are_checked_and_saved() {
+    let s = service().await;
+    let (status, body) = s.get("/api/integrations/jira-acme/mappings").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let objects: Vec<&str> = body["mappings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(objects, ["issue", "worklog"]);
+    assert!(
+        body["mappings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["stale"] == false && m["default"].is_object())
+    );
+    let default = body["mappings"][0]["default"].clone();
+    let r = s
+        .http
+        .put(s.url("/api/integrations/jira-acme/mappings/issue"))
+        .bearer_auth(ADMIN)
+        .json(&default)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut wrong = default.clone();
+    wrong["fields"][0]["provider_field"] = json!("no_such_field");
+    wrong["fields"][0]["providerField"] = json!("no_such_field");
+    let r = s
+        .http
+        .put(s.url("/api/integrations/jira-acme/mappings/issue"))
+        .bearer_auth(ADMIN)
+        .json(&wrong)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let (status, schema) = s.get("/api/integrations/schemas/rule").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(schema["properties"]["direction"].is_object(), "{schema}");
+    let rule = json!({"provider": "jira", "object": "issue", "direction": "bidirectional", "interval": {"minutes": 15}});
+    let r = s
+        .http
+        .put(s.url("/api/integrations/jira-acme/rules/issue"))
+        .bearer_auth(ADMIN)
+        .json(&rule)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let (_, rules) = s.get("/api/integrations/jira-acme/rules").await;
+    assert_eq!(rules["rules"]["issue"]["direction"], "bidirectional");
+    let bad = json!({"provider": "jira", "object": "issue", "direction": "sideways", "interval": {"minutes": 15}});
+    let r = s
+        .http
+        .put(s.url("/api/integrations/jira-acme/rules/issue"))
+        .bearer_auth(ADMIN)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("/direction"));
     s.running.stop().await;
 }

@@ -143,12 +143,10 @@ pub(crate) async fn connect(
         }
         other => return Err(ApiError::not_found(format!("no provider {other:?}"))),
     };
-    let provider_arc: Arc<dyn devflow_sync_core::provider::Provider> = match &handle {
-        Handle::Jira(p) => p.clone(),
-        Handle::Confluence(p) => p.clone(),
-        Handle::GitHub(p) => p.clone(),
-    };
-    state.engine.add_connection(record, provider_arc).await?;
+    state
+        .engine
+        .add_connection(record, handle.provider())
+        .await?;
     state.set_handle(connection.clone(), handle);
     let status = if existed {
         StatusCode::OK

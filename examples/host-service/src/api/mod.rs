@@ -1,6 +1,7 @@
 //! The HTTP API: the integration endpoints (admin bearer token), the webhook intake
 //! (the provider's signature instead), and the dashboard's page.
 
+mod config;
 mod conflicts;
 mod connect;
 mod connections;
@@ -147,6 +148,17 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(connections::catalog),
         )
         .route("/api/integrations/{id}/test", post(setup::test))
+        .route("/api/integrations/schemas/rule", get(config::rule_schema))
+        .route("/api/integrations/{id}/mappings", get(config::mappings))
+        .route(
+            "/api/integrations/{id}/mappings/{object}",
+            axum::routing::put(config::save_mapping),
+        )
+        .route("/api/integrations/{id}/rules", get(config::rules))
+        .route(
+            "/api/integrations/{id}/rules/{object}",
+            axum::routing::put(config::save_rule),
+        )
         .route(
             "/api/integrations/{provider}/connect",
             post(connect::connect),

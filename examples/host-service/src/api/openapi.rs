@@ -4,7 +4,9 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{conflicts, connect, connections, events, notifications, setup, sync, time, webhooks};
+use super::{
+    config, conflicts, connect, connections, events, notifications, setup, sync, time, webhooks,
+};
 
 /// The document.
 #[derive(Debug, OpenApi)]
@@ -18,6 +20,7 @@ use super::{conflicts, connect, connections, events, notifications, setup, sync,
         events::stream, events::history, notifications::unread, notifications::mark_read,
         time::search, time::sync_many, time::history,
         webhooks::intake,
+        config::mappings, config::save_mapping, config::rule_schema, config::rules, config::save_rule,
     ),
     components(schemas(sync::Trigger, connect::Form, setup::SpaceForm, time::Book, notifications::Read)),
     modifiers(&Bearer)
