@@ -199,3 +199,33 @@ pub async fn seed(engine: &SyncEngine, sims: &Simulators) -> Result<ItemId> {
         .await?;
     Ok(epic)
 }
+
+/// The demo's GitHub OAuth app, its token endpoint on the simulator (the person's
+/// consent is the simulator's `authorize`), its states signed with a key made for this
+/// process.
+pub fn github_oauth(sims: &Simulators) -> Result<crate::api::oauth::GitHubOAuth> {
+    use devflow_sync_core::auth::{ClientSecret, OAuthFlow, StateSigner};
+    let mut config = devflow_provider_github::oauth_config(
+        DEMO_CLIENT_ID,
+        Some(ClientSecret::new("demo-client-secret")),
+    )?;
+    config.token_url = format!("{}/login/oauth/access_token", sims.github.url());
+    config.redirect_url = Some("http://127.0.0.1/api/integrations/github/callback".into());
+    config.scopes = vec!["repo".into()];
+    let mut key = [0u8; 32];
+    getrandom::getrandom(&mut key).map_err(|e| Error::transient(e.to_string()))?;
+    let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let flow = OAuthFlow::new(
+        config,
+        HttpClient::builder().build()?,
+        Arc::new(StateSigner::new(ClientSecret::new(key))),
+    )?;
+    Ok(crate::api::oauth::GitHubOAuth::new(
+        flow,
+        sims.github.url(),
+        REPO,
+    ))
+}
+
+/// The demo OAuth app's client id.
+pub const DEMO_CLIENT_ID: &str = "Iv1.demo";

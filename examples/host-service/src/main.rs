@@ -70,7 +70,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let store = Arc::new(SqliteStore::open(&db).await?);
     let (engine, sims, jira) = demo::start(store).await?;
     demo::seed(&engine, &sims).await?;
-    let state = Arc::new(AppState::new(engine, SecretString::from(token), jira));
+    let state = Arc::new(
+        AppState::new(engine, SecretString::from(token), jira)
+            .with_github_oauth(demo::github_oauth(&sims)?),
+    );
     let running = serve(
         state,
         std::net::SocketAddr::from(([127, 0, 0, 1], port)),

@@ -65,6 +65,8 @@ pub struct AppState {
     admin_token: SecretString,
     /// Every connection's provider (connections come and go at run time).
     handles: std::sync::RwLock<Handles>,
+    /// GitHub's OAuth app, when the host has one.
+    pub github_oauth: Option<crate::api::oauth::GitHubOAuth>,
     /// Sync jobs by id.
     pub jobs: Mutex<HashMap<String, SyncJob>>,
     intake: Mutex<HashMap<String, (Instant, u32)>>,
@@ -85,11 +87,19 @@ impl AppState {
             engine,
             admin_token,
             handles: std::sync::RwLock::new(handles),
+            github_oauth: None,
             jobs: Mutex::new(HashMap::new()),
             intake: Mutex::new(HashMap::new()),
             reads: Mutex::new(HashMap::new()),
             next_job: std::sync::atomic::AtomicU64::new(1),
         }
+    }
+
+    /// With GitHub's OAuth app.
+    #[must_use]
+    pub fn with_github_oauth(mut self, oauth: crate::api::oauth::GitHubOAuth) -> Self {
+        self.github_oauth = Some(oauth);
+        self
     }
 
     /// The provider of connection `id`.

@@ -70,11 +70,10 @@ async fn service() -> Service {
     let store = Arc::new(SqliteStore::in_memory().await.unwrap());
     let (engine, sims, jira) = demo::start(store).await.unwrap();
     demo::seed(&engine, &sims).await.unwrap();
-    let state = Arc::new(AppState::new(
-        engine,
-        SecretString::from(ADMIN.to_owned()),
-        jira,
-    ));
+    let state = Arc::new(
+        AppState::new(engine, SecretString::from(ADMIN.to_owned()), jira)
+            .with_github_oauth(demo::github_oauth(&sims).unwrap()),
+    );
     let intervals = Intervals {
         pull: Duration::from_secs(3600),
         inbox: Duration::from_millis(50),
@@ -163,7 +162,7 @@ async fn every_integrations_endpoint_needs_the_admin_token_and_returns_no_secret
     ] {
         assert!(paths.contains_key(path), "{path} in the OpenAPI document");
     }
-    assert_eq!(paths.len(), 28, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 29, "{:?}", paths.keys().collect::<Vec<_>>());
     assert!(doc["components"]["schemas"]["Trigger"].is_object());
     // The dashboard's page is public; its data is not.
     let page = s.http.get(s.url("/")).send().await.unwrap();
@@ -678,5 +677,72 @@ async fn mappings_and_rules_are_checked_and_saved() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("/direction"));
+    s.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_connects_through_the_oauth_code_flow_with_pkce() {
+    let s = service().await;
+    let (status, started) = s
+        .post(
+            "/api/integrations/github/connect",
+            &json!({"id": "github-oauth", "oauth": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let url = started["authorize_url"].as_str().unwrap();
+    let challenge = url
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("code_challenge="))
+        .unwrap();
+    let state = started["state"].as_str().unwrap().to_owned();
+    // The person consents at GitHub, which sends them back with a code.
+    let code = s.sims.github.authorize(demo::DEMO_CLIENT_ID, challenge);
+    let callback = |state: String| {
+        let (http, url, code) = (
+            s.http.clone(),
+            s.url("/api/integrations/github/callback"),
+            code.clone(),
+        );
+        async move {
+            http.get(url)
+                .query(&[("code", code.as_str()), ("state", state.as_str())])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        callback("forged".into()).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let back = callback(state.clone()).await;
+    assert_eq!(back.status(), StatusCode::CREATED);
+    let body = back.text().await.unwrap();
+    assert!(
+        !body.contains("gho_") && !body.contains("ghu_"),
+        "no token: {body}"
+    );
+    assert_eq!(
+        callback(state).await.status(),
+        StatusCode::BAD_REQUEST,
+        "a state is used once"
+    );
+    let (status, test) = s
+        .post("/api/integrations/github-oauth/test", &json!({}))
+        .await;
+    assert_eq!(
+        (status, test["ok"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{test}"
+    );
+    let (_, list) = s.get("/api/integrations").await;
+    assert!(
+        list["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "github-oauth")
+    );
     s.running.stop().await;
 }

@@ -212,7 +212,10 @@ async fn the_dashboard_shows_a_live_rejection_and_resolves_it_in_a_browser() {
         .unwrap();
     until(&client, "#connections tbody tr", 2).await;
 
-    client.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    client
+        .execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .unwrap();
     let shot = client.screenshot().await.unwrap();
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("..");
     std::fs::write(dir.join("host-service-dashboard.png"), shot).unwrap();

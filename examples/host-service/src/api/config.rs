@@ -94,7 +94,12 @@ pub(crate) async fn save_mapping(
     let unknown: Vec<String> = mapping
         .fields
         .iter()
-        .filter(|f| !object_catalog.fields.iter().any(|c| c.name == f.provider_field))
+        .filter(|f| {
+            !object_catalog
+                .fields
+                .iter()
+                .any(|c| c.name == f.provider_field)
+        })
         .map(|f| f.provider_field.clone())
         .collect();
     if !unknown.is_empty() {

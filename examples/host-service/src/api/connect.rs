@@ -28,11 +28,13 @@ pub(crate) struct Form {
     /// The new connection's id (letters, digits, `-`, `_`).
     id: String,
     /// The site (`https://acme.atlassian.net`) or the API (`https://api.github.com`).
+    #[serde(default)]
     base_url: String,
     /// The account's email (Jira, Confluence).
     #[serde(default)]
     email: String,
     /// The API token; write-only.
+    #[serde(default)]
     api_token: String,
     /// The Jira project key.
     #[serde(default)]
@@ -43,6 +45,10 @@ pub(crate) struct Form {
     /// The GitHub repository (`owner/name`).
     #[serde(default)]
     repo: String,
+    /// GitHub: start the OAuth code flow instead (the answer is the URL to send the
+    /// person to).
+    #[serde(default)]
+    oauth: bool,
 }
 
 impl std::fmt::Debug for Form {
@@ -73,6 +79,9 @@ pub(crate) async fn connect(
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
         return Err(ApiError::bad_request("id: letters, digits, - and _ only"));
+    }
+    if form.oauth && provider == "github" {
+        return super::oauth::start(&state, &ConnectionId::new(id));
     }
     if form.api_token.trim().is_empty() {
         return Err(ApiError::bad_request("api_token is empty"));

@@ -7,6 +7,7 @@ mod connect;
 mod connections;
 mod events;
 mod notifications;
+pub mod oauth;
 pub mod openapi;
 mod setup;
 mod sync;
@@ -184,6 +185,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(dashboard))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/webhooks/{provider}", post(webhooks::intake))
+        .route("/api/integrations/github/callback", get(oauth::callback))
         .merge(admin)
         .with_state(state)
 }

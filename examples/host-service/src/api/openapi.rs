@@ -5,7 +5,8 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use super::{
-    config, conflicts, connect, connections, events, notifications, setup, sync, time, webhooks,
+    config, conflicts, connect, connections, events, notifications, oauth, setup, sync, time,
+    webhooks,
 };
 
 /// The document.
@@ -19,7 +20,7 @@ use super::{
         conflicts::list, conflicts::one, conflicts::resolve,
         events::stream, events::history, notifications::unread, notifications::mark_read,
         time::search, time::sync_many, time::history,
-        webhooks::intake,
+        webhooks::intake, oauth::callback,
         config::mappings, config::save_mapping, config::rule_schema, config::rules, config::save_rule,
     ),
     components(schemas(sync::Trigger, connect::Form, setup::SpaceForm, time::Book, notifications::Read)),
