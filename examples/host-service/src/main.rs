@@ -68,11 +68,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let store = Arc::new(SqliteStore::open(&db).await?);
-    let (engine, sims, jira) = demo::start(store).await?;
+    let (engine, sims, jira) = demo::start(store.clone()).await?;
     demo::seed(&engine, &sims).await?;
     let state = Arc::new(
         AppState::new(engine, SecretString::from(token), jira)
-            .with_github_oauth(demo::github_oauth(&sims)?),
+            .with_github_oauth(demo::github_oauth(&sims)?)
+            .with_connection_store(store),
     );
     let running = serve(
         state,

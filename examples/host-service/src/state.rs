@@ -65,6 +65,9 @@ pub struct AppState {
     admin_token: SecretString,
     /// Every connection's provider (connections come and go at run time).
     handles: std::sync::RwLock<Handles>,
+    /// Where connections and webhook registrations are kept (the scheduler refreshes
+    /// expiring registrations from it).
+    pub connection_store: Option<Arc<dyn devflow_sync_core::store::ConnectionStore>>,
     /// GitHub's OAuth app, when the host has one.
     pub github_oauth: Option<crate::api::oauth::GitHubOAuth>,
     /// Sync jobs by id.
@@ -88,11 +91,22 @@ impl AppState {
             admin_token,
             handles: std::sync::RwLock::new(handles),
             github_oauth: None,
+            connection_store: None,
             jobs: Mutex::new(HashMap::new()),
             intake: Mutex::new(HashMap::new()),
             reads: Mutex::new(HashMap::new()),
             next_job: std::sync::atomic::AtomicU64::new(1),
         }
+    }
+
+    /// With the store connections and webhook registrations are kept in.
+    #[must_use]
+    pub fn with_connection_store(
+        mut self,
+        store: Arc<dyn devflow_sync_core::store::ConnectionStore>,
+    ) -> Self {
+        self.connection_store = Some(store);
+        self
     }
 
     /// With GitHub's OAuth app.

@@ -67,6 +67,14 @@ impl Service {
 }
 
 async fn service() -> Service {
+    service_with(Intervals {
+        pull: Duration::from_secs(3600),
+        inbox: Duration::from_millis(50),
+    })
+    .await
+}
+
+async fn service_with(intervals: Intervals) -> Service {
     let store = Arc::new(SqliteStore::in_memory().await.unwrap());
     let (engine, sims, jira) = demo::start(store).await.unwrap();
     demo::seed(&engine, &sims).await.unwrap();
@@ -74,10 +82,6 @@ async fn service() -> Service {
         AppState::new(engine, SecretString::from(ADMIN.to_owned()), jira)
             .with_github_oauth(demo::github_oauth(&sims).unwrap()),
     );
-    let intervals = Intervals {
-        pull: Duration::from_secs(3600),
-        inbox: Duration::from_millis(50),
-    };
     let running = serve(state.clone(), "127.0.0.1:0".parse().unwrap(), intervals)
         .await
         .unwrap();
@@ -744,5 +748,36 @@ async fn github_connects_through_the_oauth_code_flow_with_pkce() {
             .iter()
             .any(|c| c["id"] == "github-oauth")
     );
+    s.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_pulls_what_is_due_and_an_edit_in_jira_arrives() {
+    let s = service_with(Intervals {
+        pull: Duration::from_millis(300),
+        inbox: Duration::from_millis(50),
+    })
+    .await;
+    s.sims
+        .jira
+        .edit_issue("CHK-2", &json!({"summary": "One-page checkout, v2"}))
+        .unwrap();
+    let mut arrived = false;
+    for _ in 0..100 {
+        let (_, h) = s
+            .get("/api/integrations/sync/history?connection=jira-acme&status=ok")
+            .await;
+        if h["lines"].as_array().unwrap().iter().any(|l| {
+            l["direction"] == "pull"
+                && l["changes"]
+                    .as_array()
+                    .is_some_and(|c| c.iter().any(|c| c["field"] == "title"))
+        }) {
+            arrived = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(arrived, "the scheduled pull brought the edit");
     s.running.stop().await;
 }
