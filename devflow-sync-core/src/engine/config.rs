@@ -75,6 +75,10 @@ pub struct BindingOptions {
     /// every one. A time-record binding set so never pushes a work item, and an issue
     /// binding set to `work_item` never makes an issue of a time record.
     pub host_object: Option<ObjectType>,
+    /// What a pull through this binding does with records made in the provider,
+    /// instead of the engine's [`EngineConfig::import_mode`] (BQE's projects imported
+    /// while Jira's orphans stay conflicts, on one engine).
+    pub import_mode: Option<ImportMode>,
 }
 
 impl BindingOptions {
@@ -86,7 +90,15 @@ impl BindingOptions {
             filter: rule.filters.clone(),
             kinds: None,
             host_object: None,
+            import_mode: None,
         }
+    }
+
+    /// Importing (or not) records made in the provider, whatever the engine's mode.
+    #[must_use]
+    pub fn importing(mut self, mode: ImportMode) -> Self {
+        self.import_mode = Some(mode);
+        self
     }
 
     /// Carrying only host items of `object`.

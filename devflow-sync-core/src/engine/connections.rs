@@ -29,6 +29,7 @@ fn binding_of(connection: &ConnectionRecord, b: &BindingRecord) -> Binding {
             filter: b.filter.clone(),
             kinds: b.kinds,
             host_object: b.host_object.clone(),
+            import_mode: b.import_mode,
         },
     }
 }

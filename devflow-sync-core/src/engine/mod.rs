@@ -158,6 +158,7 @@ impl Inner {
             filter: binding.options.filter.clone(),
             kinds: binding.options.kinds,
             host_object: binding.options.host_object.clone(),
+            import_mode: binding.options.import_mode,
         })
     }
 

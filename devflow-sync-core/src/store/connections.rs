@@ -35,6 +35,9 @@ pub struct BindingRecord {
     /// The host object carried; `None` for every one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_object: Option<ObjectType>,
+    /// What a pull does with records made in the provider; `None`: the engine's mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_mode: Option<crate::engine::ImportMode>,
 }
 
 impl BindingRecord {
@@ -47,6 +50,7 @@ impl BindingRecord {
             filter: RecordFilter::default(),
             kinds: None,
             host_object: None,
+            import_mode: None,
         }
     }
 
@@ -61,6 +65,13 @@ impl BindingRecord {
     #[must_use]
     pub fn for_host_object(mut self, object: impl Into<ObjectType>) -> Self {
         self.host_object = Some(object.into());
+        self
+    }
+
+    /// Importing (or not) records made in the provider, whatever the engine's mode.
+    #[must_use]
+    pub fn importing(mut self, mode: crate::engine::ImportMode) -> Self {
+        self.import_mode = Some(mode);
         self
     }
 

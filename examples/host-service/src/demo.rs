@@ -42,6 +42,8 @@ pub struct Simulators {
     pub jira: JiraSimulator,
     /// Confluence Cloud.
     pub confluence: ConfluenceSimulator,
+    /// BQE CORE.
+    pub bqe: devflow_sync_testkit::bqe_sim::BqeSimulator,
 }
 
 fn transient(e: impl std::fmt::Display) -> Error {
@@ -54,6 +56,19 @@ pub async fn start(store: Arc<SqliteStore>) -> Result<(SyncEngine, Simulators, H
     let github = GitHubSimulator::start().await.map_err(transient)?;
     github.add_repo(REPO);
     github.accept_token(TOKEN);
+    let bqe = devflow_sync_testkit::bqe_sim::BqeSimulator::start()
+        .await
+        .map_err(transient)?;
+    let acme = bqe.add_client("Acme");
+    let checkout = bqe.add_project("P-100", "Checkout", Some(&acme), None);
+    bqe.add_project(
+        "P-100.1",
+        "Checkout - phase 1",
+        Some(&acme),
+        Some(&checkout),
+    );
+    bqe.add_project("P-200", "Billing", Some(&acme), None);
+    bqe.accept_token(TOKEN, &["read:core"]);
     let jira = JiraSimulator::start().await.map_err(transient)?;
     jira.add_project(PROJECT, "Checkout", false);
     jira.add_api_token(EMAIL, TOKEN, true, None);
@@ -141,7 +156,25 @@ pub async fn start(store: Arc<SqliteStore>) -> Result<(SyncEngine, Simulators, H
             cp.clone(),
         )
         .await?;
+    let bp = Arc::new(devflow_provider_bqe::BqeProvider::new(
+        devflow_provider_bqe::BqeConfig::with_token(bqe.api_url(), AccessToken::new(TOKEN)),
+        HttpClient::builder().build()?,
+    )?);
+    engine
+        .add_connection(
+            ConnectionRecord::new("bqe-acme", "bqe").with_binding(
+                BindingRecord::new("project")
+                    .for_host_object("project")
+                    .importing(devflow_sync_core::engine::ImportMode::Import)
+                    .with_mapping(devflow_provider_bqe::mapping::project_mapping(
+                        devflow_provider_bqe::mapping::ClientPolicy::PreserveLocal,
+                    )?),
+            ),
+            bp.clone(),
+        )
+        .await?;
     let handles: Handles = HashMap::from([
+        (ConnectionId::new("bqe-acme"), Handle::Bqe(bp)),
         (ConnectionId::new("github-acme"), Handle::GitHub(gh)),
         (ConnectionId::new("jira-acme"), Handle::Jira(jp)),
         (ConnectionId::new("wiki-acme"), Handle::Confluence(cp)),
@@ -152,6 +185,7 @@ pub async fn start(store: Arc<SqliteStore>) -> Result<(SyncEngine, Simulators, H
             github,
             jira,
             confluence,
+            bqe,
         },
         handles,
     ))
@@ -184,6 +218,15 @@ pub async fn seed(engine: &SyncEngine, sims: &Simulators) -> Result<ItemId> {
     )
     .await?;
     engine.push_tree_everywhere(&prd, None).await?;
+    // The host's own project, to be matched with BQE's before the first sync.
+    let project = Record::new("project", chrono::Utc::now())
+        .with_field("name", "Billing (2027)")
+        .with_field("number", "P-200")
+        .with_field("client", "Acme");
+    engine
+        .work_items()
+        .create(Some(ItemId::new("proj-billing")), project)
+        .await?;
     sims.jira
         .create_issue(
             PROJECT,

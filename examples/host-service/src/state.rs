@@ -39,6 +39,8 @@ pub enum Handle {
     GitHub(Arc<devflow_provider_github::GitHubProvider>),
     /// Confluence Cloud.
     Confluence(Arc<devflow_provider_confluence::ConfluenceProvider>),
+    /// BQE CORE.
+    Bqe(Arc<devflow_provider_bqe::BqeProvider>),
 }
 
 impl Handle {
@@ -48,6 +50,7 @@ impl Handle {
             Handle::Jira(p) => p.clone(),
             Handle::GitHub(p) => p.clone(),
             Handle::Confluence(p) => p.clone(),
+            Handle::Bqe(p) => p.clone(),
         }
     }
 }

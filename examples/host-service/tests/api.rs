@@ -114,7 +114,7 @@ async fn every_integrations_endpoint_needs_the_admin_token_and_returns_no_secret
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["github-acme", "jira-acme", "wiki-acme"]);
+    assert_eq!(ids, ["bqe-acme", "github-acme", "jira-acme", "wiki-acme"]);
     assert!(
         body["connections"]
             .as_array()
@@ -166,7 +166,7 @@ async fn every_integrations_endpoint_needs_the_admin_token_and_returns_no_secret
     ] {
         assert!(paths.contains_key(path), "{path} in the OpenAPI document");
     }
-    assert_eq!(paths.len(), 29, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 31, "{:?}", paths.keys().collect::<Vec<_>>());
     assert!(doc["components"]["schemas"]["Trigger"].is_object());
     // The dashboard's page is public; its data is not.
     let page = s.http.get(s.url("/")).send().await.unwrap();
@@ -421,7 +421,7 @@ async fn time_tracking_and_disconnect() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let (_, list) = s.get("/api/integrations").await;
-    assert_eq!(list["connections"].as_array().unwrap().len(), 2);
+    assert_eq!(list["connections"].as_array().unwrap().len(), 3);
     let again = s
         .http
         .delete(s.url("/api/integrations/wiki-acme"))
@@ -577,7 +577,7 @@ async fn a_connection_is_made_from_an_api_token_form_tested_first_and_reconnecte
         "write-only"
     );
     let (_, list) = s.get("/api/integrations").await;
-    assert_eq!(list["connections"].as_array().unwrap().len(), 4);
+    assert_eq!(list["connections"].as_array().unwrap().len(), 5);
     assert!(!list.to_string().contains("second-secret-token"));
     let (status, test) = s
         .post("/api/integrations/jira-second/test", &json!({}))
@@ -779,5 +779,67 @@ async fn the_scheduler_pulls_what_is_due_and_an_edit_in_jira_arrives() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(arrived, "the scheduled pull brought the edit");
+    s.running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bqe_projects_are_matched_once_then_the_rest_imported() {
+    let s = service().await;
+    let (status, plan) = s
+        .post("/api/integrations/bqe/bqe-acme/matches/suggest", &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    let pairs = plan["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 1, "{plan}");
+    assert_eq!(pairs[0]["item"], "proj-billing");
+    let project = pairs[0]["project"].as_str().unwrap().to_owned();
+    let confirm = json!({"pairs": [{"item": "proj-billing", "project": project}]});
+    let (status, done) = s
+        .post("/api/integrations/bqe/bqe-acme/matches/confirm", &confirm)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["matched"], 1);
+    let (status, again) = s
+        .post("/api/integrations/bqe/bqe-acme/matches/confirm", &confirm)
+        .await;
+    assert!(
+        status == StatusCode::CONFLICT || again["skipped"] == 1,
+        "{status} {again}"
+    );
+    assert_eq!(
+        s.post(
+            "/api/integrations/bqe/jira-acme/matches/suggest",
+            &json!({})
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    // The first sync imports BQE's other parent project, never the sub-project, and
+    // the matched one stays the host's own.
+    s.state
+        .engine
+        .pull(
+            &devflow_sync_core::model::ConnectionId::new("bqe-acme"),
+            &devflow_sync_core::model::ObjectType::new("project"),
+            devflow_sync_core::engine::PullBudget::UNLIMITED,
+        )
+        .await
+        .unwrap();
+    let (_, history) = s
+        .get("/api/integrations/sync/history?connection=bqe-acme&limit=100")
+        .await;
+    let imports = history["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["operation"] == "import")
+        .count();
+    assert_eq!(imports, 1, "{history}");
+    let (_, conflicts) = s.get("/api/integrations/conflicts?platform=bqe").await;
+    assert!(
+        conflicts["conflicts"].as_array().unwrap().is_empty(),
+        "BQE imports, no conflicts"
+    );
     s.running.stop().await;
 }

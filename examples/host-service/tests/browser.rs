@@ -131,7 +131,7 @@ async fn the_dashboard_shows_a_live_rejection_and_resolves_it_in_a_browser() {
         .await
         .unwrap();
     // The integrations, and the demo's first conflict.
-    until(&client, "#connections tbody tr", 3).await;
+    until(&client, "#connections tbody tr", 4).await;
     until(&client, "#conflicts .conflict", 1).await;
 
     // A person makes a story in Jira without an epic; the next pull brings it in.
@@ -210,7 +210,7 @@ async fn the_dashboard_shows_a_live_rejection_and_resolves_it_in_a_browser() {
         .click()
         .await
         .unwrap();
-    until(&client, "#connections tbody tr", 2).await;
+    until(&client, "#connections tbody tr", 3).await;
 
     client
         .execute("window.scrollTo(0, 0)", vec![])

@@ -36,6 +36,8 @@ pub(crate) struct Target {
     pub(crate) kinds: Option<crate::hierarchy::KindSet>,
     /// Which host object it carries (`None`: all).
     pub(crate) host_object: Option<ObjectType>,
+    /// Its own import mode (`None`: the engine's).
+    pub(crate) import_mode: Option<super::ImportMode>,
 }
 
 impl Target {

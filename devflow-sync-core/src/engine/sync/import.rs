@@ -125,7 +125,7 @@ async fn import(
     t: &Target,
     remote: &RemoteRecord,
 ) -> Result<(Option<ItemId>, Outcome, Option<String>)> {
-    let strict = ctx.e.config.import_mode == ImportMode::Strict;
+    let strict = t.import_mode.unwrap_or(ctx.e.config.import_mode) == ImportMode::Strict;
     let parent = remote_parent(ctx, t, remote).await?;
     let parent_id = parent.as_item();
     let violation = match remote.record.kind {

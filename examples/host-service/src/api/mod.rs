@@ -149,6 +149,14 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(connections::catalog),
         )
         .route("/api/integrations/{id}/test", post(setup::test))
+        .route(
+            "/api/integrations/bqe/{id}/matches/suggest",
+            post(setup::bqe_suggest),
+        )
+        .route(
+            "/api/integrations/bqe/{id}/matches/confirm",
+            post(setup::bqe_confirm),
+        )
         .route("/api/integrations/schemas/rule", get(config::rule_schema))
         .route("/api/integrations/{id}/mappings", get(config::mappings))
         .route(

@@ -42,6 +42,10 @@ pub(crate) async fn test(
             Ok(spaces) => json!({"ok": true, "spaces": spaces.len()}),
             Err(e) => json!({"ok": false, "error": e.to_string()}),
         },
+        Handle::Bqe(p) => match p.company(&connection).await {
+            Ok(company) => json!({"ok": true, "company": company}),
+            Err(e) => json!({"ok": false, "error": e.to_string()}),
+        },
     };
     Ok(Json(body))
 }
@@ -110,4 +114,94 @@ pub(crate) async fn github_repos(
         .map(|r| json!({"full_name": r.full_name, "private": r.private}))
         .collect();
     Ok(Json(json!({ "repositories": listed })))
+}
+
+/// `POST /api/integrations/bqe/{id}/matches/suggest`: the host's projects (object
+/// `project`) paired with BQE's parent projects, each pair with its reason; ambiguous
+/// ones reported, not guessed.
+#[utoipa::path(post, path = "/api/integrations/bqe/{id}/matches/suggest", tag = "setup", params(("id" = String, Path, description = "A BQE connection")), responses((status = 200, description = "pairs, ambiguous, unmatched")))]
+pub(crate) async fn bqe_suggest(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (connection, Handle::Bqe(p)) = handle(&state, &id)? else {
+        return Err(ApiError::bad_request(format!(
+            "{id} is not a BQE connection"
+        )));
+    };
+    let mut locals = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = state.engine.work_items().changed_after(after, 500).await?;
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        for (_, item) in page {
+            if item.record.object.as_str() != "project" {
+                continue;
+            }
+            let f = &item.record.fields;
+            locals.push(devflow_provider_bqe::matching::LocalProject {
+                item: item.id.clone(),
+                external_id: None,
+                number: f.get("number").as_str().map(str::to_owned),
+                name: f.get("name").as_str().unwrap_or_default().to_owned(),
+                client: f.get("client").as_str().map(str::to_owned),
+            });
+        }
+    }
+    let plan = p.suggest_matches(&connection, &locals).await?;
+    Ok(Json(serde_json::to_value(plan).unwrap_or(Value::Null)))
+}
+
+/// A confirmed pair.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct Pair {
+    /// The host project.
+    item: String,
+    /// BQE's project id.
+    project: String,
+}
+
+/// The body of a confirmation.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct Confirm {
+    /// The pairs a person confirmed.
+    pairs: Vec<Pair>,
+}
+
+/// `POST /api/integrations/bqe/{id}/matches/confirm` with `{"pairs": [{item, project}]}`:
+/// linked in one transaction; a record or item linked already is refused.
+#[utoipa::path(post, path = "/api/integrations/bqe/{id}/matches/confirm", tag = "setup", params(("id" = String, Path, description = "A BQE connection")), request_body = Confirm, responses((status = 200, description = "{matched, changed, skipped}"), (status = 409, description = "A pair is linked already")))]
+pub(crate) async fn bqe_confirm(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Json(body): Json<Confirm>,
+) -> Result<Json<Value>, ApiError> {
+    let (connection, Handle::Bqe(_)) = handle(&state, &id)? else {
+        return Err(ApiError::bad_request(format!(
+            "{id} is not a BQE connection"
+        )));
+    };
+    let pairs: Vec<(
+        devflow_sync_core::model::ItemId,
+        devflow_sync_core::model::ExternalId,
+    )> = body
+        .pairs
+        .iter()
+        .map(|p| {
+            (
+                devflow_sync_core::model::ItemId::new(p.item.as_str()),
+                devflow_sync_core::model::ExternalId::new(p.project.as_str()),
+            )
+        })
+        .collect();
+    let summary = state
+        .engine
+        .link_records(
+            &connection,
+            &devflow_sync_core::model::ObjectType::new("project"),
+            &pairs,
+        )
+        .await?;
+    Ok(Json(serde_json::to_value(summary).unwrap_or(Value::Null)))
 }
