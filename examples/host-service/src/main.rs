@@ -1,5 +1,7 @@
-//! `cargo run -p host-service [-- --db PATH] [--port N]`: the host service, offline
-//! against in-process simulators seeded with a demo project. Prints the dashboard's
+//! `cargo run -p host-service [-- --db PATH] [--port N] [--real]`: the host service,
+//! offline against in-process simulators seeded with a demo project, or with `--real`
+//! against the providers configured in the environment (`DEVFLOW_SYNC_JIRA_*`,
+//! `DEVFLOW_SYNC_GITHUB_*`; nothing secret on the command line). Prints the dashboard's
 //! URL; the admin token is `DEVFLOW_ADMIN_TOKEN`, or a new one written to a file
 //! readable only by its owner (never printed). Ctrl-C stops it gracefully.
 #![allow(clippy::print_stdout)]
@@ -9,7 +11,7 @@ use std::sync::Arc;
 
 use devflow_store_sqlite::SqliteStore;
 use host_service::scheduler::Intervals;
-use host_service::{AppState, demo, serve};
+use host_service::{AppState, demo, real, serve};
 use secrecy::SecretString;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -68,13 +70,20 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let store = Arc::new(SqliteStore::open(&db).await?);
-    let (engine, sims, jira) = demo::start(store.clone()).await?;
-    demo::seed(&engine, &sims).await?;
-    let state = Arc::new(
-        AppState::new(engine, SecretString::from(token), jira)
+    // `--real`: the providers configured in the environment; else the offline demo.
+    let (state, sims) = if args.iter().any(|a| a == "--real") {
+        let (engine, handles) = real::start(store.clone(), |k| std::env::var(k).ok()).await?;
+        let state =
+            AppState::new(engine, SecretString::from(token), handles).with_connection_store(store);
+        (Arc::new(state), None)
+    } else {
+        let (engine, sims, handles) = demo::start(store.clone()).await?;
+        demo::seed(&engine, &sims).await?;
+        let state = AppState::new(engine, SecretString::from(token), handles)
             .with_github_oauth(demo::github_oauth(&sims)?)
-            .with_connection_store(store),
-    );
+            .with_connection_store(store);
+        (Arc::new(state), Some(sims))
+    };
     let running = serve(
         state,
         std::net::SocketAddr::from(([127, 0, 0, 1], port)),
