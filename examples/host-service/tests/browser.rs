@@ -202,6 +202,38 @@ async fn the_dashboard_shows_a_live_rejection_and_resolves_it_in_a_browser() {
     let said = newest.text().await.unwrap();
     assert!(said.contains("12 records need a person"), "{said}");
 
+    // Connect a second Jira from the form (the token typed once, never shown again).
+    sims.jira
+        .add_api_token("browser@acme.test", "browser-token", false, None);
+    for (css, value) in [
+        ("#connect-id", "jira-browser".to_owned()),
+        ("#connect-url", sims.jira.url()),
+        ("#connect-email", "browser@acme.test".to_owned()),
+        ("#connect-token", "browser-token".to_owned()),
+        ("#connect-scope", PROJECT.to_owned()),
+    ] {
+        client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .send_keys(&value)
+            .await
+            .unwrap();
+    }
+    client
+        .find(Locator::Css("#connect-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&client, "#connections tbody tr", 5).await;
+    let page = client.source().await.unwrap();
+    assert!(
+        !page.contains("browser-token"),
+        "the token is not on the page"
+    );
+
     // Disconnect Confluence.
     client
         .find(Locator::Css("button.disconnect[data-id='wiki-acme']"))
@@ -210,7 +242,7 @@ async fn the_dashboard_shows_a_live_rejection_and_resolves_it_in_a_browser() {
         .click()
         .await
         .unwrap();
-    until(&client, "#connections tbody tr", 3).await;
+    until(&client, "#connections tbody tr", 4).await;
 
     client
         .execute("window.scrollTo(0, 0)", vec![])
