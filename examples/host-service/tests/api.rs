@@ -166,7 +166,7 @@ async fn every_integrations_endpoint_needs_the_admin_token_and_returns_no_secret
     ] {
         assert!(paths.contains_key(path), "{path} in the OpenAPI document");
     }
-    assert_eq!(paths.len(), 31, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 32, "{:?}", paths.keys().collect::<Vec<_>>());
     assert!(doc["components"]["schemas"]["Trigger"].is_object());
     // The dashboard's page is public; its data is not.
     let page = s.http.get(s.url("/")).send().await.unwrap();
@@ -655,6 +655,23 @@ async fn mappings_and_rules_are_checked_and_saved() {
         "{}",
         r.text().await.unwrap()
     );
+    // The mapping schema describes what is saved: every entry's keys are its properties.
+    let (status, mapping_schema) = s.get("/api/integrations/schemas/mapping").await;
+    assert_eq!(status, StatusCode::OK);
+    let entry = &mapping_schema["properties"]["fields"]["items"]["properties"];
+    for field in body["mappings"][0]["default"]["fields"].as_array().unwrap() {
+        for key in field.as_object().unwrap().keys() {
+            assert!(entry.get(key).is_some(), "{key} is in the mapping schema");
+        }
+        let direction = field["direction"].as_str().unwrap();
+        assert!(
+            entry["direction"]["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d == direction)
+        );
+    }
     let (status, schema) = s.get("/api/integrations/schemas/rule").await;
     assert_eq!(status, StatusCode::OK);
     assert!(schema["properties"]["direction"].is_object(), "{schema}");

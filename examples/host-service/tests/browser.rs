@@ -234,6 +234,48 @@ async fn the_dashboard_shows_a_live_rejection_and_resolves_it_in_a_browser() {
         "the token is not on the page"
     );
 
+    // The mapping form, rendered from the schema and the catalog, saves a mapping.
+    let option = "#mapping-connection option[value='jira-acme|jira|issue']";
+    until(&client, option, 1).await;
+    client
+        .find(Locator::Css(option))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#mapping-load"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&client, "#mapping tbody tr[data-i]", 7).await;
+    client
+        .find(Locator::Css("#mapping-form button:not([type])"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while client
+        .find(Locator::Css("#mapping-result"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        != "saved"
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the mapping was not saved"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // Disconnect Confluence.
     client
         .find(Locator::Css("button.disconnect[data-id='wiki-acme']"))

@@ -130,6 +130,15 @@ pub(crate) async fn save_mapping(
     Ok(Json(json!({ "saved": saved })))
 }
 
+/// `GET /api/integrations/schemas/mapping`: the JSON Schema of a saved mapping (the
+/// dashboard renders its mapping form from it).
+#[utoipa::path(get, path = "/api/integrations/schemas/mapping", tag = "configuration", responses((status = 200, description = "The JSON Schema of mappings")))]
+pub(crate) async fn mapping_schema() -> Result<Json<Value>, ApiError> {
+    serde_json::from_str(include_str!("../../static/mapping.schema.json"))
+        .map(Json)
+        .map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
 /// `GET /api/integrations/schemas/rule`: the JSON Schema rules are checked against.
 #[utoipa::path(get, path = "/api/integrations/schemas/rule", tag = "configuration", responses((status = 200, description = "The JSON Schema of integration rules")))]
 pub(crate) async fn rule_schema() -> Result<Json<Value>, ApiError> {

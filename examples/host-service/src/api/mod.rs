@@ -158,6 +158,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(setup::bqe_confirm),
         )
         .route("/api/integrations/schemas/rule", get(config::rule_schema))
+        .route(
+            "/api/integrations/schemas/mapping",
+            get(config::mapping_schema),
+        )
         .route("/api/integrations/{id}/mappings", get(config::mappings))
         .route(
             "/api/integrations/{id}/mappings/{object}",

@@ -21,7 +21,7 @@ use super::{
         events::stream, events::history, notifications::unread, notifications::mark_read,
         time::search, time::sync_many, time::history,
         webhooks::intake, oauth::callback, setup::bqe_suggest, setup::bqe_confirm,
-        config::mappings, config::save_mapping, config::rule_schema, config::rules, config::save_rule,
+        config::mappings, config::save_mapping, config::rule_schema, config::mapping_schema, config::rules, config::save_rule,
     ),
     components(schemas(setup::Confirm, setup::Pair, sync::Trigger, connect::Form, setup::SpaceForm, time::Book, notifications::Read)),
     modifiers(&Bearer)
