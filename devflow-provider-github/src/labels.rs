@@ -9,8 +9,11 @@ use crate::client::{GitHubProvider, json};
 use crate::wire::{CONFLICT_LABEL, KIND_LABELS, SYNCED_LABEL};
 
 impl GitHubProvider {
-    /// Creates the DevFlow labels a repository lacks, with their colours.
-    pub(crate) async fn ensure_labels(&self, connection: &ConnectionId, repo: &str) -> Result<()> {
+    /// Creates the DevFlow labels a repository lacks (the level labels, `devflow:synced`,
+    /// `devflow:conflict`), with their colours; once per repository and process. A
+    /// host's "configure repository" step calls it; the provider also does before its
+    /// first write.
+    pub async fn ensure_labels(&self, connection: &ConnectionId, repo: &str) -> Result<()> {
         let mut done = self.labelled.lock().await;
         if done.contains(repo) {
             return Ok(());

@@ -98,6 +98,54 @@ async fn every_integrations_endpoint_needs_the_admin_token_and_returns_no_secret
     let s = service().await;
     let bare = s.http.get(s.url("/api/integrations")).send().await.unwrap();
     assert_eq!(bare.status(), StatusCode::UNAUTHORIZED);
+    // Every integrations endpoint: 401 without the admin token, whatever the method.
+    for (method, path) in [
+        ("GET", "/api/integrations/health"),
+        ("GET", "/api/integrations/jira/catalog"),
+        ("DELETE", "/api/integrations/jira-acme"),
+        ("POST", "/api/integrations/jira/connect"),
+        ("POST", "/api/integrations/jira-acme/test"),
+        (
+            "POST",
+            "/api/integrations/jira/jira-acme/setup-custom-fields",
+        ),
+        (
+            "POST",
+            "/api/integrations/confluence/wiki-acme/configure-space",
+        ),
+        ("GET", "/api/integrations/github/github-acme/configure-repo"),
+        (
+            "POST",
+            "/api/integrations/github/github-acme/configure-repo",
+        ),
+        ("POST", "/api/integrations/bqe/bqe-acme/matches/suggest"),
+        ("POST", "/api/integrations/bqe/bqe-acme/matches/confirm"),
+        ("GET", "/api/integrations/jira-acme/mappings"),
+        ("PUT", "/api/integrations/jira-acme/mappings/issue"),
+        ("GET", "/api/integrations/jira-acme/rules"),
+        ("PUT", "/api/integrations/jira-acme/rules/issue"),
+        ("GET", "/api/integrations/schemas/rule"),
+        ("GET", "/api/integrations/schemas/mapping"),
+        ("POST", "/api/integrations/sync/trigger"),
+        ("GET", "/api/integrations/sync/job-1/status"),
+        ("GET", "/api/integrations/sync/history"),
+        ("GET", "/api/integrations/conflicts/1"),
+        ("POST", "/api/integrations/conflicts/1/resolve"),
+        ("GET", "/api/integrations/events"),
+        ("GET", "/api/integrations/events/history"),
+        ("GET", "/api/integrations/notifications"),
+        ("POST", "/api/integrations/notifications/read"),
+        ("GET", "/api/integrations/jira/search?q=x"),
+        ("POST", "/api/integrations/jira/worklogs/sync"),
+        ("GET", "/api/integrations/jira/worklogs/r/history"),
+    ] {
+        let request = s
+            .http
+            .request(method.parse().unwrap(), s.url(path))
+            .json(&json!({}));
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
     let wrong = s
         .http
         .get(s.url("/api/integrations/conflicts"))
@@ -535,6 +583,20 @@ async fn connection_tests_and_setup_steps() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    let (status, labels) = s
+        .post(
+            "/api/integrations/github/github-acme/configure-repo",
+            &json!({"repo": REPO}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{labels}");
+    let (status, _) = s
+        .post(
+            "/api/integrations/github/github-acme/configure-repo",
+            &json!({"repo": "acme/unknown"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, repos) = s
         .get("/api/integrations/github/github-acme/configure-repo")
         .await;

@@ -186,7 +186,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/api/integrations/github/{id}/configure-repo",
-            get(setup::github_repos),
+            get(setup::github_repos).post(setup::github_labels),
         )
         .route("/api/integrations/{id}", delete(connections::disconnect))
         .route_layer(axum::middleware::from_fn_with_state(

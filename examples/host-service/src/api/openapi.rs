@@ -20,10 +20,10 @@ use super::{
         conflicts::list, conflicts::one, conflicts::resolve,
         events::stream, events::history, notifications::unread, notifications::mark_read,
         time::search, time::sync_many, time::history,
-        webhooks::intake, oauth::callback, setup::bqe_suggest, setup::bqe_confirm,
+        webhooks::intake, oauth::callback, setup::bqe_suggest, setup::bqe_confirm, setup::github_labels,
         config::mappings, config::save_mapping, config::rule_schema, config::mapping_schema, config::rules, config::save_rule,
     ),
-    components(schemas(setup::Confirm, setup::Pair, sync::Trigger, connect::Form, setup::SpaceForm, time::Book, notifications::Read)),
+    components(schemas(setup::RepoForm, setup::Confirm, setup::Pair, sync::Trigger, connect::Form, setup::SpaceForm, time::Book, notifications::Read)),
     modifiers(&Bearer)
 )]
 pub struct ApiDoc;

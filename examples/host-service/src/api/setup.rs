@@ -96,6 +96,32 @@ pub(crate) async fn confluence_space(
     })))
 }
 
+/// The body of configuring a repository.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct RepoForm {
+    /// `owner/name`.
+    repo: String,
+}
+
+/// `POST /api/integrations/github/{id}/configure-repo` with `{repo}`: DevFlow's labels
+/// created in it where missing.
+#[utoipa::path(post, path = "/api/integrations/github/{id}/configure-repo", tag = "setup", params(("id" = String, Path, description = "A GitHub connection")), request_body = RepoForm, responses((status = 200, description = "The labels are there"), (status = 404, description = "The token does not reach the repository")))]
+pub(crate) async fn github_labels(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Json(form): Json<RepoForm>,
+) -> Result<Json<Value>, ApiError> {
+    let (connection, Handle::GitHub(p)) = handle(&state, &id)? else {
+        return Err(ApiError::bad_request(format!(
+            "{id} is not a GitHub connection"
+        )));
+    };
+    p.ensure_labels(&connection, &form.repo).await?;
+    Ok(Json(
+        json!({"repo": form.repo, "labels": "created where missing"}),
+    ))
+}
+
 /// `GET /api/integrations/github/{id}/configure-repo`: the repositories the token
 /// reaches.
 #[utoipa::path(get, path = "/api/integrations/github/{id}/configure-repo", tag = "setup", params(("id" = String, Path, description = "A GitHub connection")), responses((status = 200, description = "The repositories the token reaches")))]
