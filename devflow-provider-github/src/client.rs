@@ -46,6 +46,12 @@ pub struct GitHubProvider {
 }
 
 impl GitHubProvider {
+    /// The settings it was built with (repositories, base URL; the token source is
+    /// opaque and prints no secret).
+    pub fn config(&self) -> &GitHubConfig {
+        &self.config
+    }
+
     /// A provider; [`Error::InvalidConfig`](devflow_sync_core::Error::InvalidConfig)
     /// for a wrong base URL or repository list.
     pub fn new(config: GitHubConfig, http: HttpClient) -> Result<Self> {

@@ -1,10 +1,11 @@
-//! `cargo run -p host-service [-- --db PATH] [--port N] [--real]`: the host service,
+//! `cargo run -p host-service [-- --db PATH] [--port N] [--real | mcp]`: the host service,
 //! offline against in-process simulators seeded with a demo project, or with `--real`
 //! against the providers configured in the environment (`DEVFLOW_SYNC_JIRA_*`,
-//! `DEVFLOW_SYNC_GITHUB_*`; nothing secret on the command line). Prints the dashboard's
+//! `DEVFLOW_SYNC_GITHUB_*`; nothing secret on the command line), or with `mcp` the MCP
+//! tools over stdio on the demo. Prints the dashboard's
 //! URL; the admin token is `DEVFLOW_ADMIN_TOKEN`, or a new one written to a file
 //! readable only by its owner (never printed). Ctrl-C stops it gracefully.
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use devflow_store_sqlite::SqliteStore;
 use host_service::scheduler::Intervals;
 use host_service::{AppState, demo, real, serve};
+use rmcp::ServiceExt;
 use secrecy::SecretString;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -65,11 +67,27 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             let token = new_token()?;
             let file = std::path::PathBuf::from(format!("{}.admin-token", db.display()));
             write_private(&file, &token)?;
-            println!("admin token written to {} (owner-only)", file.display());
+            eprintln!("admin token written to {} (owner-only)", file.display());
             token
         }
     };
     let store = Arc::new(SqliteStore::open(&db).await?);
+    // `mcp`: the MCP tools over stdio (stdout is the protocol's: nothing else is
+    // printed there), on the demo.
+    if args.iter().any(|a| a == "mcp") {
+        let (engine, sims, handles) = demo::start(store.clone()).await?;
+        demo::seed(&engine, &sims).await?;
+        let state = Arc::new(AppState::new(engine, SecretString::from(token), handles));
+        let running = host_service::mcp::DevflowMcp::new(state)
+            .serve(rmcp::transport::stdio())
+            .await?;
+        running.waiting().await?;
+        drop(sims);
+        if !kept {
+            remove_database(&db);
+        }
+        return Ok(());
+    }
     // `--real`: the providers configured in the environment; else the offline demo.
     let (state, sims) = if args.iter().any(|a| a == "--real") {
         let (engine, handles) = real::start(store.clone(), |k| std::env::var(k).ok()).await?;
@@ -96,9 +114,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     running.stop().await;
     drop(sims);
     if !kept {
-        for suffix in ["", "-wal", "-shm", ".admin-token"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
+        remove_database(&db);
     }
     Ok(())
+}
+
+/// Removes a temporary database, its log files and its admin token file.
+fn remove_database(db: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm", ".admin-token"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
 }
