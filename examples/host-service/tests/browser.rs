@@ -24,7 +24,12 @@ const ADMIN: &str = "browser-admin-token-0123456789";
 struct Driver(Child);
 
 impl Drop for Driver {
+    /// The browser goes first (a test that failed never closed its session), then the
+    /// driver.
     fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-P", &self.0.id().to_string()])
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
