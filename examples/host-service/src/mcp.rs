@@ -13,7 +13,7 @@ use devflow_sync_core::model::{ConnectionId, ItemId, ItemKind, ObjectType, Recor
 use devflow_sync_core::store::{ConflictStatus, ConflictType};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{ServerCapabilities, ServerConfig};
+use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{Json, ServerHandler, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -619,6 +619,10 @@ impl DevflowMcp {
 impl ServerHandler for DevflowMcp {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                "devflow-sync-host",
+                env!("CARGO_PKG_VERSION"),
+            ))
             .with_instructions("devflow-sync: sync work items with Jira, Confluence, GitHub and BQE; settle sync conflicts.")
     }
 }
