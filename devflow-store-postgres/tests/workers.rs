@@ -79,6 +79,29 @@ async fn deliveries(engine: &SyncEngine, provider: &MemoryProvider) {
     }
 }
 
+const DEAD_SCHEMA: &str = "DEVFLOW_PG_DEAD_SCHEMA";
+const DEAD_SIGNAL: &str = "DEVFLOW_PG_DEAD_SIGNAL";
+
+/// The worker the test below kills: claims 200 deliveries for three seconds, says so,
+/// and waits to be killed. Does nothing unless started by that test.
+#[tokio::test]
+async fn dead_worker_child() {
+    let (Ok(schema), Ok(signal), Some(url)) = (
+        std::env::var(DEAD_SCHEMA),
+        std::env::var(DEAD_SIGNAL),
+        std::env::var("DATABASE_URL").ok(),
+    ) else {
+        return;
+    };
+    let store = support::builder(&url, &schema).connect().await.unwrap();
+    let held = store
+        .claim_due(Utc::now(), 200, "dead", Duration::from_secs(3))
+        .await
+        .unwrap();
+    std::fs::write(&signal, held.len().to_string()).unwrap();
+    tokio::time::sleep(Duration::from_secs(120)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_workers_apply_each_delivery_once_in_order_and_take_over_a_dead_workers_claims() {
     let Some(url) = support::url() else { return };
@@ -105,14 +128,38 @@ async fn four_workers_apply_each_delivery_once_in_order_and_take_over_a_dead_wor
     let acceptor = engine(first.clone(), provider.clone(), "acceptor");
     deliveries(&acceptor, &provider).await;
 
-    // A worker claims a batch and dies before applying any of it.
-    let dead = support::builder(&url, &schema).connect().await.unwrap();
-    let held = dead
-        .claim_due(Utc::now(), 200, "dead", Duration::from_secs(3))
+    // A worker process claims a batch and is killed (SIGKILL) before applying any of it.
+    let signal = std::env::temp_dir().join(format!("{schema}.claimed"));
+    let _ = std::fs::remove_file(&signal);
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "dead_worker_child",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(DEAD_SCHEMA, &schema)
+        .env(DEAD_SIGNAL, &signal)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !signal.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the worker never claimed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_file(&signal);
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox WHERE claimed_by = 'dead'")
+        .fetch_one(first.pool())
         .await
         .unwrap();
-    assert_eq!(held.len(), 200);
-    dead.close().await;
+    assert_eq!(held, 200, "the killed worker holds its claims");
 
     let mut tasks = Vec::new();
     for w in 0..WORKERS {
