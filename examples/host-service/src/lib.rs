@@ -7,6 +7,7 @@ pub mod api;
 pub mod demo;
 pub mod load;
 pub mod mcp;
+pub mod reads;
 pub mod real;
 pub mod scheduler;
 pub mod state;

@@ -91,15 +91,19 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // `--real`: the providers configured in the environment; else the offline demo.
     let (state, sims) = if args.iter().any(|a| a == "--real") {
         let (engine, handles) = real::start(store.clone(), |k| std::env::var(k).ok()).await?;
-        let state =
-            AppState::new(engine, SecretString::from(token), handles).with_connection_store(store);
+        let state = AppState::new(engine, SecretString::from(token), handles)
+            .with_connection_store(store.clone())
+            .persist_reads(store.pool().clone())
+            .await?;
         (Arc::new(state), None)
     } else {
         let (engine, sims, handles) = demo::start(store.clone()).await?;
         demo::seed(&engine, &sims).await?;
         let state = AppState::new(engine, SecretString::from(token), handles)
             .with_github_oauth(demo::github_oauth(&sims)?)
-            .with_connection_store(store);
+            .with_connection_store(store.clone())
+            .persist_reads(store.pool().clone())
+            .await?;
         (Arc::new(state), Some(sims))
     };
     let running = serve(

@@ -76,7 +76,8 @@ pub struct AppState {
     /// Sync jobs by id.
     pub jobs: Mutex<HashMap<String, SyncJob>>,
     intake: Mutex<HashMap<String, (Instant, u32)>>,
-    reads: Mutex<HashMap<String, u64>>,
+    /// The notifications' read markers.
+    pub reads: crate::reads::ReadMarkers,
     next_job: std::sync::atomic::AtomicU64,
 }
 
@@ -97,7 +98,7 @@ impl AppState {
             connection_store: None,
             jobs: Mutex::new(HashMap::new()),
             intake: Mutex::new(HashMap::new()),
-            reads: Mutex::new(HashMap::new()),
+            reads: crate::reads::ReadMarkers::default(),
             next_job: std::sync::atomic::AtomicU64::new(1),
         }
     }
@@ -174,23 +175,14 @@ impl AppState {
         format!("job-{n}")
     }
 
-    /// The last event id `person` has read (0: none).
-    pub fn read_marker(&self, person: &str) -> u64 {
-        self.reads
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(person)
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Marks everything up to `up_to` read for `person` (a marker never goes back);
-    /// returns the marker.
-    pub fn mark_read(&self, person: &str, up_to: u64) -> u64 {
-        let mut reads = self.reads.lock().unwrap_or_else(|e| e.into_inner());
-        let marker = reads.entry(person.to_owned()).or_insert(0);
-        *marker = (*marker).max(up_to);
-        *marker
+    /// Keeps the notifications' read markers in `pool` (the service's SQLite file), so
+    /// they survive a restart.
+    pub async fn persist_reads(
+        mut self,
+        pool: sqlx::SqlitePool,
+    ) -> devflow_sync_core::Result<Self> {
+        self.reads = crate::reads::ReadMarkers::in_database(pool).await?;
+        Ok(self)
     }
 
     /// Counts a delivery for `connection`; `false` when its minute's allowance is used.

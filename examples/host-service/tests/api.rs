@@ -76,11 +76,14 @@ async fn service() -> Service {
 
 async fn service_with(intervals: Intervals) -> Service {
     let store = Arc::new(SqliteStore::in_memory().await.unwrap());
-    let (engine, sims, jira) = demo::start(store).await.unwrap();
+    let (engine, sims, jira) = demo::start(store.clone()).await.unwrap();
     demo::seed(&engine, &sims).await.unwrap();
     let state = Arc::new(
         AppState::new(engine, SecretString::from(ADMIN.to_owned()), jira)
-            .with_github_oauth(demo::github_oauth(&sims).unwrap()),
+            .with_github_oauth(demo::github_oauth(&sims).unwrap())
+            .persist_reads(store.pool().clone())
+            .await
+            .unwrap(),
     );
     let running = serve(state.clone(), "127.0.0.1:0".parse().unwrap(), intervals)
         .await

@@ -2,7 +2,8 @@
 //! yet (rejections, failures, connections needing them), a burst of rejections from
 //! one connection summed up as one notification, and a read marker per person. The
 //! markers live in the process: after a restart everything unread comes again (at
-//! least once; nothing is missed).
+//! least once; nothing is missed) unless the service keeps them in its database
+//! ([`crate::AppState::persist_reads`]).
 
 use std::sync::Arc;
 
@@ -89,7 +90,7 @@ pub(crate) async fn unread(
     Query(q): Query<Person>,
 ) -> Result<Json<Value>, ApiError> {
     let person = q.person.unwrap_or_else(|| "admin".into());
-    let after = state.read_marker(&person);
+    let after = state.reads.get(&person).await?;
     let mut events = Vec::new();
     let mut cursor = after;
     loop {
@@ -154,8 +155,8 @@ pub(crate) struct Read {
 pub(crate) async fn mark_read(
     State(state): State<Arc<AppState>>,
     Json(body): Json<Read>,
-) -> Json<Value> {
+) -> Result<Json<Value>, ApiError> {
     let person = body.person.unwrap_or_else(|| "admin".into());
-    let now = state.mark_read(&person, body.up_to);
-    Json(json!({"person": person, "read_up_to": now}))
+    let now = state.reads.mark(&person, body.up_to).await?;
+    Ok(Json(json!({"person": person, "read_up_to": now})))
 }
