@@ -507,6 +507,7 @@ impl SyncEngineBuilder {
                 config: self.config,
                 progress: self.progress,
                 parsed: super::webhook::ParsedDeliveries::default(),
+                announcing: super::sync::announce::ItemLocks::default(),
                 runs: AtomicU64::new(0),
             }),
         })

@@ -98,6 +98,8 @@ pub(crate) struct Inner {
     progress: Option<Arc<dyn ProgressObserver>>,
     /// Deliveries parsed on arrival, waiting to be applied.
     parsed: webhook::ParsedDeliveries,
+    /// Items whose cross-references are being written, one announcer at a time.
+    announcing: sync::announce::ItemLocks,
     runs: AtomicU64,
 }
 

@@ -499,6 +499,7 @@ pub(crate) async fn remote_deleted(
     }
 }
 
+pub(crate) mod announce;
 mod group;
 mod import;
 mod push;

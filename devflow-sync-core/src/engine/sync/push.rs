@@ -6,6 +6,7 @@ use std::pin::Pin;
 
 use tracing::Instrument;
 
+use super::announce::announce;
 use super::import::link_existing;
 use super::*;
 use crate::engine::ctx::{Ctx, Target};
@@ -201,52 +202,6 @@ async fn push_inner(
     }
     announce(ctx, t, id).await?;
     Ok((Some(ext), Outcome::Created))
-}
-
-/// Tells the item's other systems of its new record in `origin`'s: each gets the
-/// cross-references to every other system (a write of nothing else, whose echo diffs to
-/// nothing), all at once. A system that cannot take it is left as it is, with a
-/// warning. The bases are left as they are: another run may be writing them right now,
-/// and a version such a write moved on only costs the next update a re-read.
-async fn announce(ctx: &mut Ctx<'_>, origin: &Target, id: &ItemId) -> Result<()> {
-    if ctx.dry_run || !ctx.e.config.cross_references {
-        return Ok(());
-    }
-    let links = ctx.e.mappings.links_of_item(id).await?;
-    if links.len() < 2 {
-        return Ok(());
-    }
-    let mut writes = Vec::new();
-    for link in &links {
-        let r = &link.remote;
-        if r.connection == origin.connection && r.object == origin.object {
-            continue;
-        }
-        let Ok(t) = ctx.e.target(&r.connection, &r.object) else {
-            continue;
-        };
-        let related = links
-            .iter()
-            .map(|l| l.remote.clone())
-            .filter(|o| !(o.connection == r.connection && o.object == r.object))
-            .collect();
-        let update = RemoteUpdate {
-            related: Some(related),
-            ..RemoteUpdate::default()
-        };
-        writes.push((t, r.id.clone(), update));
-    }
-    let results = futures_util::future::join_all(writes.iter().map(|(t, ext, update)| {
-        t.provider
-            .update(&t.connection, &t.object, ext, update, None)
-    }))
-    .await;
-    for ((t, ext, _), result) in writes.iter().zip(results) {
-        if let Err(err) = result {
-            tracing::warn!(item = %id, connection = %t.connection, external = %ext, error = %err, "cross-references not written");
-        }
-    }
-    Ok(())
 }
 
 /// Sends the host's changes since the base with the base's version as the expected
