@@ -18,7 +18,7 @@ pub use oauth::{
 pub use pkce::{PkceChallenge, PkceVerifier};
 pub use secrets::{AccessToken, ApiToken, ClientSecret, RefreshToken, WebhookSecret};
 pub use state::{OAuthState, StateSigner};
-pub use tokens::{TokenManager, TokenRefresher};
+pub use tokens::{ClientCredentials, TokenManager, TokenRefresher};
 
 use subtle::ConstantTimeEq;
 

@@ -259,6 +259,12 @@ impl OAuthFlow {
         self
     }
 
+    /// The signer of this flow's states (to share with another flow of the same host,
+    /// e.g. one made for an app a person typed in).
+    pub fn signer(&self) -> &Arc<StateSigner> {
+        &self.signer
+    }
+
     /// The settings.
     pub fn config(&self) -> &OAuthConfig {
         &self.config

@@ -29,6 +29,55 @@ pub trait TokenRefresher: Send + Sync + fmt::Debug {
         connection: &ConnectionId,
         refresh_token: &RefreshToken,
     ) -> Result<Credentials>;
+
+    /// Whether [`TokenRefresher::refresh`] needs the stored refresh token (the default).
+    /// A refresher that gets new credentials without one (the client-credentials grant)
+    /// says `false`, and is then called with an empty refresh token.
+    fn needs_refresh_token(&self) -> bool {
+        true
+    }
+}
+
+/// New tokens by the client-credentials grant: a connection made with an app's own
+/// credentials has no refresh token, and asks again when its token runs out.
+///
+/// ```
+/// use std::sync::Arc;
+/// use devflow_sync_core::auth::{
+///     ClientCredentials, ClientSecret, OAuthConfig, OAuthFlow, StateSigner, TokenRefresher,
+/// };
+/// use devflow_sync_core::http::HttpClient;
+/// let config = OAuthConfig::new("bqe", "app", "https://identity.test/connect/token");
+/// let signer = Arc::new(StateSigner::new(ClientSecret::new("state-key")));
+/// let flow = OAuthFlow::new(config, HttpClient::builder().build().unwrap(), signer).unwrap();
+/// assert!(!ClientCredentials::new(Arc::new(flow)).needs_refresh_token());
+/// ```
+#[derive(Clone, Debug)]
+pub struct ClientCredentials(Arc<OAuthFlow>);
+
+impl ClientCredentials {
+    /// Grants from `flow` (its client id and secret).
+    pub fn new(flow: Arc<OAuthFlow>) -> Self {
+        Self(flow)
+    }
+}
+
+#[async_trait]
+impl TokenRefresher for ClientCredentials {
+    async fn refresh(
+        &self,
+        connection: &ConnectionId,
+        _refresh_token: &RefreshToken,
+    ) -> Result<Credentials> {
+        self.0
+            .client_credentials(connection)
+            .await
+            .map(|grant| grant.credentials)
+    }
+
+    fn needs_refresh_token(&self) -> bool {
+        false
+    }
 }
 
 #[async_trait]
@@ -235,18 +284,19 @@ impl TokenManager {
         connection: &ConnectionId,
         stored: StoredToken,
     ) -> Result<AccessToken> {
-        let refresh_token = stored
-            .credentials
-            .refresh_token
-            .as_ref()
-            .map(|t| RefreshToken::new(t.expose_secret().to_owned()))
-            .ok_or_else(|| Error::NeedsReauth {
-                connection: connection.to_string(),
-                message: "the token expired and there is no refresh token".into(),
-            })?;
         let refresher = self.refreshers.get(&stored.provider).ok_or_else(|| {
             Error::not_supported(format!("refreshing tokens of {}", stored.provider))
         })?;
+        let refresh_token = match stored.credentials.refresh_token.as_ref() {
+            Some(t) => RefreshToken::new(t.expose_secret().to_owned()),
+            None if !refresher.needs_refresh_token() => RefreshToken::new(String::new()),
+            None => {
+                return Err(Error::NeedsReauth {
+                    connection: connection.to_string(),
+                    message: "the token expired and there is no refresh token".into(),
+                });
+            }
+        };
         tracing::debug!(connection = %connection, "refreshing the access token");
         match refresher.refresh(connection, &refresh_token).await {
             Ok(credentials) => {

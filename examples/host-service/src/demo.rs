@@ -14,7 +14,6 @@ use devflow_sync_core::auth::{AccessToken, WebhookSecret};
 use devflow_sync_core::engine::{PullBudget, SyncEngine};
 use devflow_sync_core::http::{HttpClient, HttpConfig, RateLimitConfig};
 use devflow_sync_core::model::{ConnectionId, ItemId, ItemKind, ObjectType, Record};
-use devflow_sync_core::store::{BindingRecord, ConnectionRecord};
 use devflow_sync_core::{Error, Result};
 use devflow_sync_testkit::confluence_sim::ConfluenceSimulator;
 use devflow_sync_testkit::github_sim::GitHubSimulator;
@@ -30,7 +29,8 @@ pub const PROJECT: &str = "CHK";
 pub const SPACE: &str = "CHK";
 const EMAIL: &str = "demo@acme.test";
 /// The host object of work items.
-const WORK_ITEM: &str = "work_item";
+use crate::api::oauth::{OAuthApp, OAuthApps, OAuthTarget};
+use crate::records;
 const TOKEN: &str = "demo-api-token";
 
 /// The simulators, kept running as long as the service.
@@ -120,58 +120,20 @@ pub async fn start(store: Arc<SqliteStore>) -> Result<(SyncEngine, Simulators, H
 
     let engine = SyncEngine::builder().stores(store).build()?;
     engine
-        .add_connection(
-            ConnectionRecord::new("github-acme", "github").with_binding(
-                BindingRecord::new("issue")
-                    .for_host_object(WORK_ITEM)
-                    .with_mapping(devflow_provider_github::mapping::default_mapping()?),
-            ),
-            gh.clone(),
-        )
+        .add_connection(records::github("github-acme")?, gh.clone())
         .await?;
     engine
-        .add_connection(
-            ConnectionRecord::new("jira-acme", "jira")
-                .with_binding(
-                    BindingRecord::new("issue")
-                        .for_host_object(WORK_ITEM)
-                        .with_mapping(devflow_provider_jira::mapping::default_mapping()?),
-                )
-                .with_binding(
-                    BindingRecord::new("worklog")
-                        .for_host_object(devflow_provider_jira::timecard::TIME_RECORD)
-                        .with_mapping(devflow_provider_jira::mapping::worklog_mapping()?),
-                ),
-            jp.clone(),
-        )
+        .add_connection(records::jira("jira-acme")?, jp.clone())
         .await?;
     engine
-        .add_connection(
-            ConnectionRecord::new("wiki-acme", "confluence").with_binding(
-                BindingRecord::new("page")
-                    .for_host_object(WORK_ITEM)
-                    .with_mapping(devflow_provider_confluence::mapping::default_mapping()?)
-                    .carrying([ItemKind::Prd, ItemKind::Epic]),
-            ),
-            cp.clone(),
-        )
+        .add_connection(records::confluence("wiki-acme")?, cp.clone())
         .await?;
     let bp = Arc::new(devflow_provider_bqe::BqeProvider::new(
         devflow_provider_bqe::BqeConfig::with_token(bqe.api_url(), AccessToken::new(TOKEN)),
         HttpClient::builder().build()?,
     )?);
     engine
-        .add_connection(
-            ConnectionRecord::new("bqe-acme", "bqe").with_binding(
-                BindingRecord::new("project")
-                    .for_host_object("project")
-                    .importing(devflow_sync_core::engine::ImportMode::Import)
-                    .with_mapping(devflow_provider_bqe::mapping::project_mapping(
-                        devflow_provider_bqe::mapping::ClientPolicy::PreserveLocal,
-                    )?),
-            ),
-            bp.clone(),
-        )
+        .add_connection(records::bqe("bqe-acme")?, bp.clone())
         .await?;
     let handles: Handles = HashMap::from([
         (ConnectionId::new("bqe-acme"), Handle::Bqe(bp)),
@@ -243,11 +205,17 @@ pub async fn seed(engine: &SyncEngine, sims: &Simulators) -> Result<ItemId> {
     Ok(epic)
 }
 
-/// The demo's GitHub OAuth app, its token endpoint on the simulator (the person's
-/// consent is the simulator's `authorize`), its states signed with a key made for this
+/// The demo's OAuth apps: GitHub's (its token endpoint on the simulator; the person's
+/// consent is the simulator's `authorize`) and BQE's (a web app with a secret, the
+/// client-credentials grant allowed), their states signed with a key made for this
 /// process.
-pub fn github_oauth(sims: &Simulators) -> Result<crate::api::oauth::GitHubOAuth> {
+pub fn oauth_apps(sims: &Simulators) -> Result<OAuthApps> {
     use devflow_sync_core::auth::{ClientSecret, OAuthFlow, StateSigner};
+    let mut key = [0u8; 32];
+    getrandom::getrandom(&mut key).map_err(|e| Error::transient(e.to_string()))?;
+    let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let signer = Arc::new(StateSigner::new(ClientSecret::new(key)));
+
     let mut config = devflow_provider_github::oauth_config(
         DEMO_CLIENT_ID,
         Some(ClientSecret::new("demo-client-secret")),
@@ -255,20 +223,42 @@ pub fn github_oauth(sims: &Simulators) -> Result<crate::api::oauth::GitHubOAuth>
     config.token_url = format!("{}/login/oauth/access_token", sims.github.url());
     config.redirect_url = Some("http://127.0.0.1/api/integrations/github/callback".into());
     config.scopes = vec!["repo".into()];
-    let mut key = [0u8; 32];
-    getrandom::getrandom(&mut key).map_err(|e| Error::transient(e.to_string()))?;
-    let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    let flow = OAuthFlow::new(
-        config,
-        HttpClient::builder().build()?,
-        Arc::new(StateSigner::new(ClientSecret::new(key))),
+    let github = OAuthFlow::new(config, HttpClient::builder().build()?, signer.clone())?;
+
+    sims.bqe
+        .register_app(BQE_CLIENT_ID, Some(BQE_CLIENT_SECRET));
+    sims.bqe.allow_client_credentials(true);
+    let identity = sims.bqe.identity_url();
+    let mut config = devflow_provider_bqe::oauth_config(
+        &identity,
+        BQE_CLIENT_ID,
+        Some(ClientSecret::new(BQE_CLIENT_SECRET)),
     )?;
-    Ok(crate::api::oauth::GitHubOAuth::new(
-        flow,
-        sims.github.url(),
-        REPO,
-    ))
+    config.redirect_url = Some("http://127.0.0.1/api/integrations/bqe/callback".into());
+    let bqe = OAuthFlow::new(config, HttpClient::builder().build()?, signer)?;
+
+    let mut apps = OAuthApps::default();
+    apps.insert(
+        "github",
+        OAuthApp::new(
+            github,
+            OAuthTarget::GitHub {
+                api_url: sims.github.url(),
+                repo: REPO.into(),
+            },
+        ),
+    );
+    apps.insert(
+        "bqe",
+        OAuthApp::new(bqe, OAuthTarget::Bqe { identity }).allowing_client_credentials(),
+    );
+    Ok(apps)
 }
+
+/// The demo BQE app's client id.
+pub const BQE_CLIENT_ID: &str = "bqe-demo-app";
+/// The demo BQE app's secret (a simulator's; nothing real).
+pub const BQE_CLIENT_SECRET: &str = "bqe-demo-secret";
 
 /// The demo OAuth app's client id.
 pub const DEMO_CLIENT_ID: &str = "Iv1.demo";

@@ -9,6 +9,7 @@ pub mod load;
 pub mod mcp;
 pub mod reads;
 pub mod real;
+pub mod records;
 pub mod scheduler;
 pub mod state;
 

@@ -100,7 +100,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         let (engine, sims, handles) = demo::start(store.clone()).await?;
         demo::seed(&engine, &sims).await?;
         let state = AppState::new(engine, SecretString::from(token), handles)
-            .with_github_oauth(demo::github_oauth(&sims)?)
+            .with_oauth(demo::oauth_apps(&sims)?)
             .with_connection_store(store.clone())
             .persist_reads(store.pool().clone())
             .await?;

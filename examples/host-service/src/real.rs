@@ -12,7 +12,6 @@ use devflow_provider_jira::JiraBuilder;
 use devflow_store_sqlite::SqliteStore;
 use devflow_sync_core::engine::SyncEngine;
 use devflow_sync_core::model::ConnectionId;
-use devflow_sync_core::store::{BindingRecord, ConnectionRecord};
 use devflow_sync_core::{Error, Result};
 
 use crate::state::{Handle, Handles};
@@ -28,27 +27,13 @@ pub async fn start(
     let mut handles: Handles = HashMap::new();
     if lookup("DEVFLOW_SYNC_JIRA_BASE_URL").is_some() {
         let jira = Arc::new(JiraBuilder::from_lookup(&lookup)?.build()?);
-        let record = ConnectionRecord::new("jira", "jira")
-            .with_binding(
-                BindingRecord::new("issue")
-                    .for_host_object("work_item")
-                    .with_mapping(devflow_provider_jira::mapping::default_mapping()?),
-            )
-            .with_binding(
-                BindingRecord::new("worklog")
-                    .for_host_object(devflow_provider_jira::timecard::TIME_RECORD)
-                    .with_mapping(devflow_provider_jira::mapping::worklog_mapping()?),
-            );
+        let record = crate::records::jira("jira")?;
         engine.add_connection(record, jira.clone()).await?;
         handles.insert(ConnectionId::new("jira"), Handle::Jira(jira));
     }
     if lookup("DEVFLOW_SYNC_GITHUB_TOKEN").is_some() {
         let github = Arc::new(GitHubBuilder::from_lookup(&lookup)?.build()?);
-        let record = ConnectionRecord::new("github", "github").with_binding(
-            BindingRecord::new("issue")
-                .for_host_object("work_item")
-                .with_mapping(devflow_provider_github::mapping::default_mapping()?),
-        );
+        let record = crate::records::github("github")?;
         engine.add_connection(record, github.clone()).await?;
         handles.insert(ConnectionId::new("github"), Handle::GitHub(github));
     }

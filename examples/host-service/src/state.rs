@@ -71,8 +71,8 @@ pub struct AppState {
     /// Where connections and webhook registrations are kept (the scheduler refreshes
     /// expiring registrations from it).
     pub connection_store: Option<Arc<dyn devflow_sync_core::store::ConnectionStore>>,
-    /// GitHub's OAuth app, when the host has one.
-    pub github_oauth: Option<crate::api::oauth::GitHubOAuth>,
+    /// The host's OAuth apps (GitHub, BQE) and the flows started with them.
+    pub oauth: crate::api::oauth::OAuthApps,
     /// Sync jobs by id.
     pub jobs: Mutex<HashMap<String, SyncJob>>,
     intake: Mutex<HashMap<String, (Instant, u32)>>,
@@ -94,7 +94,7 @@ impl AppState {
             engine,
             admin_token,
             handles: std::sync::RwLock::new(handles),
-            github_oauth: None,
+            oauth: crate::api::oauth::OAuthApps::default(),
             connection_store: None,
             jobs: Mutex::new(HashMap::new()),
             intake: Mutex::new(HashMap::new()),
@@ -113,10 +113,10 @@ impl AppState {
         self
     }
 
-    /// With GitHub's OAuth app.
+    /// With the host's OAuth apps.
     #[must_use]
-    pub fn with_github_oauth(mut self, oauth: crate::api::oauth::GitHubOAuth) -> Self {
-        self.github_oauth = Some(oauth);
+    pub fn with_oauth(mut self, apps: crate::api::oauth::OAuthApps) -> Self {
+        self.oauth = apps;
         self
     }
 

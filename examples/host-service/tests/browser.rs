@@ -94,11 +94,10 @@ async fn the_dashboard_shows_a_live_rejection_and_resolves_it_in_a_browser() {
     let store = Arc::new(SqliteStore::in_memory().await.unwrap());
     let (engine, sims, jira) = demo::start(store).await.unwrap();
     demo::seed(&engine, &sims).await.unwrap();
-    let state = Arc::new(AppState::new(
-        engine,
-        SecretString::from(ADMIN.to_owned()),
-        jira,
-    ));
+    let state = Arc::new(
+        AppState::new(engine, SecretString::from(ADMIN.to_owned()), jira)
+            .with_oauth(demo::oauth_apps(&sims).unwrap()),
+    );
     let intervals = Intervals {
         pull: Duration::from_secs(3600),
         inbox: Duration::from_millis(50),
@@ -239,6 +238,28 @@ async fn the_dashboard_shows_a_live_rejection_and_resolves_it_in_a_browser() {
         "the token is not on the page"
     );
 
+    // Connect BQE with the host app's own credentials (the client-credentials grant).
+    client
+        .find(Locator::Css(
+            "#connect-provider option[value='bqe'], #connect-provider option:last-child",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let id = client.find(Locator::Css("#connect-id")).await.unwrap();
+    id.clear().await.unwrap();
+    id.send_keys("bqe-browser").await.unwrap();
+    client
+        .find(Locator::Css("#connect-app"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&client, "#connections tbody tr[data-id='bqe-browser']", 1).await;
+
     // The mapping form, rendered from the schema and the catalog, saves a mapping.
     let option = "#mapping-connection option[value='jira-acme|jira|issue']";
     until(&client, option, 1).await;
@@ -289,7 +310,7 @@ async fn the_dashboard_shows_a_live_rejection_and_resolves_it_in_a_browser() {
         .click()
         .await
         .unwrap();
-    until(&client, "#connections tbody tr", 4).await;
+    until(&client, "#connections tbody tr", 5).await;
 
     client
         .execute("window.scrollTo(0, 0)", vec![])

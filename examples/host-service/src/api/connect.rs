@@ -1,6 +1,7 @@
 //! `POST /api/integrations/{provider}/connect`: a connection from an API-token form
 //! (Jira, Confluence: site, email, token and project or space; GitHub: API URL, token
-//! and repository), tested before it is added; the same id again replaces the
+//! and repository), tested before it is added; or through the host's OAuth app (the
+//! code flow, or the client-credentials grant: see [`super::oauth`]); the same id again replaces the
 //! credentials (reconnect, e.g. after `needs_reauth`). Secrets are write-only: never
 //! returned, never logged.
 
@@ -14,8 +15,7 @@ use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_provider_jira::{Diagnosis, JiraAuth, JiraConfig, JiraProvider};
 use devflow_sync_core::auth::AccessToken;
 use devflow_sync_core::http::HttpClient;
-use devflow_sync_core::model::{ConnectionId, ItemKind};
-use devflow_sync_core::store::{BindingRecord, ConnectionRecord};
+use devflow_sync_core::model::ConnectionId;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -45,10 +45,20 @@ pub(crate) struct Form {
     /// The GitHub repository (`owner/name`).
     #[serde(default)]
     repo: String,
-    /// GitHub: start the OAuth code flow instead (the answer is the URL to send the
-    /// person to).
+    /// GitHub, BQE: start the OAuth code flow of the host's app instead (the answer is
+    /// the URL to send the person to).
     #[serde(default)]
     oauth: bool,
+    /// BQE: connect by the client-credentials grant (where the host enabled it), with
+    /// the host's app or the app given in `client_id` and `client_secret`.
+    #[serde(default)]
+    client_credentials: bool,
+    /// The app's client id, for `client_credentials`.
+    #[serde(default)]
+    client_id: String,
+    /// The app's secret, for `client_credentials`; write-only.
+    #[serde(default)]
+    client_secret: String,
 }
 
 impl std::fmt::Debug for Form {
@@ -66,7 +76,7 @@ fn refused(message: String) -> ApiError {
 }
 
 /// The connect (or reconnect) endpoint.
-#[utoipa::path(post, path = "/api/integrations/{provider}/connect", tag = "connections", params(("provider" = String, Path, description = "jira, confluence or github")), request_body = Form, responses((status = 201, description = "Connected"), (status = 200, description = "Reconnected: new credentials"), (status = 400, description = "The provider refused the credentials")))]
+#[utoipa::path(post, path = "/api/integrations/{provider}/connect", tag = "connections", params(("provider" = String, Path, description = "jira, confluence, github or bqe")), request_body = Form, responses((status = 201, description = "Connected"), (status = 200, description = "Reconnected: new credentials"), (status = 400, description = "The provider refused the credentials")))]
 pub(crate) async fn connect(
     State(state): State<Arc<AppState>>,
     Path(provider): Path<String>,
@@ -80,8 +90,27 @@ pub(crate) async fn connect(
     {
         return Err(ApiError::bad_request("id: letters, digits, - and _ only"));
     }
-    if form.oauth && provider == "github" {
-        return super::oauth::start(&state, &ConnectionId::new(id));
+    if form.oauth {
+        return super::oauth::start(&state, &provider, &ConnectionId::new(id));
+    }
+    if form.client_credentials {
+        let typed = match (form.client_id.trim(), form.client_secret.trim()) {
+            ("", "") => None,
+            ("", _) | (_, "") => {
+                return Err(ApiError::bad_request(
+                    "client_id and client_secret go together",
+                ));
+            }
+            (client_id, secret) => Some((client_id, secret)),
+        };
+        let id = ConnectionId::new(id);
+        return super::oauth::client_credentials(&state, &provider, &id, typed).await;
+    }
+    if provider == "bqe" {
+        return Err(ApiError::bad_request(
+            "BQE has no API tokens: send {\"oauth\": true} for the code flow or \
+             {\"client_credentials\": true}",
+        ));
     }
     if form.api_token.trim().is_empty() {
         return Err(ApiError::bad_request("api_token is empty"));
@@ -102,17 +131,7 @@ pub(crate) async fn connect(
             if check.diagnosis != Diagnosis::Ok {
                 return Err(refused(format!("Jira says: {:?}", check.diagnosis)));
             }
-            let record = ConnectionRecord::new(id, "jira")
-                .with_binding(
-                    BindingRecord::new("issue")
-                        .for_host_object("work_item")
-                        .with_mapping(devflow_provider_jira::mapping::default_mapping()?),
-                )
-                .with_binding(
-                    BindingRecord::new("worklog")
-                        .for_host_object(devflow_provider_jira::timecard::TIME_RECORD)
-                        .with_mapping(devflow_provider_jira::mapping::worklog_mapping()?),
-                );
+            let record = crate::records::jira(id)?;
             (record, Handle::Jira(p))
         }
         "confluence" => {
@@ -125,12 +144,7 @@ pub(crate) async fn connect(
             if let Err(e) = p.list_spaces(&connection).await {
                 return Err(refused(format!("Confluence says: {e}")));
             }
-            let record = ConnectionRecord::new(id, "confluence").with_binding(
-                BindingRecord::new("page")
-                    .for_host_object("work_item")
-                    .with_mapping(devflow_provider_confluence::mapping::default_mapping()?)
-                    .carrying([ItemKind::Prd, ItemKind::Epic]),
-            );
+            let record = crate::records::confluence(id)?;
             (record, Handle::Confluence(p))
         }
         "github" => {
@@ -143,11 +157,7 @@ pub(crate) async fn connect(
             if let Err(e) = p.list_repositories(&connection).await {
                 return Err(refused(format!("GitHub says: {e}")));
             }
-            let record = ConnectionRecord::new(id, "github").with_binding(
-                BindingRecord::new("issue")
-                    .for_host_object("work_item")
-                    .with_mapping(devflow_provider_github::mapping::default_mapping()?),
-            );
+            let record = crate::records::github(id)?;
             (record, Handle::GitHub(p))
         }
         other => return Err(ApiError::not_found(format!("no provider {other:?}"))),

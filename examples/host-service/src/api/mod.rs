@@ -197,7 +197,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(dashboard))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/webhooks/{provider}", post(webhooks::intake))
-        .route("/api/integrations/github/callback", get(oauth::callback))
+        .route(
+            "/api/integrations/{provider}/callback",
+            get(oauth::callback),
+        )
         .merge(admin)
         .with_state(state)
 }

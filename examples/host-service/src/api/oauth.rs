@@ -1,77 +1,133 @@
-//! Connecting GitHub through the OAuth code flow with PKCE: `connect` with
+//! Connecting through an OAuth app the host configured (GitHub, BQE): `connect` with
 //! `{"oauth": true, "id": ...}` answers the authorization URL; the provider sends the
-//! person back to `GET /api/integrations/github/callback?code=&state=` (no admin token:
-//! the signed, single-use state is the proof), where the code is exchanged, the tokens
-//! stored in the token store (never returned) and the connection added with a token
-//! manager that refreshes them.
+//! person back to `GET /api/integrations/{provider}/callback?code=&state=` (no admin
+//! token: the signed, single-use state is the proof), where the code is exchanged, the
+//! tokens stored in the token store (never returned) and the connection added with a
+//! token manager that refreshes them. `{"client_credentials": true}` connects with the
+//! app's own credentials (or a client id and secret typed into the form) where the host
+//! enabled that grant for the app; the token is then granted again when it runs out.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use devflow_provider_bqe::{BqeConfig, BqeProvider};
 use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
-use devflow_sync_core::auth::{OAuthFlow, PkceVerifier, TokenManager};
+use devflow_sync_core::auth::{
+    ClientCredentials, OAuthFlow, PkceVerifier, TokenGrant, TokenManager, TokenRefresher,
+};
 use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::model::{ConnectionId, ProviderKey};
-use devflow_sync_core::store::{BindingRecord, ConnectionRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ApiError;
 use crate::state::{AppState, Handle};
 
-/// The tenant the demo's states are signed for.
+/// The tenant the service's states are signed for.
 const TENANT: &str = "demo";
 
-/// GitHub's OAuth app as the host configured it, and the flows started.
-pub struct GitHubOAuth {
-    /// The flow (client id and secret, token URL, PKCE).
-    pub flow: Arc<OAuthFlow>,
-    /// The API base the connection will use.
-    pub api_url: String,
-    /// The repository it syncs.
-    pub repo: String,
-    /// Started flows by state: the connection and the PKCE verifier (single use).
-    pending: Mutex<HashMap<String, (ConnectionId, Option<PkceVerifier>)>>,
+/// What a connection made through an app becomes.
+#[derive(Clone, Debug)]
+pub enum OAuthTarget {
+    /// A GitHub connection to `repo` at `api_url`.
+    GitHub {
+        /// The API base.
+        api_url: String,
+        /// The repository synced (`owner/name`).
+        repo: String,
+    },
+    /// A BQE connection; its API base is the token response's `endpoint`.
+    Bqe {
+        /// The identity server (`.../idp`), for apps typed into the form.
+        identity: String,
+    },
 }
 
-impl std::fmt::Debug for GitHubOAuth {
+/// An OAuth app of the host's.
+pub struct OAuthApp {
+    /// The flow (client id and secret, token URL, PKCE).
+    pub flow: Arc<OAuthFlow>,
+    /// What its connections become.
+    pub target: OAuthTarget,
+    /// Whether connections may be made by the client-credentials grant (off unless the
+    /// host turns it on: BQE's catalog lists the code flow only).
+    pub client_credentials: bool,
+}
+
+impl std::fmt::Debug for OAuthApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitHubOAuth")
-            .field("api_url", &self.api_url)
+        f.debug_struct("OAuthApp")
+            .field("target", &self.target)
+            .field("client_credentials", &self.client_credentials)
             .finish_non_exhaustive()
     }
 }
 
-impl GitHubOAuth {
-    /// GitHub's OAuth for connections to `repo` at `api_url`.
-    pub fn new(flow: OAuthFlow, api_url: impl Into<String>, repo: impl Into<String>) -> Self {
+impl OAuthApp {
+    /// An app whose connections become `target`.
+    pub fn new(flow: OAuthFlow, target: OAuthTarget) -> Self {
         Self {
             flow: Arc::new(flow),
-            api_url: api_url.into(),
-            repo: repo.into(),
-            pending: Mutex::new(HashMap::new()),
+            target,
+            client_credentials: false,
         }
+    }
+
+    /// Allows connections by the client-credentials grant.
+    #[must_use]
+    pub fn allowing_client_credentials(mut self) -> Self {
+        self.client_credentials = true;
+        self
+    }
+}
+
+/// The host's OAuth apps by provider, and the flows started.
+#[derive(Debug, Default)]
+pub struct OAuthApps {
+    apps: HashMap<String, OAuthApp>,
+    /// Started flows by state.
+    pending: Mutex<HashMap<String, Started>>,
+}
+
+/// A started flow: the provider, the connection and the PKCE verifier.
+type Started = (String, ConnectionId, Option<PkceVerifier>);
+
+impl OAuthApps {
+    /// Adds (or replaces) `provider`'s app.
+    pub fn insert(&mut self, provider: impl Into<String>, app: OAuthApp) {
+        self.apps.insert(provider.into(), app);
+    }
+
+    fn app(&self, provider: &str) -> Result<&OAuthApp, ApiError> {
+        self.apps
+            .get(provider)
+            .ok_or_else(|| ApiError::bad_request(format!("no {provider} OAuth app is configured")))
     }
 }
 
 /// Starts the flow for connection `id`: the URL to send the person to.
 pub(crate) fn start(
     state: &AppState,
+    provider: &str,
     id: &ConnectionId,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let oauth = state
-        .github_oauth
-        .as_ref()
-        .ok_or_else(|| ApiError::bad_request("no GitHub OAuth app is configured"))?;
-    let started = oauth.flow.authorize(TENANT, id, "admin")?;
-    let mut pending = oauth.pending.lock().unwrap_or_else(|e| e.into_inner());
+    let app = state.oauth.app(provider)?;
+    let started = app.flow.authorize(TENANT, id, "admin")?;
+    let mut pending = state
+        .oauth
+        .pending
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if pending.len() > 1_000 {
         pending.clear();
     }
-    pending.insert(started.state.clone(), (id.clone(), started.pkce_verifier));
+    pending.insert(
+        started.state.clone(),
+        (provider.to_owned(), id.clone(), started.pkce_verifier),
+    );
     Ok((
         StatusCode::OK,
         Json(json!({"authorize_url": started.url, "state": started.state})),
@@ -84,52 +140,126 @@ pub(crate) struct Callback {
     state: String,
 }
 
-/// `GET /api/integrations/github/callback?code=&state=`.
-#[utoipa::path(get, path = "/api/integrations/github/callback", tag = "connections", params(("code" = String, Query, description = "The provider's code"), ("state" = String, Query, description = "The signed state")), responses((status = 201, description = "Connected"), (status = 400, description = "An unknown, used or forged state")))]
+/// `GET /api/integrations/{provider}/callback?code=&state=`.
+#[utoipa::path(get, path = "/api/integrations/{provider}/callback", tag = "connections", params(("provider" = String, Path, description = "github or bqe"), ("code" = String, Query, description = "The provider's code"), ("state" = String, Query, description = "The signed state")), responses((status = 201, description = "Connected"), (status = 400, description = "An unknown, used or forged state")))]
 pub(crate) async fn callback(
     State(state): State<Arc<AppState>>,
+    Path(provider): Path<String>,
     Query(q): Query<Callback>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let oauth = state
-        .github_oauth
-        .as_ref()
-        .ok_or_else(|| ApiError::bad_request("no GitHub OAuth app is configured"))?;
-    let taken = oauth
+    let app = state.oauth.app(&provider)?;
+    let taken = state
+        .oauth
         .pending
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(&q.state);
-    let Some((connection, verifier)) = taken else {
+    let Some((started_for, connection, verifier)) = taken.filter(|(p, _, _)| *p == provider) else {
         return Err(ApiError::bad_request("unknown or already used state"));
     };
-    let grant = oauth
+    let grant = app
         .flow
         .exchange_code(TENANT, &connection, &q.code, &q.state, verifier)
         .await
-        .map_err(|e| ApiError::bad_request(format!("GitHub refused the code: {e}")))?;
+        .map_err(|e| ApiError::bad_request(format!("{started_for} refused the code: {e}")))?;
+    let refresher: Arc<dyn TokenRefresher> = app.flow.clone();
+    connect_with(&state, &app.target, &connection, &grant, refresher).await
+}
+
+/// Connects `id` by the client-credentials grant of `provider`'s app, or of the app
+/// whose `client_id` and `client_secret` the form gives.
+pub(crate) async fn client_credentials(
+    state: &AppState,
+    provider: &str,
+    id: &ConnectionId,
+    typed: Option<(&str, &str)>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let app = state.oauth.app(provider)?;
+    if !app.client_credentials {
+        return Err(ApiError::bad_request(format!(
+            "the client-credentials grant is not enabled for {provider}'s app"
+        )));
+    }
+    let flow = match (typed, &app.target) {
+        (Some((client_id, secret)), OAuthTarget::Bqe { identity }) => {
+            let config = devflow_provider_bqe::oauth_config(
+                identity,
+                client_id,
+                Some(devflow_sync_core::auth::ClientSecret::new(secret)),
+            )?;
+            Arc::new(OAuthFlow::new(
+                config,
+                HttpClient::builder().build()?,
+                app.flow.signer().clone(),
+            )?)
+        }
+        (Some(_), _) => {
+            return Err(ApiError::bad_request(format!(
+                "{provider} connects with the host's own app only"
+            )));
+        }
+        (None, _) => app.flow.clone(),
+    };
+    let grant = flow
+        .client_credentials(id)
+        .await
+        .map_err(|e| ApiError::bad_request(format!("{provider} refused the app: {e}")))?;
+    let refresher: Arc<dyn TokenRefresher> = Arc::new(ClientCredentials::new(flow));
+    connect_with(state, &app.target, id, &grant, refresher).await
+}
+
+/// Stores `grant`'s tokens and adds the connection with a manager that keeps them fresh.
+async fn connect_with(
+    state: &AppState,
+    target: &OAuthTarget,
+    connection: &ConnectionId,
+    grant: &TokenGrant,
+    refresher: Arc<dyn TokenRefresher>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let key = match target {
+        OAuthTarget::GitHub { .. } => "github",
+        OAuthTarget::Bqe { .. } => "bqe",
+    };
     let tokens = state.engine.tokens().clone();
-    let provider = ProviderKey::new("github");
-    let version = tokens.get(&connection).await?.map(|t| t.version);
+    let version = tokens.get(connection).await?.map(|t| t.version);
     tokens
-        .put(&connection, &provider, &grant.credentials, version)
+        .put(
+            connection,
+            &ProviderKey::new(key),
+            &grant.credentials,
+            version,
+        )
         .await?;
-    let manager = TokenManager::new(tokens, state.engine.journal().clone())
-        .refresher("github", oauth.flow.clone());
-    let config = GitHubConfig::new(
-        &oauth.api_url,
-        vec![oauth.repo.clone()],
-        TokenSource::Manager(Arc::new(manager)),
+    let manager = Arc::new(
+        TokenManager::new(tokens, state.engine.journal().clone()).refresher(key, refresher),
     );
-    let github = Arc::new(GitHubProvider::new(config, HttpClient::builder().build()?)?);
-    let record = ConnectionRecord::new(connection.as_str(), "github").with_binding(
-        BindingRecord::new("issue")
-            .for_host_object("work_item")
-            .with_mapping(devflow_provider_github::mapping::default_mapping()?),
-    );
-    state.engine.add_connection(record, github.clone()).await?;
-    state.set_handle(connection.clone(), Handle::GitHub(github));
+    let http = HttpClient::builder().build()?;
+    let (record, handle) = match target {
+        OAuthTarget::GitHub { api_url, repo } => {
+            let config =
+                GitHubConfig::new(api_url, vec![repo.clone()], TokenSource::Manager(manager));
+            let p = Arc::new(GitHubProvider::new(config, http)?);
+            (
+                crate::records::github(connection.as_str())?,
+                Handle::GitHub(p),
+            )
+        }
+        OAuthTarget::Bqe { .. } => {
+            let endpoint = devflow_provider_bqe::endpoint_of(&grant.fields)?;
+            let p = Arc::new(BqeProvider::new(
+                BqeConfig::with_manager(endpoint, manager),
+                http,
+            )?);
+            (crate::records::bqe(connection.as_str())?, Handle::Bqe(p))
+        }
+    };
+    state
+        .engine
+        .add_connection(record, handle.provider())
+        .await?;
+    state.set_handle(connection.clone(), handle);
     Ok((
         StatusCode::CREATED,
-        Json(json!({"connected": connection, "provider": "github"})),
+        Json(json!({"connected": connection, "provider": key})),
     ))
 }

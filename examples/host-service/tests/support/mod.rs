@@ -80,7 +80,7 @@ pub(crate) async fn service_with(intervals: Intervals) -> Service {
     demo::seed(&engine, &sims).await.unwrap();
     let state = Arc::new(
         AppState::new(engine, SecretString::from(ADMIN.to_owned()), jira)
-            .with_github_oauth(demo::github_oauth(&sims).unwrap())
+            .with_oauth(demo::oauth_apps(&sims).unwrap())
             .persist_reads(store.pool().clone())
             .await
             .unwrap(),
