@@ -3,8 +3,10 @@
 //! sites (cloud ids) a grant reaches, for a person to pick one.
 
 mod auth;
+mod settings;
 mod sites;
 
 pub use auth::AtlassianAuth;
+pub use settings::{AtlassianSettings, SHARED_KEYS, invalid};
 
 pub use sites::{ATLASSIAN_API, AccessibleResource, accessible_resources};

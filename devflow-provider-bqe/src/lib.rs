@@ -2,6 +2,7 @@
 
 devflow_sync_core::provider_catalog!(devflow_provider_bqe, "bqe", "../provider.json");
 
+mod builder;
 mod client;
 mod config;
 mod errors;
@@ -12,6 +13,7 @@ mod objects;
 mod provider;
 pub mod webhook;
 
+pub use builder::{BqeBuilder, ENV_KEYS, catalog_http};
 pub use client::BqeProvider;
 pub use config::{
     BqeConfig, IDENTITY_PRODUCTION, IDENTITY_SANDBOX, Revocation, endpoint_of, oauth_config,

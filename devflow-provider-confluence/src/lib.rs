@@ -6,6 +6,7 @@ devflow_sync_core::provider_catalog!(
     "../provider.json"
 );
 
+mod builder;
 mod client;
 mod config;
 mod errors;
@@ -18,6 +19,7 @@ pub mod storage;
 pub mod webhook;
 pub mod wire;
 
+pub use builder::{ConfluenceBuilder, ENV_KEYS, catalog_http};
 pub use client::{ConfluenceProvider, SpaceInfo};
 pub use config::{ConfluenceAuth, ConfluenceConfig, PageRoot, oauth_config};
 pub use errors::ConfluenceErrors;

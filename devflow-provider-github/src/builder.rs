@@ -2,7 +2,7 @@
 //! with the catalog's rate limits and OAuth settings applied.
 
 use devflow_sync_core::auth::{AccessToken, ClientSecret, OAuthConfig, WebhookSecret};
-use devflow_sync_core::http::{HttpClient, HttpConfig};
+use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::{Error, Result};
 
 use crate::client::GitHubProvider;
@@ -54,6 +54,16 @@ impl GitHubBuilder {
     /// A builder with the defaults.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The API base URL set so far ([`DEFAULT_BASE_URL`] when none was).
+    pub fn api_url(&self) -> &str {
+        self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL)
+    }
+
+    /// The repositories set so far (`owner/name`).
+    pub fn repositories(&self) -> &[String] {
+        &self.repositories
     }
 
     /// The API base URL (`https://HOST/api/v3` for GitHub Enterprise Server).
@@ -201,12 +211,7 @@ fn catalog_error(e: impl std::fmt::Display) -> Error {
 /// (`DEVFLOW_SYNC_GITHUB_REQUESTS_PER_MINUTE`, `_BURST`, ...).
 pub fn catalog_http(lookup: impl Fn(&str) -> Option<String>) -> Result<HttpClient> {
     let catalog = crate::catalog().map_err(catalog_error)?;
-    let limits = catalog
-        .rate_limits
-        .override_from(crate::PROVIDER_KEY, lookup)?
-        .to_http();
-    let mut config = HttpConfig::default();
-    config.rate_limits.insert(crate::provider_key(), limits);
+    let config = catalog.http_config(lookup)?;
     HttpClient::builder().config(config).build()
 }
 

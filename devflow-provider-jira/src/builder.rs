@@ -1,9 +1,9 @@
 //! Building the provider: from code, from string settings, or from the environment,
 //! with the catalog's rate limits and OAuth settings applied.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use devflow_sync_core::auth::{AccessToken, ClientSecret, OAuthConfig, WebhookSecret};
-use devflow_sync_core::http::{HttpClient, HttpConfig};
+use devflow_atlassian::AtlassianSettings;
+use devflow_sync_core::auth::{ClientSecret, OAuthConfig, WebhookSecret};
+use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::model::ItemKind;
 use devflow_sync_core::{Error, Result};
 
@@ -41,22 +41,14 @@ pub const ENV_KEYS: [(&str, &str); 8] = [
 /// ```
 #[derive(Debug, Default)]
 pub struct JiraBuilder {
-    base_url: Option<String>,
+    shared: AtlassianSettings,
     project: Option<String>,
-    email: Option<String>,
-    api_token: Option<AccessToken>,
-    expires: Option<DateTime<Utc>>,
-    auth: Option<JiraAuth>,
-    webhook_secrets: Vec<WebhookSecret>,
     issue_types: IssueTypeNames,
     http: Option<HttpClient>,
 }
 
 fn invalid(key: &str, message: String) -> Error {
-    Error::InvalidConfig {
-        pointer: format!("jira.{key}"),
-        message,
-    }
+    devflow_atlassian::invalid("jira", key, message)
 }
 
 impl JiraBuilder {
@@ -68,7 +60,7 @@ impl JiraBuilder {
     /// The site URL or the gateway URL.
     #[must_use]
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
+        self.shared.base_url = Some(url.into());
         self
     }
 
@@ -82,14 +74,14 @@ impl JiraBuilder {
     /// How requests authenticate.
     #[must_use]
     pub fn auth(mut self, auth: JiraAuth) -> Self {
-        self.auth = Some(auth);
+        self.shared.auth = Some(auth);
         self
     }
 
     /// Adds an admin webhook secret.
     #[must_use]
     pub fn webhook_secret(mut self, secret: WebhookSecret) -> Self {
-        self.webhook_secrets.push(secret);
+        self.shared.webhook_secrets.push(secret);
         self
     }
 
@@ -112,32 +104,12 @@ impl JiraBuilder {
     /// 3339). [`Error::InvalidConfig`] names an unknown key or a bad value, never showing
     /// a secret.
     pub fn set(mut self, key: &str, value: &str) -> Result<Self> {
+        if self.shared.set("jira", key, value)? {
+            return Ok(self);
+        }
         let v = value.trim();
         match key {
-            "base_url" => self.base_url = Some(v.to_owned()),
             "project" => self.project = Some(v.to_owned()),
-            "email" => self.email = Some(v.to_owned()),
-            "api_token" => self.api_token = Some(AccessToken::new(v)),
-            "api_token_expires" => {
-                let at = DateTime::parse_from_rfc3339(v)
-                    .map(|t| t.with_timezone(&Utc))
-                    .ok()
-                    .or_else(|| {
-                        NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                            .ok()
-                            .and_then(|d| d.and_hms_opt(0, 0, 0))
-                            .map(|t| t.and_utc())
-                    })
-                    .ok_or_else(|| invalid(key, format!("{v:?} is not a date (yyyy-MM-dd)")))?;
-                self.expires = Some(at);
-            }
-            "access_token" => self.auth = Some(JiraAuth::bearer(AccessToken::new(v))),
-            "webhook_secrets" => self.webhook_secrets.extend(
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(WebhookSecret::new),
-            ),
             "issue_types" => {
                 for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     let (kind, name) = pair
@@ -186,37 +158,13 @@ impl JiraBuilder {
     /// The provider. [`Error::InvalidConfig`] for a missing site, project or
     /// credentials, a wrong URL, or an API token without its email.
     pub fn build(self) -> Result<JiraProvider> {
-        let base_url = self.base_url.ok_or_else(|| {
-            invalid(
-                "base_url",
-                "give the site URL (https://SITE.atlassian.net) or the gateway URL".into(),
-            )
-        })?;
+        let base_url = self.shared.base_url("jira")?;
         let project = self
             .project
             .ok_or_else(|| invalid("project", "give the project key".into()))?;
-        let auth = match (self.auth, self.api_token, self.email) {
-            (Some(auth), _, _) => auth,
-            (None, Some(token), Some(email)) => JiraAuth::ApiToken {
-                email,
-                token,
-                expires: self.expires,
-            },
-            (None, Some(_), None) => {
-                return Err(invalid(
-                    "email",
-                    "an API token needs the account's email".into(),
-                ));
-            }
-            (None, None, _) => {
-                return Err(invalid(
-                    "api_token",
-                    "give an API token with its email, or OAuth tokens".into(),
-                ));
-            }
-        };
+        let auth = self.shared.auth("jira")?;
         let mut config = JiraConfig::new(base_url, project, auth);
-        config.webhook_secrets = self.webhook_secrets;
+        config.webhook_secrets = self.shared.webhook_secrets;
         config.issue_types = self.issue_types;
         let http = match self.http {
             Some(http) => http,
@@ -246,12 +194,7 @@ pub const REQUEST_SCOPED_LIMITS: [(&str, &str); 2] = [
 /// (`DEVFLOW_SYNC_JIRA_REQUESTS_PER_MINUTE`, `_BURST`, ...).
 pub fn catalog_http(lookup: impl Fn(&str) -> Option<String>) -> Result<HttpClient> {
     let catalog = crate::catalog().map_err(catalog_error)?;
-    let limits = catalog
-        .rate_limits
-        .override_from(crate::PROVIDER_KEY, lookup)?
-        .to_http();
-    let mut config = HttpConfig::default();
-    config.rate_limits.insert(crate::provider_key(), limits);
+    let mut config = catalog.http_config(lookup)?;
     config.request_scoped_limits = REQUEST_SCOPED_LIMITS
         .iter()
         .map(|(h, v)| ((*h).to_owned(), (*v).to_owned()))

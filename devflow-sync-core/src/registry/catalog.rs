@@ -331,4 +331,20 @@ impl ProviderCatalog {
     pub fn object(&self, key: &str) -> Option<&ObjectCatalog> {
         self.objects.iter().find(|o| o.key.as_str() == key)
     }
+
+    /// HTTP settings with this provider's rate limits, each overridable through
+    /// `lookup` (`DEVFLOW_SYNC_{KEY}_REQUESTS_PER_MINUTE`, `_BURST`, ...; see
+    /// [`RateLimits::override_from`]).
+    pub fn http_config(
+        &self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> crate::Result<crate::http::HttpConfig> {
+        let limits = self
+            .rate_limits
+            .override_from(self.key.as_str(), lookup)?
+            .to_http();
+        let mut config = crate::http::HttpConfig::default();
+        config.rate_limits.insert(self.key.clone(), limits);
+        Ok(config)
+    }
 }

@@ -90,8 +90,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     // `--real`: the providers configured in the environment; else the offline demo.
     let (state, sims) = if args.iter().any(|a| a == "--real") {
-        let (engine, handles) = real::start(store.clone(), |k| std::env::var(k).ok()).await?;
+        let (engine, handles, apps) = real::start(store.clone(), |k| std::env::var(k).ok()).await?;
         let state = AppState::new(engine, SecretString::from(token), handles)
+            .with_oauth(apps)
             .with_connection_store(store.clone())
             .persist_reads(store.pool().clone())
             .await?;

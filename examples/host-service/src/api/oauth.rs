@@ -101,6 +101,39 @@ impl OAuthApps {
         self.apps.insert(provider.into(), app);
     }
 
+    /// Starts `provider`'s code flow for connection `id`: the URL to send the person to
+    /// and the state it comes back with (single use). [`Error::InvalidInput`] when
+    /// `provider` has no app.
+    ///
+    /// [`Error::InvalidInput`]: devflow_sync_core::Error::InvalidInput
+    pub fn begin(
+        &self,
+        provider: &str,
+        id: &ConnectionId,
+    ) -> devflow_sync_core::Result<(String, String)> {
+        let app = self.apps.get(provider).ok_or_else(|| {
+            devflow_sync_core::Error::invalid_input(
+                "provider",
+                format!("no {provider} OAuth app is configured"),
+            )
+        })?;
+        let started = app.flow.authorize(TENANT, id, "admin")?;
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if pending.len() > 1_000 {
+            pending.clear();
+        }
+        pending.insert(
+            started.state.clone(),
+            (provider.to_owned(), id.clone(), started.pkce_verifier),
+        );
+        Ok((started.url, started.state))
+    }
+
+    /// Whether no app is configured.
+    pub fn is_empty(&self) -> bool {
+        self.apps.is_empty()
+    }
+
     fn app(&self, provider: &str) -> Result<&OAuthApp, ApiError> {
         self.apps
             .get(provider)
@@ -114,23 +147,10 @@ pub(crate) fn start(
     provider: &str,
     id: &ConnectionId,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let app = state.oauth.app(provider)?;
-    let started = app.flow.authorize(TENANT, id, "admin")?;
-    let mut pending = state
-        .oauth
-        .pending
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if pending.len() > 1_000 {
-        pending.clear();
-    }
-    pending.insert(
-        started.state.clone(),
-        (provider.to_owned(), id.clone(), started.pkce_verifier),
-    );
+    let (url, started) = state.oauth.begin(provider, id)?;
     Ok((
         StatusCode::OK,
-        Json(json!({"authorize_url": started.url, "state": started.state})),
+        Json(json!({"authorize_url": url, "state": started})),
     ))
 }
 
