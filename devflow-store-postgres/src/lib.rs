@@ -6,7 +6,8 @@
 //! [`SyncJournal`] (the webhook inbox claimed with `FOR UPDATE SKIP LOCKED` and a
 //! visibility timeout, keeping each entity's deliveries in order across workers),
 //! [`WorkItemStore`], [`LeaseManager`] (leases as rows with an expiry, taken over once
-//! lapsed), [`ConnectionStore`] and [`PageStore`]. Every statement names the store's
+//! lapsed), [`ConnectionStore`], [`PageStore`] and [`Maintenance`] (retention by age,
+//! the restore guard). Every statement names the store's
 //! tenant, the first column of every key, so one database serves many tenants without
 //! crossing them; every change of several rows is one transaction; the pool has limits
 //! and every statement a timeout. The schema is versioned by migrations run on
@@ -23,6 +24,7 @@
 //! [`LeaseManager`]: devflow_sync_core::store::LeaseManager
 //! [`ConnectionStore`]: devflow_sync_core::store::ConnectionStore
 //! [`PageStore`]: devflow_sync_core::store::PageStore
+//! [`Maintenance`]: devflow_sync_core::store::Maintenance
 
 mod codec;
 mod connections;
@@ -30,9 +32,11 @@ mod events;
 mod items;
 mod journal;
 mod leases;
+mod maintenance;
 mod mappings;
 mod page;
 mod store;
 mod tokens;
 
+pub use devflow_sync_core::store::{Maintenance, Pruned, RestoreReport, Retention};
 pub use store::{PgStore, PgStoreBuilder};

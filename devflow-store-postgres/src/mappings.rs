@@ -216,6 +216,7 @@ impl MappingStore for PgStore {
         connection: &ConnectionId,
         object: &ObjectType,
     ) -> Result<Option<SyncCursor>> {
+        self.check_resumable(&self.pool, connection, object).await?;
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT data FROM cursors WHERE tenant = $1 AND connection = $2 AND object = $3",
         )
@@ -304,6 +305,7 @@ impl MappingStore for PgStore {
         item: &ItemId,
         at: DateTime<Utc>,
     ) -> Result<()> {
+        self.check_resumable(&self.pool, connection, object).await?;
         sqlx::query(
             "INSERT INTO intents (tenant, connection, object, item, at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (tenant, connection, object, item) DO UPDATE SET at = excluded.at",

@@ -128,6 +128,9 @@ impl PageStore for PgStore {
         } else {
             self.locked("items").await?
         };
+        if let (Some(connection), Some(object)) = (&page.connection, &page.object) {
+            self.check_resumable(&mut *tx, connection, object).await?;
+        }
         if !page.items.is_empty() {
             let n = i64::try_from(page.items.len()).unwrap_or(i64::MAX);
             let last = next_counter(&mut *tx, &self.tenant, "changes", n).await?;

@@ -31,6 +31,13 @@ fn migrator() -> Migrator {
             SqlStr::from_static(include_str!("../migrations/0002_events.sql")),
             false,
         ),
+        Migration::new(
+            3,
+            "maintenance".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0003_maintenance.sql")),
+            false,
+        ),
     ])
 }
 

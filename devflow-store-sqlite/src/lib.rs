@@ -34,5 +34,5 @@ mod page;
 mod store;
 mod tokens;
 
-pub use maintenance::{Pruned, RestoreReport, Retention};
+pub use devflow_sync_core::store::{Maintenance, Pruned, RestoreReport, Retention};
 pub use store::{Durability, SqliteStore, SqliteStoreBuilder};

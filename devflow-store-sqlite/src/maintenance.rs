@@ -1,80 +1,34 @@
-//! Keeping the database small and honest: retention by age ([`Retention`]), and the
-//! restore guard ([`SqliteStore::mark_restored`]): after a restore from an old backup
-//! every connection needs authorizing again and every scope a full resync, and syncs
-//! refuse to resume until the host clears it.
+//! [`Maintenance`] on SQLite: retention by age, and the restore guard (a table of the
+//! scopes that must resync, checked where a pull reads its cursor, where a push records
+//! a create intent, and in the page transaction).
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use devflow_sync_core::Result;
 use devflow_sync_core::model::{ConnectionId, ObjectType};
-use devflow_sync_core::store::{ConnectionHealth, ConnectionStatus, HealthStore};
-use devflow_sync_core::{Error, Result};
+use devflow_sync_core::store::{
+    Maintenance, Pruned, RestoreReport, Retention, finish_restore, must_resync,
+};
 
 use crate::SqliteStore;
 use crate::codec::{Db, count, time};
 
-/// How long each kind of history is kept. `None` keeps it forever.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Retention {
-    /// Sync log lines and finished runs.
-    pub log: Option<Duration>,
-    /// Resolved and ignored conflicts (pending ones are always kept).
-    pub conflicts: Option<Duration>,
-    /// Processed and dead-lettered webhook deliveries, with their delivery ids (pending
-    /// ones are always kept). This is also the window in which a repeated delivery is
-    /// recognised.
-    pub inbox: Option<Duration>,
-}
-
-impl Default for Retention {
-    /// 30 days of log, 90 days of settled conflicts, 7 days of deliveries.
-    fn default() -> Self {
-        Self {
-            log: Some(Duration::from_secs(30 * 86_400)),
-            conflicts: Some(Duration::from_secs(90 * 86_400)),
-            inbox: Some(Duration::from_secs(7 * 86_400)),
-        }
-    }
-}
-
-/// What a pruning removed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Pruned {
-    /// Log lines.
-    pub log_lines: usize,
-    /// Finished runs.
-    pub runs: usize,
-    /// Settled conflicts.
-    pub conflicts: usize,
-    /// Finished deliveries.
-    pub deliveries: usize,
-}
-
-/// What [`SqliteStore::mark_restored`] did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RestoreReport {
-    /// Whether the backup was older than the threshold (otherwise nothing was marked).
-    pub stale: bool,
-    /// The connections now marked `needs_reauth`.
-    pub connections: Vec<ConnectionId>,
-    /// The (connection, object) scopes that must resync before they resume.
-    pub scopes: Vec<(ConnectionId, ObjectType)>,
-}
-
-impl SqliteStore {
+#[async_trait]
+impl Maintenance for SqliteStore {
     /// Deletes history older than `retention` allows, as of `now`, in one transaction.
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// use devflow_store_sqlite::{Retention, SqliteStore};
+    /// use devflow_sync_core::store::Maintenance as _;
     /// let store = SqliteStore::in_memory().await.unwrap();
     /// let pruned = store.prune(chrono::Utc::now(), &Retention::default()).await.unwrap();
     /// assert_eq!(pruned.log_lines + pruned.conflicts + pruned.deliveries, 0);
     /// # });
     /// ```
-    pub async fn prune(&self, now: DateTime<Utc>, retention: &Retention) -> Result<Pruned> {
+    async fn prune(&self, now: DateTime<Utc>, retention: &Retention) -> Result<Pruned> {
         let cutoff =
             |keep: Option<Duration>| keep.map(|d| time(devflow_sync_core::clock::before(now, d)));
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
@@ -132,7 +86,7 @@ impl SqliteStore {
     /// recording a create intent (every push of a new item) fail with
     /// [`Error::Precondition`] naming the scope and the restore, instead of resuming from
     /// a stale cursor or creating what may already exist.
-    pub async fn mark_restored(
+    async fn mark_restored(
         &self,
         backup_taken_at: DateTime<Utc>,
         threshold: Duration,
@@ -171,32 +125,23 @@ impl SqliteStore {
         .await
         .db()?;
         tx.commit().await.db()?;
-        let mut report = RestoreReport {
-            stale: true,
-            connections: Vec::with_capacity(connections.len()),
-            scopes: scopes
+        finish_restore(
+            self,
+            backup_taken_at,
+            connections
+                .into_iter()
+                .map(|(c,)| ConnectionId::new(c))
+                .collect(),
+            scopes
                 .into_iter()
                 .map(|(c, o)| (ConnectionId::new(c), ObjectType::new(o)))
                 .collect(),
-        };
-        for (connection,) in connections {
-            let connection = ConnectionId::new(connection);
-            let mut health = self
-                .health(&connection)
-                .await?
-                .unwrap_or_else(|| ConnectionHealth::new(connection.clone()));
-            health.status = ConnectionStatus::NeedsReauth;
-            health.last_error = Some(format!(
-                "restored from a backup taken at {backup_taken_at}: authorize again"
-            ));
-            self.put_health(&health).await?;
-            report.connections.push(connection);
-        }
-        Ok(report)
+        )
+        .await
     }
 
     /// The scopes that must resync before they resume.
-    pub async fn resync_required(&self) -> Result<Vec<(ConnectionId, ObjectType)>> {
+    async fn resync_required(&self) -> Result<Vec<(ConnectionId, ObjectType)>> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT connection, object FROM resync_required ORDER BY 1, 2")
                 .fetch_all(&self.pool)
@@ -210,7 +155,7 @@ impl SqliteStore {
 
     /// The host has resynced a scope (or accepts resuming it): its cursor is forgotten,
     /// so the next pull lists everything again, and syncs resume.
-    pub async fn clear_resync(&self, connection: &ConnectionId, object: &ObjectType) -> Result<()> {
+    async fn clear_resync(&self, connection: &ConnectionId, object: &ObjectType) -> Result<()> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.db()?;
         for sql in [
             "DELETE FROM resync_required WHERE connection = ? AND object = ?",
@@ -226,8 +171,10 @@ impl SqliteStore {
         tx.commit().await.db()?;
         Ok(())
     }
+}
 
-    /// Fails when a scope must resync first (see [`SqliteStore::mark_restored`]).
+impl SqliteStore {
+    /// Fails when a scope must resync first (see [`Maintenance::mark_restored`]).
     pub(crate) async fn check_resumable(
         &self,
         connection: &ConnectionId,
@@ -246,12 +193,4 @@ impl SqliteStore {
             Some(since) => Err(must_resync(connection, object, &since)),
         }
     }
-}
-
-/// The error of a scope that must resync first.
-pub(crate) fn must_resync(connection: &ConnectionId, object: &ObjectType, since: &str) -> Error {
-    Error::precondition(format!(
-        "{connection}/{object} must resync: the store was restored from a backup taken at \
-         {since}; resync it and call clear_resync"
-    ))
 }

@@ -156,7 +156,9 @@ impl PageStore for SqliteStore {
         if let (Some(since), Some(connection), Some(object)) =
             (since, &page.connection, &page.object)
         {
-            return Err(crate::maintenance::must_resync(connection, object, &since));
+            return Err(devflow_sync_core::store::must_resync(
+                connection, object, &since,
+            ));
         }
         // Each table's documents are written as JSON while the statement before runs
         // on the connection's thread: the two overlap instead of taking turns.

@@ -11,6 +11,7 @@
 mod connections;
 mod events;
 mod log_query;
+mod maintenance;
 pub mod memory;
 mod page;
 mod registrations;
@@ -28,6 +29,7 @@ use crate::model::{ConnectionId, ExternalId, ItemId, ObjectType, ProviderKey, Re
 pub use connections::{BindingRecord, ConnectionRecord, ConnectionStore};
 pub use events::{EngineEvent, EventKind, EventLog};
 pub use log_query::{LogQuery, MAX_LOG_LINES};
+pub use maintenance::{Maintenance, Pruned, RestoreReport, Retention, finish_restore, must_resync};
 pub use page::{PageStore, PageWrites};
 pub use registrations::WebhookRegistrationRecord;
 pub use sides::{ConflictSide, HOST_SIDE, recommend_newest, upsert_side};

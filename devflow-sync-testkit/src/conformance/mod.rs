@@ -22,6 +22,7 @@ mod history;
 mod items;
 mod journal;
 mod leases;
+mod maintenance;
 mod mappings;
 mod page;
 mod provider;
@@ -32,6 +33,7 @@ pub use events::event_log;
 pub use items::work_item_store;
 pub use journal::sync_journal;
 pub use leases::lease_manager;
+pub use maintenance::{restore_guard, retention};
 pub use mappings::mapping_store;
 pub use page::page_store;
 pub use provider::{

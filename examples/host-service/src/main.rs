@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use devflow_store_sqlite::SqliteStore;
+use devflow_sync_core::store::Retention;
 use host_service::scheduler::Intervals;
 use host_service::{AppState, demo, real, serve};
 use rmcp::ServiceExt;
@@ -94,6 +95,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         let state = AppState::new(engine, SecretString::from(token), handles)
             .with_oauth(apps)
             .with_connection_store(store.clone())
+            .with_maintenance(store.clone(), Retention::default())
             .persist_reads(store.pool().clone())
             .await?;
         (Arc::new(state), None)
@@ -103,6 +105,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         let state = AppState::new(engine, SecretString::from(token), handles)
             .with_oauth(demo::oauth_apps(&sims)?)
             .with_connection_store(store.clone())
+            .with_maintenance(store.clone(), Retention::default())
             .persist_reads(store.pool().clone())
             .await?;
         (Arc::new(state), Some(sims))

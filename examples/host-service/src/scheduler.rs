@@ -129,6 +129,13 @@ async fn pull_round(
     if let Err(e) = state.engine.prune_inbox().await {
         tracing::warn!(error = %e, "pruning the inbox failed");
     }
+    if let Some(store) = &state.maintenance {
+        let now = chrono::Utc::now();
+        match store.prune(now, &state.retention).await {
+            Ok(pruned) => tracing::debug!(?pruned, "history pruned"),
+            Err(e) => tracing::warn!(error = %e, "pruning history failed"),
+        }
+    }
 }
 
 async fn inbox_round(state: &AppState) {

@@ -73,6 +73,10 @@ pub struct AppState {
     pub connection_store: Option<Arc<dyn devflow_sync_core::store::ConnectionStore>>,
     /// The host's OAuth apps (GitHub, BQE) and the flows started with them.
     pub oauth: crate::api::oauth::OAuthApps,
+    /// The durable store's retention, run by the scheduler's rounds.
+    pub maintenance: Option<Arc<dyn devflow_sync_core::store::Maintenance>>,
+    /// How long history is kept.
+    pub retention: devflow_sync_core::store::Retention,
     /// Sync jobs by id.
     pub jobs: Mutex<HashMap<String, SyncJob>>,
     intake: Mutex<HashMap<String, (Instant, u32)>>,
@@ -95,6 +99,8 @@ impl AppState {
             admin_token,
             handles: std::sync::RwLock::new(handles),
             oauth: crate::api::oauth::OAuthApps::default(),
+            maintenance: None,
+            retention: devflow_sync_core::store::Retention::default(),
             connection_store: None,
             jobs: Mutex::new(HashMap::new()),
             intake: Mutex::new(HashMap::new()),
@@ -110,6 +116,19 @@ impl AppState {
         store: Arc<dyn devflow_sync_core::store::ConnectionStore>,
     ) -> Self {
         self.connection_store = Some(store);
+        self
+    }
+
+    /// With the store's retention (pruned in the scheduler's rounds) kept as `retention`
+    /// says.
+    #[must_use]
+    pub fn with_maintenance(
+        mut self,
+        store: Arc<dyn devflow_sync_core::store::Maintenance>,
+        retention: devflow_sync_core::store::Retention,
+    ) -> Self {
+        self.maintenance = Some(store);
+        self.retention = retention;
         self
     }
 

@@ -81,6 +81,10 @@ pub(crate) async fn service_with(intervals: Intervals) -> Service {
     let state = Arc::new(
         AppState::new(engine, SecretString::from(ADMIN.to_owned()), jira)
             .with_oauth(demo::oauth_apps(&sims).unwrap())
+            .with_maintenance(
+                store.clone(),
+                devflow_sync_core::store::Retention::default(),
+            )
             .persist_reads(store.pool().clone())
             .await
             .unwrap(),
