@@ -50,9 +50,17 @@ fn transient(e: impl std::fmt::Display) -> Error {
     Error::transient(e.to_string())
 }
 
-/// An engine over `store` with the demo's three connections, and the Jira provider by
-/// connection (for issue search and time tracking).
+/// An engine over `store` with the demo's four connections, and the providers by
+/// connection; tokens sealed with a key made for this process.
 pub async fn start(store: Arc<SqliteStore>) -> Result<(SyncEngine, Simulators, Handles)> {
+    start_with_keys(store, crate::resume::process_key_ring()?).await
+}
+
+/// [`start`] with tokens sealed by `ring` (a kept database needs the same key again).
+pub async fn start_with_keys(
+    store: Arc<SqliteStore>,
+    ring: devflow_sync_core::auth::KeyRing,
+) -> Result<(SyncEngine, Simulators, Handles)> {
     let github = GitHubSimulator::start().await.map_err(transient)?;
     github.add_repo(REPO);
     github.accept_token(TOKEN);
@@ -118,7 +126,7 @@ pub async fn start(store: Arc<SqliteStore>) -> Result<(SyncEngine, Simulators, H
         http,
     )?);
 
-    let engine = SyncEngine::builder().stores(store).build()?;
+    let engine = crate::resume::engine_over(store, ring)?;
     engine
         .add_connection(records::github("github-acme")?, gh.clone())
         .await?;

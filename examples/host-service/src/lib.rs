@@ -10,6 +10,7 @@ pub mod mcp;
 pub mod reads;
 pub mod real;
 pub mod records;
+pub mod resume;
 pub mod scheduler;
 pub mod state;
 
@@ -17,6 +18,20 @@ use std::sync::Arc;
 
 pub use api::router;
 pub use state::AppState;
+
+/// Writes `text` to `path`, readable and writable by its owner only (an admin token, a
+/// key file).
+pub fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}
 
 /// A running service: its address, the scheduler, and the server task.
 #[derive(Debug)]

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use devflow_store_sqlite::SqliteStore;
 use devflow_sync_core::store::Retention;
 use host_service::scheduler::Intervals;
-use host_service::{AppState, demo, real, serve};
+use host_service::{AppState, demo, real, resume, serve, write_private};
 use rmcp::ServiceExt;
 use secrecy::SecretString;
 
@@ -29,18 +29,6 @@ fn new_token() -> std::io::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes).map_err(std::io::Error::other)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(text.as_bytes())
 }
 
 #[tokio::main]
@@ -73,10 +61,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let store = Arc::new(SqliteStore::open(&db).await?);
+    // Tokens are sealed with DEVFLOW_SYNC_TOKEN_KEYS, else a key kept beside the
+    // database (owner-only), so a kept database opens again.
+    let ring = resume::key_ring(&std::path::PathBuf::from(format!(
+        "{}.token-key",
+        db.display()
+    )))?;
     // `mcp`: the MCP tools over stdio (stdout is the protocol's: nothing else is
     // printed there), on the demo.
     if args.iter().any(|a| a == "mcp") {
-        let (engine, sims, handles) = demo::start(store.clone()).await?;
+        let (engine, sims, handles) = demo::start_with_keys(store.clone(), ring).await?;
         demo::seed(&engine, &sims).await?;
         let state = Arc::new(AppState::new(engine, SecretString::from(token), handles));
         let running = host_service::mcp::DevflowMcp::new(state)
@@ -91,7 +85,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     // `--real`: the providers configured in the environment; else the offline demo.
     let (state, sims) = if args.iter().any(|a| a == "--real") {
-        let (engine, handles, apps) = real::start(store.clone(), |k| std::env::var(k).ok()).await?;
+        let (engine, handles, apps) =
+            real::start(store.clone(), ring, |k| std::env::var(k).ok()).await?;
         let state = AppState::new(engine, SecretString::from(token), handles)
             .with_oauth(apps)
             .with_connection_store(store.clone())
@@ -100,7 +95,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         (Arc::new(state), None)
     } else {
-        let (engine, sims, handles) = demo::start(store.clone()).await?;
+        let (engine, sims, handles) = demo::start_with_keys(store.clone(), ring).await?;
         demo::seed(&engine, &sims).await?;
         let state = AppState::new(engine, SecretString::from(token), handles)
             .with_oauth(demo::oauth_apps(&sims)?)
@@ -110,6 +105,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         (Arc::new(state), Some(sims))
     };
+    // Connections made at run time before a restart come back.
+    let (resumed, failed) = resume::resume(&state).await?;
+    if resumed > 0 {
+        eprintln!("{resumed} connection(s) made earlier resumed");
+    }
+    for (id, e) in failed {
+        eprintln!("connection {id} not resumed: {e}");
+    }
     let running = serve(
         state,
         std::net::SocketAddr::from(([127, 0, 0, 1], port)),
@@ -127,9 +130,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Removes a temporary database, its log files and its admin token file.
+/// Removes a temporary database, its log files, its admin token and key files.
 fn remove_database(db: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm", ".admin-token"] {
+    for suffix in ["", "-wal", "-shm", ".admin-token", ".token-key"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
 }

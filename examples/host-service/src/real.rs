@@ -24,15 +24,16 @@ use devflow_sync_core::{Error, Result};
 use crate::api::oauth::{OAuthApp, OAuthApps, OAuthTarget};
 use crate::state::{Handle, Handles};
 
-/// The engine over `store` with a connection for each provider `lookup` has settings
+/// The engine over `store` (tokens sealed with `ring`) with a connection for each provider `lookup` has settings
 /// for (`std::env::var` in the service), and the OAuth apps it names.
 /// [`Error::InvalidConfig`] when there is neither, or when one's settings do not do
 /// (naming the setting).
 pub async fn start(
     store: Arc<SqliteStore>,
+    ring: devflow_sync_core::auth::KeyRing,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<(SyncEngine, Handles, OAuthApps)> {
-    let engine = SyncEngine::builder().stores(store).build()?;
+    let engine = crate::resume::engine_over(store, ring)?;
     let mut handles: Handles = HashMap::new();
     let mut add = async |id: &str, record, handle: Handle| -> Result<()> {
         engine.add_connection(record, handle.provider()).await?;

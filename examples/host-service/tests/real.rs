@@ -11,10 +11,14 @@ use devflow_sync_testkit::github_sim::GitHubSimulator;
 use devflow_sync_testkit::jira_sim::JiraSimulator;
 use host_service::state::Handle;
 
+fn ring() -> devflow_sync_core::auth::KeyRing {
+    host_service::resume::process_key_ring().unwrap()
+}
+
 #[tokio::test]
 async fn providers_come_from_the_environments_settings() {
     let store = Arc::new(SqliteStore::in_memory().await.unwrap());
-    let err = host_service::real::start(store.clone(), |_| None)
+    let err = host_service::real::start(store.clone(), ring(), |_| None)
         .await
         .unwrap_err();
     for named in [
@@ -54,9 +58,10 @@ async fn providers_come_from_the_environments_settings() {
         ("DEVFLOW_SYNC_BQE_ENVIRONMENT", "sandbox".to_owned()),
         ("DEVFLOW_SYNC_PUBLIC_URL", "https://host.example".to_owned()),
     ]);
-    let (engine, handles, apps) = host_service::real::start(store, |k| vars.get(k).cloned())
-        .await
-        .unwrap();
+    let (engine, handles, apps) =
+        host_service::real::start(store, ring(), |k| vars.get(k).cloned())
+            .await
+            .unwrap();
     assert_eq!(handles.len(), 4);
     let mut ids: Vec<String> = engine
         .connections()

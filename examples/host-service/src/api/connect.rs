@@ -10,11 +10,8 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use devflow_provider_confluence::{ConfluenceAuth, ConfluenceConfig, ConfluenceProvider};
-use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
-use devflow_provider_jira::{Diagnosis, JiraAuth, JiraConfig, JiraProvider};
+use devflow_provider_jira::Diagnosis;
 use devflow_sync_core::auth::AccessToken;
-use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::model::ConnectionId;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -117,51 +114,47 @@ pub(crate) async fn connect(
     }
     let connection = ConnectionId::new(id);
     let existed = state.handle(&connection).is_some();
-    let http = HttpClient::builder().build()?;
     let token = AccessToken::new(form.api_token.trim());
-    let (record, handle) = match provider.as_str() {
-        "jira" => {
-            let config = JiraConfig::new(
-                &form.base_url,
-                &form.project,
-                JiraAuth::api_token(&form.email, token),
-            );
-            let p = Arc::new(JiraProvider::new(config, http)?);
-            let check = p.test_connection(&connection).await;
-            if check.diagnosis != Diagnosis::Ok {
-                return Err(refused(format!("Jira says: {:?}", check.diagnosis)));
-            }
-            let record = crate::records::jira(id)?;
-            (record, Handle::Jira(p))
-        }
-        "confluence" => {
-            let config = ConfluenceConfig::new(
-                &form.base_url,
-                &form.space,
-                ConfluenceAuth::api_token(&form.email, token),
-            );
-            let p = Arc::new(ConfluenceProvider::new(config, http)?);
-            if let Err(e) = p.list_spaces(&connection).await {
-                return Err(refused(format!("Confluence says: {e}")));
-            }
-            let record = crate::records::confluence(id)?;
-            (record, Handle::Confluence(p))
-        }
-        "github" => {
-            let config = GitHubConfig::new(
-                &form.base_url,
-                vec![form.repo.clone()],
-                TokenSource::Static(token),
-            );
-            let p = Arc::new(GitHubProvider::new(config, http)?);
-            if let Err(e) = p.list_repositories(&connection).await {
-                return Err(refused(format!("GitHub says: {e}")));
-            }
-            let record = crate::records::github(id)?;
-            (record, Handle::GitHub(p))
-        }
+    // What the connection needs again after a restart, without its secret.
+    let auth = crate::resume::AuthKind::ApiToken.name();
+    let (record, settings) = match provider.as_str() {
+        "jira" => (
+            crate::records::jira(id)?,
+            json!({"auth": auth, "base_url": form.base_url, "email": form.email, "project": form.project}),
+        ),
+        "confluence" => (
+            crate::records::confluence(id)?,
+            json!({"auth": auth, "base_url": form.base_url, "email": form.email, "space": form.space}),
+        ),
+        "github" => (
+            crate::records::github(id)?,
+            json!({"auth": auth, "base_url": form.base_url, "repo": form.repo}),
+        ),
         other => return Err(ApiError::not_found(format!("no provider {other:?}"))),
     };
+    let record = record.with_settings(settings);
+    let handle = crate::resume::handle_for(&state, &record, Some(&token))?;
+    let check = match &handle {
+        Handle::Jira(p) => {
+            let check = p.test_connection(&connection).await;
+            (check.diagnosis != Diagnosis::Ok).then(|| format!("Jira says: {:?}", check.diagnosis))
+        }
+        Handle::Confluence(p) => p
+            .list_spaces(&connection)
+            .await
+            .err()
+            .map(|e| format!("Confluence says: {e}")),
+        Handle::GitHub(p) => p
+            .list_repositories(&connection)
+            .await
+            .err()
+            .map(|e| format!("GitHub says: {e}")),
+        Handle::Bqe(_) => None,
+    };
+    if let Some(message) = check {
+        return Err(refused(message));
+    }
+    crate::resume::keep_api_token(&state, &connection, &provider, &token).await?;
     state
         .engine
         .add_connection(record, handle.provider())

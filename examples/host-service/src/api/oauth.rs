@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use devflow_provider_bqe::{BqeConfig, BqeProvider};
 use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_sync_core::auth::{
-    ClientCredentials, OAuthFlow, PkceVerifier, TokenGrant, TokenManager, TokenRefresher,
+    ClientCredentials, OAuthFlow, PkceVerifier, TokenGrant, TokenRefresher,
 };
 use devflow_sync_core::http::HttpClient;
 use devflow_sync_core::model::{ConnectionId, ProviderKey};
@@ -129,6 +129,11 @@ impl OAuthApps {
         Ok((started.url, started.state))
     }
 
+    /// The flow of `provider`'s app.
+    pub fn flow(&self, provider: &str) -> Option<Arc<OAuthFlow>> {
+        self.apps.get(provider).map(|a| a.flow.clone())
+    }
+
     /// Whether no app is configured.
     pub fn is_empty(&self) -> bool {
         self.apps.is_empty()
@@ -183,7 +188,8 @@ pub(crate) async fn callback(
         .await
         .map_err(|e| ApiError::bad_request(format!("{started_for} refused the code: {e}")))?;
     let refresher: Arc<dyn TokenRefresher> = app.flow.clone();
-    connect_with(&state, &app.target, &connection, &grant, refresher).await
+    let how = json!({"auth": crate::resume::AuthKind::OAuth.name()});
+    connect_with(&state, &app.target, &connection, &grant, refresher, how).await
 }
 
 /// Connects `id` by the client-credentials grant of `provider`'s app, or of the app
@@ -224,17 +230,24 @@ pub(crate) async fn client_credentials(
         .client_credentials(id)
         .await
         .map_err(|e| ApiError::bad_request(format!("{provider} refused the app: {e}")))?;
+    let mut how = json!({"auth": crate::resume::AuthKind::ClientCredentials.name()});
+    if let Some((client_id, _)) = typed {
+        how["client_id"] = json!(client_id);
+    }
     let refresher: Arc<dyn TokenRefresher> = Arc::new(ClientCredentials::new(flow));
-    connect_with(state, &app.target, id, &grant, refresher).await
+    connect_with(state, &app.target, id, &grant, refresher, how).await
 }
 
-/// Stores `grant`'s tokens and adds the connection with a manager that keeps them fresh.
+/// Stores `grant`'s tokens and adds the connection with a manager that keeps them fresh;
+/// `how` (the settings' `auth`, a typed app's client id) is kept with the connection,
+/// completed with where it points, for a restart.
 async fn connect_with(
     state: &AppState,
     target: &OAuthTarget,
     connection: &ConnectionId,
     grant: &TokenGrant,
     refresher: Arc<dyn TokenRefresher>,
+    mut how: Value,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let key = match target {
         OAuthTarget::GitHub { .. } => "github",
@@ -250,12 +263,12 @@ async fn connect_with(
             version,
         )
         .await?;
-    let manager = Arc::new(
-        TokenManager::new(tokens, state.engine.journal().clone()).refresher(key, refresher),
-    );
+    let manager = crate::resume::manager(state, key, refresher);
     let http = HttpClient::builder().build()?;
     let (record, handle) = match target {
         OAuthTarget::GitHub { api_url, repo } => {
+            how["base_url"] = json!(api_url);
+            how["repo"] = json!(repo);
             let config =
                 GitHubConfig::new(api_url, vec![repo.clone()], TokenSource::Manager(manager));
             let p = Arc::new(GitHubProvider::new(config, http)?);
@@ -266,6 +279,7 @@ async fn connect_with(
         }
         OAuthTarget::Bqe { .. } => {
             let endpoint = devflow_provider_bqe::endpoint_of(&grant.fields)?;
+            how["api_base"] = json!(endpoint);
             let p = Arc::new(BqeProvider::new(
                 BqeConfig::with_manager(endpoint, manager),
                 http,
@@ -273,6 +287,7 @@ async fn connect_with(
             (crate::records::bqe(connection.as_str())?, Handle::Bqe(p))
         }
     };
+    let record = record.with_settings(how);
     state
         .engine
         .add_connection(record, handle.provider())
