@@ -78,14 +78,6 @@ impl Maintenance for SqliteStore {
         Ok(pruned)
     }
 
-    /// The host says this database was restored from a backup taken at `backup_taken_at`.
-    /// When that is more than `threshold` before `now`, the remote systems have moved on
-    /// since: every connection is marked [`ConnectionStatus::NeedsReauth`] (tokens may
-    /// have rotated) and every (connection, object) with a cursor or a link must resync:
-    /// until [`SqliteStore::clear_resync`], reading its cursor (every pull) and
-    /// recording a create intent (every push of a new item) fail with
-    /// [`Error::Precondition`] naming the scope and the restore, instead of resuming from
-    /// a stale cursor or creating what may already exist.
     async fn mark_restored(
         &self,
         backup_taken_at: DateTime<Utc>,
