@@ -170,3 +170,68 @@ async fn an_sdk_finds_the_recorded_shapes() {
     assert_eq!(keys(&changelog), keys(&theirs));
     assert_eq!(changelog["values"][0]["items"][0]["field"], "status");
 }
+
+#[tokio::test]
+async fn a_saved_site_comes_back_with_its_worklogs() {
+    let first = JiraSimulator::start().await.unwrap();
+    first.add_project("KAN", "My Kanban Project", true);
+    first.add_api_token("sdk@acme.test", "tok", true, None);
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: first.url(),
+    };
+    let (status, issue) = c
+        .post(
+            "/rest/api/3/issue",
+            &json!({"fields": {"project": {"key": "KAN"}, "summary": "Timed", "issuetype": {"name": "Task"}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{issue}");
+    let key = issue["key"].as_str().unwrap().to_owned();
+    let (status, worklog) = c
+        .post(
+            &format!("/rest/api/3/issue/{key}/worklog"),
+            &json!({"timeSpentSeconds": 5400, "started": "2026-12-01T09:00:00.000+0100",
+                    "properties": [{"key": "devflow", "value": {"item": "rec-1"}}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{worklog}");
+    let id = worklog["id"].as_str().unwrap().to_owned();
+    let path = std::env::temp_dir().join(format!("jira-site-{}.json", std::process::id()));
+    first.save(&path).unwrap();
+
+    let second = JiraSimulator::start().await.unwrap();
+    second.add_api_token("sdk@acme.test", "tok", true, None);
+    assert!(second.load(&path).unwrap());
+    let _ = std::fs::remove_file(&path);
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: second.url(),
+    };
+    let (status, page) = c.get(&format!("/rest/api/3/issue/{key}/worklog")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["worklogs"][0]["id"], id.as_str());
+    assert_eq!(page["worklogs"][0]["timeSpentSeconds"], 5400);
+    assert!(
+        page["worklogs"][0]["self"]
+            .as_str()
+            .is_some_and(|s| s.starts_with(&second.url())),
+        "the URLs point at the new simulator: {page}"
+    );
+    let (status, listed) = c
+        .post(
+            "/rest/api/3/worklog/list?expand=properties",
+            &json!({"ids": [id.parse::<u64>().unwrap()]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed[0]["properties"][0]["value"]["item"], "rec-1");
+    // A new worklog takes the next id, not one already used.
+    let (_, next) = c
+        .post(
+            &format!("/rest/api/3/issue/{key}/worklog"),
+            &json!({"timeSpentSeconds": 600, "started": "2026-12-01T11:00:00.000+0100"}),
+        )
+        .await;
+    assert_ne!(next["id"], worklog["id"]);
+}

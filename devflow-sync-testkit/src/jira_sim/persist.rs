@@ -5,8 +5,9 @@ use std::path::Path;
 
 use super::*;
 
-/// What is kept: projects, issues (fields, properties, changelog), custom fields and the
-/// counters, with the address they were served at.
+/// What is kept: projects, issues (fields, properties, changelog), worklogs (with their
+/// properties and the deletions the delta reports), custom fields and the counters, with
+/// the address they were served at.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Saved {
     base_url: String,
@@ -16,6 +17,9 @@ struct Saved {
     next_issue_id: u64,
     next_change_id: u64,
     next_field: u64,
+    /// Absent in files saved before worklogs were kept.
+    #[serde(default)]
+    worklogs: worklogs::SavedWorklogs,
 }
 
 impl JiraSimulator {
@@ -30,6 +34,7 @@ impl JiraSimulator {
             next_issue_id: s.next_issue_id,
             next_change_id: s.next_change_id,
             next_field: s.next_field,
+            worklogs: s.worklogs.saved(),
         };
         std::fs::write(
             path,
@@ -55,6 +60,7 @@ impl JiraSimulator {
         s.next_issue_id = saved.next_issue_id;
         s.next_change_id = saved.next_change_id;
         s.next_field = saved.next_field;
+        s.worklogs.restore(saved.worklogs);
         s.issues.clear();
         s.keys.clear();
         s.index.clear();

@@ -11,7 +11,7 @@ use chrono::DateTime;
 use super::*;
 
 /// One worklog.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Worklog {
     id: u64,
     issue: u64,
@@ -33,6 +33,34 @@ pub(super) struct Worklogs {
     denied: BTreeSet<String>,
     /// The delta leaves out what changed this long before the request (Jira: a minute).
     quiet_ms: i64,
+}
+
+/// What [`JiraSimulator::save`] keeps of the worklogs: each with its properties, the
+/// deletions the delta reports, and the next id.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(super) struct SavedWorklogs {
+    by_id: BTreeMap<u64, Worklog>,
+    deleted: Vec<(u64, i64)>,
+    next: u64,
+}
+
+impl Worklogs {
+    /// What is kept across a save and a load.
+    pub(super) fn saved(&self) -> SavedWorklogs {
+        SavedWorklogs {
+            by_id: self.by_id.clone(),
+            deleted: self.deleted.clone(),
+            next: self.next,
+        }
+    }
+
+    /// Takes back what [`Worklogs::saved`] gave (permissions and the quiet period stay
+    /// as they are).
+    pub(super) fn restore(&mut self, saved: SavedWorklogs) {
+        self.by_id = saved.by_id;
+        self.deleted = saved.deleted;
+        self.next = saved.next;
+    }
 }
 
 impl Default for Worklogs {
