@@ -42,11 +42,13 @@ pub struct Running {
     pub scheduler: scheduler::Scheduler,
     server: tokio::task::JoinHandle<()>,
     shutdown: tokio::sync::oneshot::Sender<()>,
+    mcp_stop: tokio_util::sync::CancellationToken,
 }
 
 impl Running {
     /// Stops accepting requests, finishes those in flight, then stops the scheduler.
     pub async fn stop(self) {
+        self.mcp_stop.cancel();
         let _ = self.shutdown.send(());
         let _ = self.server.await;
         self.scheduler.stop().await;
@@ -75,6 +77,7 @@ pub async fn serve(
     });
     let scheduler = scheduler::Scheduler::start(&state, intervals);
     Ok(Running {
+        mcp_stop: state.mcp_stop.clone(),
         addr,
         scheduler,
         server,

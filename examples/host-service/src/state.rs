@@ -73,6 +73,8 @@ pub struct AppState {
     pub connection_store: Option<Arc<dyn devflow_sync_core::store::ConnectionStore>>,
     /// The host's OAuth apps (GitHub, BQE) and the flows started with them.
     pub oauth: crate::api::oauth::OAuthApps,
+    /// Cancelled when the service stops: ends the MCP transport's open streams.
+    pub mcp_stop: tokio_util::sync::CancellationToken,
     /// The durable store's retention, run by the scheduler's rounds.
     pub maintenance: Option<Arc<dyn devflow_sync_core::store::Maintenance>>,
     /// How long history is kept.
@@ -100,6 +102,7 @@ impl AppState {
             handles: std::sync::RwLock::new(handles),
             oauth: crate::api::oauth::OAuthApps::default(),
             maintenance: None,
+            mcp_stop: tokio_util::sync::CancellationToken::new(),
             retention: devflow_sync_core::store::Retention::default(),
             connection_store: None,
             jobs: Mutex::new(HashMap::new()),

@@ -189,6 +189,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(setup::github_repos).post(setup::github_labels),
         )
         .route("/api/integrations/{id}", delete(connections::disconnect))
+        .route_service("/mcp", crate::mcp::http::service(&state))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             admin_only,

@@ -5,6 +5,8 @@
 //! is a tool error carrying the library's message and, where it has one, the
 //! suggested action. `cargo run -p host-service -- mcp` serves them over stdio.
 
+pub mod http;
+
 use std::sync::Arc;
 
 use devflow_sync_core::Error;
