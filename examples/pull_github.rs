@@ -12,45 +12,17 @@
 //! (and `..._BURST`) to change them, e.g. against the simulator.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::path::PathBuf;
+#[path = "support/pull.rs"]
+mod pull;
+
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use devflow_provider_github::mapping::default_mapping;
 use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
-use devflow_store_sqlite::SqliteStore;
 use devflow_sync::auth::AccessToken;
-use devflow_sync::engine::{BindingOptions, ImportMode, PullBudget, SyncEngine};
-use devflow_sync::http::{HttpClient, HttpConfig, HttpObserver, HttpRequest};
-use devflow_sync::model::{ConnectionId, ObjectType, ProviderKey};
-
-/// Counts the responses the client received.
-#[derive(Debug, Default)]
-struct Requests(AtomicU64);
-
-impl HttpObserver for Requests {
-    fn status(&self, _request: &HttpRequest, _status: u16, _attempt: u32) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
-/// The process's peak resident memory in KiB (Linux), if known.
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
+use devflow_sync::http::HttpClient;
+use pull::{Requests, arg};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,30 +36,12 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let db = arg(&args, "--db");
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("no runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result: devflow_sync::Result<()> = runtime.block_on(async {
+    pull::run(async {
         let requests = Arc::new(Requests::default());
         // GitHub's limits from its catalog, overridable from the environment
         // (DEVFLOW_SYNC_GITHUB_REQUESTS_PER_MINUTE, ..._BURST, ...).
-        let limits = devflow_provider_github::catalog()?
-            .rate_limits
-            .override_from("github", |k| std::env::var(k).ok())?;
-        let mut http_config = HttpConfig::default();
-        http_config
-            .rate_limits
-            .insert(ProviderKey::new("github"), limits.to_http());
         let http = HttpClient::builder()
-            .config(http_config)
+            .config(pull::catalog_limits(&devflow_provider_github::catalog()?)?)
             .observer(requests.clone())
             .build()?;
         let config = GitHubConfig::new(
@@ -95,67 +49,8 @@ fn main() -> ExitCode {
             vec![repo],
             TokenSource::Static(AccessToken::new(token)),
         );
-        let (mut builder, temporary) = match (args.iter().any(|a| a == "--memory"), db.clone()) {
-            (true, _) => (SyncEngine::builder(), None),
-            (false, path) => {
-                let temporary = path.is_none().then(|| {
-                    std::env::temp_dir().join(format!("devflow-pull-{}.db", std::process::id()))
-                });
-                let path = path.map(PathBuf::from).or_else(|| temporary.clone());
-                let store = Arc::new(SqliteStore::open(path.unwrap_or_default()).await?);
-                (SyncEngine::builder().stores(store), temporary)
-            }
-        };
-        builder = builder.provider(Arc::new(GitHubProvider::new(config, http)?));
-        let engine = builder
-            .bind_with(
-                "github",
-                "github",
-                "issue",
-                // GitHub's shipped mapping: state and labels -> status, priority, tags.
-                BindingOptions {
-                    mapping: Some(default_mapping()?),
-                    ..BindingOptions::default()
-                },
-            )
-            .import_mode(ImportMode::Import)
-            .build()?;
-        let started = Instant::now();
-        let report = engine
-            .pull(
-                &ConnectionId::new("github"),
-                &ObjectType::new("issue"),
-                PullBudget::UNLIMITED,
-            )
-            .await?;
-        let seconds = started.elapsed().as_secs_f64();
-        if report.errors > 0 {
-            eprintln!("{} records failed: {}", report.errors, report.summary());
-        }
-        if let Some(kib) = peak_rss_kib() {
-            println!("peak_rss_kib={kib}");
-        }
-        println!(
-            "records={} requests={} seconds={seconds:.3}",
-            report.created + report.updated + report.unchanged,
-            requests.0.load(Ordering::Relaxed)
-        );
-        if let Some(path) = temporary {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
-        }
-        // The process ends here: the operating system takes the stores' memory back
-        // at once, so they are not freed record by record first.
-        #[expect(clippy::mem_forget, reason = "the process exits next")]
-        std::mem::forget(engine);
-        Ok(())
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("pull failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+        let provider = Arc::new(GitHubProvider::new(config, http)?);
+        // GitHub's shipped mapping: state and labels -> status, priority, tags.
+        pull::pull_and_report(&args, "github", provider, default_mapping()?, &requests).await
+    })
 }
