@@ -1,9 +1,9 @@
 //! Jira webhook deliveries: admin webhooks signed `X-Hub-Signature: sha256=<hex>`, the
 //! delivery id in `X-Atlassian-Webhook-Identifier` (the same across retries), and the
-//! events `jira:issue_created|updated|deleted`. Webhook bodies carry the v2
-//! representation (a wiki-markup description), so an event carries no record: the
-//! engine fetches the issue. Other events (links, worklogs, comments) carry nothing for
-//! the `issue` object.
+//! events `jira:issue_created|updated|deleted` and `worklog_created|updated|deleted`.
+//! Webhook bodies carry the v2 representation (a wiki-markup description, a worklog
+//! without its properties), so an event carries no record: the engine fetches the issue
+//! or the worklog. Other events (links, comments) carry nothing.
 //!
 //! ```
 //! use devflow_provider_jira::webhook::parse_verified;
@@ -41,6 +41,23 @@ struct Envelope {
     timestamp: Option<Value>,
     #[serde(default)]
     issue: Option<IssueRef>,
+    #[serde(default)]
+    worklog: Option<WorklogRef>,
+}
+
+#[derive(Deserialize)]
+struct WorklogRef {
+    #[serde(default)]
+    id: Option<Value>,
+}
+
+/// An id given as a string or a number.
+fn id_text(id: Option<&Value>) -> Option<String> {
+    match id {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -61,6 +78,38 @@ pub fn parse_verified(
     let id = delivery_id(headers, DELIVERY_HEADER)?.to_owned();
     let envelope: Envelope = devflow_sync_core::api::parse_json("Jira webhook", body)?;
     let event = envelope.webhook_event.unwrap_or_default();
+    let occurred_at = envelope
+        .timestamp
+        .as_ref()
+        .and_then(Value::as_i64)
+        .and_then(DateTime::<Utc>::from_timestamp_millis)
+        .unwrap_or_else(Utc::now);
+    // Worklogs: the body carries no properties, so the engine reads the worklog, and
+    // one without the `devflow` property is not one of ours (`get` says not found).
+    let worklog_action = match event.as_str() {
+        "worklog_created" | "worklog_updated" => Some(WebhookAction::Upsert),
+        "worklog_deleted" => Some(WebhookAction::Deleted),
+        _ => None,
+    };
+    if let Some(action) = worklog_action {
+        let worklog_id = id_text(envelope.worklog.as_ref().and_then(|w| w.id.as_ref()))
+            .ok_or_else(|| {
+                Error::invalid_input(
+                    "/worklog/id",
+                    format!("a {event} delivery without a worklog id"),
+                )
+            })?;
+        return Ok(WebhookDelivery::new(
+            id,
+            vec![WebhookEvent {
+                object: ObjectType::new(crate::worklog::OBJECT),
+                id: ExternalId::new(worklog_id),
+                action,
+                occurred_at,
+                record: None,
+            }],
+        ));
+    }
     let action = match event.as_str() {
         "jira:issue_created" | "jira:issue_updated" => WebhookAction::Upsert,
         "jira:issue_deleted" => WebhookAction::Deleted,
@@ -69,16 +118,8 @@ pub fn parse_verified(
     let issue = envelope.issue.ok_or_else(|| {
         Error::invalid_input("/issue", format!("a {event} delivery without an issue"))
     })?;
-    let issue_id = match issue.id {
-        Some(Value::String(s)) if !s.is_empty() => s,
-        Some(Value::Number(n)) => n.to_string(),
-        _ => {
-            return Err(Error::invalid_input(
-                "/issue/id",
-                "a Jira webhook issue without an id",
-            ));
-        }
-    };
+    let issue_id = id_text(issue.id.as_ref())
+        .ok_or_else(|| Error::invalid_input("/issue/id", "a Jira webhook issue without an id"))?;
     let in_scope = match (
         project,
         issue
@@ -90,12 +131,6 @@ pub fn parse_verified(
         (Some(want), Some(have)) => want == have,
         _ => true,
     };
-    let occurred_at = envelope
-        .timestamp
-        .as_ref()
-        .and_then(Value::as_i64)
-        .and_then(DateTime::<Utc>::from_timestamp_millis)
-        .unwrap_or_else(Utc::now);
     if !in_scope {
         let mut delivery = WebhookDelivery::new(id, Vec::new());
         delivery.out_of_scope = 1;

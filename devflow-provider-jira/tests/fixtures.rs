@@ -122,9 +122,15 @@ fn every_recorded_webhook_parses() {
                     "v2 bodies are fetched again"
                 );
             }
+            "webhook-worklog_created.json" => {
+                assert_eq!(delivery.events.len(), 1, "{name}");
+                assert_eq!(delivery.events[0].object.as_str(), "worklog");
+                assert_eq!(delivery.events[0].id.as_str(), "10066");
+                assert!(delivery.events[0].record.is_none(), "read again");
+            }
             _ => assert!(
                 delivery.events.is_empty(),
-                "{name} carries nothing for issues"
+                "{name} carries nothing for issues or worklogs"
             ),
         }
     }

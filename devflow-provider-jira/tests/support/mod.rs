@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod time;
+
 use std::sync::Arc;
 
 use devflow_provider_jira::{JiraAuth, JiraConfig, JiraProvider};

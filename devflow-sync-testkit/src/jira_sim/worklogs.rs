@@ -2,7 +2,8 @@
 //! properties given at creation or under `/properties/{key}`), the site-wide delta
 //! (`/worklog/updated`, `/worklog/deleted` since an epoch-millisecond time, pages of up
 //! to 1,000 with `lastPage`/`nextPage`) and bodies by id (`POST /worklog/list`); the
-//! issue picker (`/issue/picker`); and the permission errors Jira answers with.
+//! issue picker (`/issue/picker`); the `worklog_created|updated|deleted` admin webhooks;
+//! and the permission errors Jira answers with.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -127,6 +128,55 @@ fn out(s: &State, w: &Worklog, properties: bool) -> Value {
     v
 }
 
+/// The text of an ADF comment, as webhook bodies (REST v2) carry it.
+fn plain_text(adf: &Value) -> String {
+    match adf {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => {
+            let own = o
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let inner: Vec<String> = o
+                .get("content")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(plain_text)
+                .collect();
+            let sep = if o.get("type").and_then(Value::as_str) == Some("doc") {
+                "\n"
+            } else {
+                ""
+            };
+            own + &inner.join(sep)
+        }
+        _ => String::new(),
+    }
+}
+
+/// Queues the admin webhook Jira sends for a worklog (`worklog_created`,
+/// `worklog_updated`, `worklog_deleted`): the REST v2 worklog, without properties, as
+/// in the recorded delivery.
+fn emit(s: &mut State, event: &str, w: &Worklog) {
+    let mut worklog = out(s, w, false);
+    worklog["self"] = json!(format!(
+        "{}/rest/api/2/issue/{}/worklog/{}",
+        s.base_url, w.issue, w.id
+    ));
+    worklog["comment"] = json!(w.comment.as_ref().map(plain_text).unwrap_or_default());
+    let body = json!({"timestamp": s.now_ms(), "webhookEvent": event, "worklog": worklog,
+                      "isFromIssueLimitTransformation": false});
+    s.outbox.push(
+        &[
+            ("X-Atlassian-Webhook-Flow", "Primary"),
+            ("X-Atlassian-Webhook-Retry", "0"),
+        ],
+        serde_json::to_vec(&body).unwrap_or_default(),
+    );
+}
+
 fn wants_properties(req: &Request) -> bool {
     req.query("expand")
         .is_some_and(|e| e.split(',').any(|x| x.trim() == "properties"))
@@ -242,6 +292,7 @@ pub(super) fn add(s: &mut State, key: &str, body: &Value, req: &Request) -> Resp
         }
     }
     let v = out(s, &w, wants_properties(req));
+    emit(s, "worklog_created", &w);
     s.worklogs.by_id.insert(w.id, w);
     Response::json(201, &v)
 }
@@ -273,6 +324,7 @@ pub(super) fn update(s: &mut State, key: &str, id: &str, body: &Value, req: &Req
     }
     w.updated_ms = now;
     let v = out(s, &w, wants_properties(req));
+    emit(s, "worklog_updated", &w);
     s.worklogs.by_id.insert(id, w);
     Response::json(200, &v)
 }
@@ -282,7 +334,9 @@ pub(super) fn delete(s: &mut State, key: &str, id: &str) -> Response {
         Ok(id) => id,
         Err(r) => return r,
     };
-    s.worklogs.by_id.remove(&id);
+    if let Some(w) = s.worklogs.by_id.remove(&id) {
+        emit(s, "worklog_deleted", &w);
+    }
     let now = s.now_ms();
     s.worklogs.deleted.push((id, now));
     Response::empty(204)
@@ -492,6 +546,7 @@ impl JiraSimulator {
         read_body(changes, &mut w, false)
             .map_err(|r| String::from_utf8_lossy(&r.body).into_owned())?;
         w.updated_ms = now;
+        emit(&mut s, "worklog_updated", &w);
         s.worklogs.by_id.insert(id, w);
         Ok(())
     }
