@@ -19,10 +19,12 @@ mod oauth;
 mod output;
 mod people;
 mod persist;
+mod picker;
 mod routes;
 mod search;
 mod seed;
 mod workflow;
+mod worklog_hooks;
 mod worklogs;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

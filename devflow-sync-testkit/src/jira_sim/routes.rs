@@ -225,7 +225,7 @@ fn route(s: &mut State, req: &Request, caller: &Caller, version: u8, parts: &[&s
         ("GET", ["issue", "createmeta", p, "issuetypes"]) => admin::createmeta(s, p),
         ("GET", ["issuetype", "project"]) => admin::project_types(s, req.query("projectId")),
         ("POST", ["issue"]) => done(issues::create(s, &body), 201),
-        ("GET", ["issue", "picker"]) => worklogs::picker(s, req),
+        ("GET", ["issue", "picker"]) => picker::picker(s, req),
         ("GET", ["issue", k]) => issues::get(s, k, req, version),
         ("GET", ["issue", k, "worklog"]) => worklogs::of_issue(s, k, req),
         ("POST", ["issue", k, "worklog"]) => worklogs::add(s, k, &body, req),

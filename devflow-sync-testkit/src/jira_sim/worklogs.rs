@@ -2,7 +2,7 @@
 //! properties given at creation or under `/properties/{key}`), the site-wide delta
 //! (`/worklog/updated`, `/worklog/deleted` since an epoch-millisecond time, pages of up
 //! to 1,000 with `lastPage`/`nextPage`) and bodies by id (`POST /worklog/list`); the
-//! issue picker (`/issue/picker`); the `worklog_created|updated|deleted` admin webhooks;
+//! `worklog_created|updated|deleted` admin webhooks on every change (`worklog_hooks`);
 //! and the permission errors Jira answers with.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,11 +14,11 @@ use super::*;
 /// One worklog.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Worklog {
-    id: u64,
-    issue: u64,
+    pub(super) id: u64,
+    pub(super) issue: u64,
     started_ms: i64,
     seconds: i64,
-    comment: Option<Value>,
+    pub(super) comment: Option<Value>,
     created_ms: i64,
     updated_ms: i64,
     properties: BTreeMap<String, Value>,
@@ -105,7 +105,7 @@ fn author() -> Value {
            "timeZone": "Europe/Warsaw", "accountType": "atlassian"})
 }
 
-fn out(s: &State, w: &Worklog, properties: bool) -> Value {
+pub(super) fn out(s: &State, w: &Worklog, properties: bool) -> Value {
     let mut v = json!({
         "self": format!("{}/rest/api/3/issue/{}/worklog/{}", s.base_url, w.issue, w.id),
         "author": author(), "updateAuthor": author(),
@@ -126,55 +126,6 @@ fn out(s: &State, w: &Worklog, properties: bool) -> Value {
         );
     }
     v
-}
-
-/// The text of an ADF comment, as webhook bodies (REST v2) carry it.
-fn plain_text(adf: &Value) -> String {
-    match adf {
-        Value::String(s) => s.clone(),
-        Value::Object(o) => {
-            let own = o
-                .get("text")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
-            let inner: Vec<String> = o
-                .get("content")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(plain_text)
-                .collect();
-            let sep = if o.get("type").and_then(Value::as_str) == Some("doc") {
-                "\n"
-            } else {
-                ""
-            };
-            own + &inner.join(sep)
-        }
-        _ => String::new(),
-    }
-}
-
-/// Queues the admin webhook Jira sends for a worklog (`worklog_created`,
-/// `worklog_updated`, `worklog_deleted`): the REST v2 worklog, without properties, as
-/// in the recorded delivery.
-fn emit(s: &mut State, event: &str, w: &Worklog) {
-    let mut worklog = out(s, w, false);
-    worklog["self"] = json!(format!(
-        "{}/rest/api/2/issue/{}/worklog/{}",
-        s.base_url, w.issue, w.id
-    ));
-    worklog["comment"] = json!(w.comment.as_ref().map(plain_text).unwrap_or_default());
-    let body = json!({"timestamp": s.now_ms(), "webhookEvent": event, "worklog": worklog,
-                      "isFromIssueLimitTransformation": false});
-    s.outbox.push(
-        &[
-            ("X-Atlassian-Webhook-Flow", "Primary"),
-            ("X-Atlassian-Webhook-Retry", "0"),
-        ],
-        serde_json::to_vec(&body).unwrap_or_default(),
-    );
 }
 
 fn wants_properties(req: &Request) -> bool {
@@ -292,7 +243,7 @@ pub(super) fn add(s: &mut State, key: &str, body: &Value, req: &Request) -> Resp
         }
     }
     let v = out(s, &w, wants_properties(req));
-    emit(s, "worklog_created", &w);
+    super::worklog_hooks::emit(s, "worklog_created", &w);
     s.worklogs.by_id.insert(w.id, w);
     Response::json(201, &v)
 }
@@ -324,7 +275,7 @@ pub(super) fn update(s: &mut State, key: &str, id: &str, body: &Value, req: &Req
     }
     w.updated_ms = now;
     let v = out(s, &w, wants_properties(req));
-    emit(s, "worklog_updated", &w);
+    super::worklog_hooks::emit(s, "worklog_updated", &w);
     s.worklogs.by_id.insert(id, w);
     Response::json(200, &v)
 }
@@ -335,7 +286,7 @@ pub(super) fn delete(s: &mut State, key: &str, id: &str) -> Response {
         Err(r) => return r,
     };
     if let Some(w) = s.worklogs.by_id.remove(&id) {
-        emit(s, "worklog_deleted", &w);
+        super::worklog_hooks::emit(s, "worklog_deleted", &w);
     }
     let now = s.now_ms();
     s.worklogs.deleted.push((id, now));
@@ -478,38 +429,6 @@ pub(super) fn list(s: &State, body: &Value, req: &Request) -> Response {
     Response::json(200, &Value::Array(found))
 }
 
-/// `/issue/picker?query=&currentJQL=`: issues whose key or summary holds the query, as
-/// Jira's two sections (history search, current search).
-pub(super) fn picker(s: &State, req: &Request) -> Response {
-    let query = req.query("query").unwrap_or("").trim().to_lowercase();
-    let jql = req.query("currentJQL").filter(|j| !j.trim().is_empty());
-    let mut hits: Vec<Value> = Vec::new();
-    for issue in s.issues.values() {
-        let summary = issue.fields["summary"].as_str().unwrap_or("");
-        let matched = query.is_empty()
-            || issue.key.to_lowercase().starts_with(&query)
-            || summary.to_lowercase().contains(&query);
-        if !matched || jql.is_some_and(|j| !search::matches_jql(s, issue, j)) {
-            continue;
-        }
-        hits.push(json!({
-            "id": issue.id, "key": issue.key, "keyHtml": issue.key,
-            "img": "/images/icons/issuetypes/task.svg",
-            "summary": summary, "summaryText": summary,
-        }));
-    }
-    let total = hits.len();
-    hits.truncate(20);
-    Response::json(
-        200,
-        &json!({"sections": [
-            {"label": "History Search", "sub": "Showing 0 of 0 matching issues", "id": "hs", "issues": []},
-            {"label": "Current Search", "sub": format!("Showing {} of {total} matching issues", hits.len()),
-             "id": "cs", "issues": hits},
-        ]}),
-    )
-}
-
 impl JiraSimulator {
     /// A worklog as the API returns it (with its properties).
     pub fn worklog(&self, id: &str) -> Option<Value> {
@@ -546,7 +465,7 @@ impl JiraSimulator {
         read_body(changes, &mut w, false)
             .map_err(|r| String::from_utf8_lossy(&r.body).into_owned())?;
         w.updated_ms = now;
-        emit(&mut s, "worklog_updated", &w);
+        super::worklog_hooks::emit(&mut s, "worklog_updated", &w);
         s.worklogs.by_id.insert(id, w);
         Ok(())
     }
