@@ -235,3 +235,114 @@ async fn a_saved_site_comes_back_with_its_worklogs() {
         .await;
     assert_ne!(next["id"], worklog["id"]);
 }
+
+/// The calls a v2 SDK (python-jira, for one) makes: text where v3 takes documents,
+/// `/rest/api/latest`, numeric transition ids, bulk create, the assignee endpoint.
+#[tokio::test]
+async fn a_v2_client_speaks_text_and_its_own_endpoints() {
+    let sim = JiraSimulator::start().await.unwrap();
+    sim.add_project("KAN", "My Kanban Project", true);
+    sim.add_api_token("sdk@acme.test", "tok", true, None);
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: sim.url(),
+    };
+    let (status, created) = c
+        .post(
+            "/rest/api/2/issue",
+            &json!({"fields": {"project": {"key": "KAN"}, "summary": "From a v2 client",
+                "description": "First para\n\nSecond *para*", "issuetype": {"name": "Task"}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let key = created["key"].as_str().unwrap().to_owned();
+    let (_, v2) = c.get(&format!("/rest/api/2/issue/{key}")).await;
+    assert_eq!(v2["fields"]["description"], "First para\n\nSecond *para*");
+    let (_, v3) = c.get(&format!("/rest/api/3/issue/{key}")).await;
+    assert_eq!(
+        v3["fields"]["description"]["type"], "doc",
+        "v3 keeps documents"
+    );
+    assert_eq!(
+        v3["fields"]["description"]["content"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let (_, latest) = c.get(&format!("/rest/api/latest/issue/{key}")).await;
+    assert_eq!(latest["fields"]["description"], v2["fields"]["description"]);
+    // v3 still refuses text.
+    let (status, _) = c
+        .post(
+            "/rest/api/3/issue",
+            &json!({"fields": {"project": {"key": "KAN"}, "summary": "x", "description": "text",
+                "issuetype": {"name": "Task"}}}),
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    // A transition by a numeric id.
+    let (_, transitions) = c.get(&format!("/rest/api/2/issue/{key}/transitions")).await;
+    let id: u64 = transitions["transitions"][1]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (status, _) = c
+        .post(
+            &format!("/rest/api/2/issue/{key}/transitions"),
+            &json!({"transition": {"id": id}}),
+        )
+        .await;
+    assert_eq!(status, 204);
+
+    // Comments and worklogs as text.
+    let (status, comment) = c
+        .post(
+            &format!("/rest/api/2/issue/{key}/comment"),
+            &json!({"body": "hello"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &comment["body"]),
+        (201, &json!("hello")),
+        "{comment}"
+    );
+    let (status, worklog) = c
+        .post(
+            &format!("/rest/api/2/issue/{key}/worklog"),
+            &json!({"timeSpentSeconds": 1800, "comment": "pairing"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &worklog["comment"]),
+        (201, &json!("pairing")),
+        "{worklog}"
+    );
+
+    // Bulk create: one made, one refused with its index.
+    let (status, bulk) = c
+        .post(
+            "/rest/api/2/issue/bulk",
+            &json!({"issueUpdates": [
+                {"fields": {"project": {"key": "KAN"}, "summary": "bulk", "issuetype": {"name": "Task"}}},
+                {"fields": {"project": {"key": "NOPE"}, "summary": "bulk", "issuetype": {"name": "Task"}}}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{bulk}");
+    assert_eq!(bulk["issues"].as_array().unwrap().len(), 1);
+    assert_eq!(bulk["errors"][0]["failedElementNumber"], 1);
+
+    // The assignee endpoint.
+    let r = reqwest::Client::new()
+        .put(format!("{}/rest/api/2/issue/{key}/assignee", sim.url()))
+        .basic_auth("sdk@acme.test", Some("tok"))
+        .json(&json!({"accountId": "acc-7"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let (_, issue) = c.get(&format!("/rest/api/2/issue/{key}")).await;
+    assert_eq!(issue["fields"]["assignee"]["accountId"], "acc-7");
+}

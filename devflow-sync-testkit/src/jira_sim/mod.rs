@@ -23,6 +23,7 @@ mod picker;
 mod routes;
 mod search;
 mod seed;
+mod v2;
 mod workflow;
 mod worklog_hooks;
 mod worklogs;

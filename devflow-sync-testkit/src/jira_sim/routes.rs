@@ -87,7 +87,9 @@ pub(super) fn handle(state: &Mutex<State>, req: &Request) -> Response {
     let rest = path
         .strip_prefix("/rest/api/3/")
         .map(|r| (3, r))
-        .or_else(|| path.strip_prefix("/rest/api/2/").map(|r| (2, r)));
+        .or_else(|| path.strip_prefix("/rest/api/2/").map(|r| (2, r)))
+        // `latest` is v2's representation (wiki-markup text), as SDKs that use it expect.
+        .or_else(|| path.strip_prefix("/rest/api/latest/").map(|r| (2, r)));
     let Some((version, rest)) = rest else {
         return error(404, &["No such endpoint."], &[]);
     };
@@ -176,9 +178,26 @@ pub(super) fn body_json(req: &Request) -> Result<Value, Response> {
 
 fn route(s: &mut State, req: &Request, caller: &Caller, version: u8, parts: &[&str]) -> Response {
     let body = match body_json(req) {
+        Ok(b) if version == 2 => v2::request(parts, b),
         Ok(b) => b,
         Err(r) => return r,
     };
+    let response = dispatch(s, req, caller, version, parts, body);
+    if version == 2 {
+        v2::response(parts, response)
+    } else {
+        response
+    }
+}
+
+fn dispatch(
+    s: &mut State,
+    req: &Request,
+    caller: &Caller,
+    version: u8,
+    parts: &[&str],
+    body: Value,
+) -> Response {
     let ok = |v: Value| Response::json(200, &v);
     let done = |r: Result<Value, Response>, status: u16| match r {
         Ok(_) if status == 204 => Response {
@@ -225,6 +244,7 @@ fn route(s: &mut State, req: &Request, caller: &Caller, version: u8, parts: &[&s
         ("GET", ["issue", "createmeta", p, "issuetypes"]) => admin::createmeta(s, p),
         ("GET", ["issuetype", "project"]) => admin::project_types(s, req.query("projectId")),
         ("POST", ["issue"]) => done(issues::create(s, &body), 201),
+        ("POST", ["issue", "bulk"]) => v2::bulk_create(s, &body),
         ("GET", ["issue", "picker"]) => picker::picker(s, req),
         ("GET", ["issue", k]) => issues::get(s, k, req, version),
         ("GET", ["issue", k, "worklog"]) => worklogs::of_issue(s, k, req),
@@ -242,6 +262,11 @@ fn route(s: &mut State, req: &Request, caller: &Caller, version: u8, parts: &[&s
         ("GET", ["worklog", "deleted"]) => worklogs::changed(s, req, true),
         ("POST", ["worklog", "list"]) => worklogs::list(s, &body, req),
         ("PUT", ["issue", k]) => done(issues::edit(s, k, &body), 204),
+        ("PUT", ["issue", k, "assignee"]) => {
+            let assignee = body.get("accountId").cloned().unwrap_or(Value::Null);
+            let fields = json!({"fields": {"assignee": if assignee.is_null() { Value::Null } else { json!({"accountId": assignee}) }}});
+            done(issues::edit(s, k, &fields), 204)
+        }
         ("DELETE", ["issue", k]) => done(issues::delete(s, k, req.query("deleteSubtasks")), 204),
         ("GET", ["issue", k, "transitions"]) => workflow::transitions(s, k),
         ("POST", ["issue", k, "transitions"]) => done(workflow::transition(s, k, &body), 204),

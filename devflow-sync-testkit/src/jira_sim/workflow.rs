@@ -43,10 +43,12 @@ pub(super) fn transition(s: &mut State, k: &str, body: &Value) -> Result<Value, 
     let Some(issue) = s.issues.get(&id) else {
         return Err(not_found());
     };
-    let want = body
-        .pointer("/transition/id")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    // Jira takes the id as a string or a number (SDKs send either).
+    let want = match body.pointer("/transition/id") {
+        Some(Value::String(id)) => id.clone(),
+        Some(Value::Number(id)) => id.to_string(),
+        _ => String::new(),
+    };
     let Some(t) = available(s, issue).into_iter().find(|t| t.id == want) else {
         return Err(error(
             400,
