@@ -315,3 +315,169 @@ async fn a_saved_simulator_loads_into_a_new_one_at_its_own_address() {
     assert_eq!(next, parent + 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Comments (with the `issue_comment` webhook in the recorded delivery's shape), locking,
+/// events and search with the qualifiers SDKs send.
+#[tokio::test]
+async fn comments_locks_events_and_search_answer_as_github_does() {
+    let sim = GitHubSimulator::start().await.unwrap();
+    sim.add_repo(REPO);
+    sim.accept_token(TOKEN);
+    let s = Session {
+        http: Client::new(),
+        base: sim.url(),
+    };
+    let (_, issue, _) = s
+        .call(
+            Method::POST,
+            &format!("/repos/{REPO}/issues"),
+            Some(
+                json!({"title": "Crash on save", "body": "Steps to reproduce", "labels": ["bug"]}),
+            ),
+        )
+        .await;
+    let n = issue["number"].as_u64().unwrap();
+    sim.take_webhooks();
+
+    let (status, comment, _) = s
+        .call(
+            Method::POST,
+            &format!("/repos/{REPO}/issues/{n}/comments"),
+            Some(json!({"body": "Seen it too"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{comment}");
+    let recorded: Value = serde_json::from_slice(
+        &std::fs::read(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/fixtures/github/webhook-issue_comment-created.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for key in recorded["comment"].as_object().unwrap().keys() {
+        assert!(
+            comment.get(key).is_some(),
+            "the comment has `{key}`: {comment}"
+        );
+    }
+    let hooks = sim.take_webhooks();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].0.get("X-GitHub-Event"), Some("issue_comment"));
+    let delivery: Value = serde_json::from_slice(&hooks[0].1).unwrap();
+    assert_eq!(delivery["action"], "created");
+    assert_eq!(delivery["comment"]["body"], "Seen it too");
+    assert_eq!(delivery["issue"]["comments"], 1);
+
+    let id = comment["id"].as_u64().unwrap();
+    let (status, edited, _) = s
+        .call(
+            Method::PATCH,
+            &format!("/repos/{REPO}/issues/comments/{id}"),
+            Some(json!({"body": "Seen it twice"})),
+        )
+        .await;
+    assert_eq!(
+        (status, &edited["body"]),
+        (StatusCode::OK, &json!("Seen it twice"))
+    );
+    let (_, list, _) = s
+        .call(
+            Method::GET,
+            &format!("/repos/{REPO}/issues/{n}/comments"),
+            None,
+        )
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let (status, empty, _) = s
+        .call(
+            Method::POST,
+            &format!("/repos/{REPO}/issues/{n}/comments"),
+            Some(json!({"body": " "})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{empty}");
+    let (status, _, _) = s
+        .call(
+            Method::DELETE,
+            &format!("/repos/{REPO}/issues/comments/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, issue, _) = s
+        .call(Method::GET, &format!("/repos/{REPO}/issues/{n}"), None)
+        .await;
+    assert_eq!(issue["comments"], 0);
+
+    // Locking.
+    let (status, _, _) = s
+        .call(
+            Method::PUT,
+            &format!("/repos/{REPO}/issues/{n}/lock"),
+            Some(json!({"lock_reason": "resolved"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, issue, _) = s
+        .call(Method::GET, &format!("/repos/{REPO}/issues/{n}"), None)
+        .await;
+    assert_eq!(
+        (&issue["locked"], &issue["active_lock_reason"]),
+        (&json!(true), &json!("resolved"))
+    );
+    let (status, _, _) = s
+        .call(
+            Method::PUT,
+            &format!("/repos/{REPO}/issues/{n}/lock"),
+            Some(json!({"lock_reason": "bored"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, events, _) = s
+        .call(
+            Method::GET,
+            &format!("/repos/{REPO}/issues/{n}/events"),
+            None,
+        )
+        .await;
+    assert_eq!((status, events.is_array()), (StatusCode::OK, true));
+
+    // Search with qualifiers and words.
+    let path = |q: &str| {
+        format!(
+            "/search/issues?q={}",
+            q.replace(' ', "+").replace('"', "%22")
+        )
+    };
+    let (_, found, _) = s
+        .call(
+            Method::GET,
+            &path(&format!("repo:{REPO} is:issue is:open crash")),
+            None,
+        )
+        .await;
+    assert_eq!(found["total_count"], 1, "{found}");
+    let (_, found, _) = s
+        .call(
+            Method::GET,
+            &path(&format!("repo:{REPO} label:bug in:title \"on save\"")),
+            None,
+        )
+        .await;
+    assert_eq!(found["total_count"], 1, "{found}");
+    let (_, found, _) = s
+        .call(
+            Method::GET,
+            &path(&format!("repo:{REPO} is:closed crash")),
+            None,
+        )
+        .await;
+    assert_eq!(found["total_count"], 0, "{found}");
+    let (status, _, _) = s.call(Method::GET, &path("crash"), None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a search needs a repository"
+    );
+}

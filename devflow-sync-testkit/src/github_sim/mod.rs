@@ -7,11 +7,13 @@
 //! deliveries. Host test suites can use it as their mock GitHub.
 
 mod auth;
+mod comments;
 mod issues;
 mod milestones;
 mod persist;
 mod resources;
 mod routes;
+mod search;
 mod seed;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -51,6 +53,9 @@ struct Repo {
     label_descriptions: BTreeMap<String, String>,
     milestones: BTreeMap<u64, Value>,
     next_number: u64,
+    /// Issue comments by id (absent in files saved before comments were kept).
+    #[serde(default)]
+    comments: BTreeMap<u64, Value>,
 }
 
 #[derive(Debug)]

@@ -249,33 +249,31 @@ pub(super) fn route(s: &mut State, req: &Request) -> Response {
                 &label_object(&s.base_url, &repo, &s.repos[&repo], name),
             )
         }
-        ("GET", ["search", "issues"]) => {
-            let q = req.query("q").unwrap_or("");
-            let needle = q.split('"').nth(1).unwrap_or("").to_owned();
-            let repo = q
-                .split_whitespace()
-                .find_map(|t| t.strip_prefix("repo:"))
-                .unwrap_or("")
-                .to_owned();
-            let items: Vec<Value> = s
-                .repos
-                .get(&repo)
-                .map(|r| {
-                    r.issues
-                        .values()
-                        .filter(|i| {
-                            !needle.is_empty()
-                                && i["body"].as_str().is_some_and(|b| b.contains(&needle))
-                        })
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default();
-            Response::json(
-                200,
-                &json!({"total_count": items.len(), "incomplete_results": false, "items": items}),
-            )
+        ("GET", ["repos", o, r, "issues", n, "comments"]) => {
+            super::comments::list(s, &format!("{o}/{r}"), number(n), req)
         }
+        ("POST", ["repos", o, r, "issues", n, "comments"]) => {
+            super::comments::create(s, &format!("{o}/{r}"), number(n), &body_json(req))
+        }
+        (method @ ("GET" | "PATCH" | "DELETE"), ["repos", o, r, "issues", "comments", id]) => {
+            super::comments::one(s, method, &format!("{o}/{r}"), number(id), &body_json(req))
+        }
+        (method @ ("PUT" | "DELETE"), ["repos", o, r, "issues", n, "lock"]) => {
+            let locked = method == "PUT";
+            super::comments::lock_issue(s, &format!("{o}/{r}"), number(n), locked, &body_json(req))
+        }
+        ("GET", ["repos", o, r, "issues", n, "events"]) => {
+            let known = s
+                .repos
+                .get(&format!("{o}/{r}"))
+                .is_some_and(|repo| repo.issues.contains_key(&number(n)));
+            if known {
+                Response::json(200, &json!([]))
+            } else {
+                error(404, "Not Found")
+            }
+        }
+        ("GET", ["search", "issues"]) => super::search::issues(s, req),
         _ => {
             tracing::warn!(
                 method = %req.method,
