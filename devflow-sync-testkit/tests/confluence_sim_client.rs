@@ -352,3 +352,43 @@ async fn bearer_tokens_work_on_the_gateway_with_their_scopes() {
         "writing needs write:page:confluence"
     );
 }
+
+#[tokio::test]
+async fn a_pages_versions_and_labels_are_listed() {
+    let (_sim, c, space) = setup().await;
+    let (_, page) = c
+        .post(
+            "/wiki/api/v2/pages",
+            &json!({"spaceId": space, "status": "current", "title": "Versioned", "body": {"representation": "storage", "value": "<p>1</p>"}}),
+        )
+        .await;
+    let id = page["id"].as_str().unwrap().to_owned();
+    for (n, message) in [(2, "second"), (3, "third")] {
+        let (status, _) = c
+            .put(
+                &format!("/wiki/api/v2/pages/{id}"),
+                &json!({"id": id, "status": "current", "title": "Versioned",
+                        "body": {"representation": "storage", "value": format!("<p>{n}</p>")},
+                        "version": {"number": n, "message": message}}),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let (status, versions) = c.get(&format!("/wiki/api/v2/pages/{id}/versions")).await;
+    assert_eq!(status, 200, "{versions}");
+    let numbers: Vec<u64> = versions["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, [3, 2, 1], "newest first");
+    assert_eq!(versions["results"][0]["message"], "third");
+    assert_eq!(versions["results"][1]["message"], "second");
+    let (status, labels) = c.get(&format!("/wiki/api/v2/pages/{id}/labels")).await;
+    assert_eq!(
+        (status, labels["results"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
+    assert_eq!(c.get("/wiki/api/v2/pages/99999999/versions").await.0, 404);
+}

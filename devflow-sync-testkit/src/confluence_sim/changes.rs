@@ -115,6 +115,11 @@ pub(super) fn update(s: &mut State, id: &str, body: &Value) -> Result<Value, Res
             p.parent = np;
         }
         p.status = status;
+        p.history.push((
+            p.version,
+            p.modified_ms,
+            std::mem::take(&mut p.version_message),
+        ));
         p.version = number;
         p.version_message = message;
         p.modified_ms = now;
@@ -201,6 +206,11 @@ pub(super) fn person_edit(
     if let Some(np) = parent {
         p.parent = np;
     }
+    p.history.push((
+        p.version,
+        p.modified_ms,
+        std::mem::take(&mut p.version_message),
+    ));
     p.version += 1;
     p.modified_ms = now;
     s.reindex(pid);

@@ -72,6 +72,9 @@ struct Page {
     modified_ms: i64,
     position: u64,
     properties: BTreeMap<String, Property>,
+    /// The versions before this one: number, time, message.
+    #[serde(default)]
+    history: Vec<(u64, i64, String)>,
 }
 
 /// What search sees of a page: as of its last indexing.

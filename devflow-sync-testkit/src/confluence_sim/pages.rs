@@ -264,6 +264,7 @@ pub(super) fn create(s: &mut State, req: &Request, body: &Value) -> Result<Value
         modified_ms: now,
         position: id % 10_000,
         properties: BTreeMap::new(),
+        history: Vec::new(),
     };
     let out = output(s, &page, true);
     s.pages.insert(id, page);
@@ -335,4 +336,27 @@ pub(super) fn ancestors(s: &State, id: &str) -> Result<Value, Response> {
     }
     chain.reverse();
     Ok(json!({"results": chain, "_links": {}}))
+}
+
+/// `GET /pages/{id}/versions`: every version of the page, newest first.
+pub(super) fn versions(s: &State, id: &str) -> Result<Value, Response> {
+    let pid = page_id(s, id)?;
+    let Some(p) = s.pages.get(&pid) else {
+        return Err(error(404, "NOT_FOUND", "Page not found"));
+    };
+    let entry = |number: u64, at: i64, message: &str| {
+        json!({"number": number, "message": message, "minorEdit": false,
+               "authorId": ACCOUNT_ID, "createdAt": stamp(at),
+               "page": {"id": p.id.to_string(), "title": p.title}})
+    };
+    let mut results = vec![entry(p.version, p.modified_ms, &p.version_message)];
+    results.extend(p.history.iter().rev().map(|(n, at, m)| entry(*n, *at, m)));
+    Ok(json!({"results": results, "_links": {"base": format!("{}/wiki", s.base_url)}}))
+}
+
+/// `GET /pages/{id}/labels`: the simulator's pages carry none (v2 has no call that
+/// adds one).
+pub(super) fn labels(s: &State, id: &str) -> Result<Value, Response> {
+    page_id(s, id)?;
+    Ok(json!({"results": [], "_links": {"base": format!("{}/wiki", s.base_url)}}))
 }

@@ -149,6 +149,8 @@ pub(super) fn handle(state: &Mutex<State>, req: &Request) -> Response {
         ("DELETE", ["pages", id]) => empty(changes::delete(&mut s, req, id)),
         ("GET", ["pages", id, "direct-children" | "children"]) => pages::children(&s, req, id),
         ("GET", ["pages", id, "ancestors"]) => done(pages::ancestors(&s, id)),
+        ("GET", ["pages", id, "versions"]) => done(pages::versions(&s, id)),
+        ("GET", ["pages", id, "labels"]) => done(pages::labels(&s, id)),
         ("GET", ["pages", id, "properties"]) => properties::list(&s, req, id),
         ("POST", ["pages", id, "properties"]) => done(properties::create(&mut s, id, &body)),
         ("GET", ["pages", id, "properties", p]) => done(properties::get(&s, id, p)),

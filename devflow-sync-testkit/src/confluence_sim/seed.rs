@@ -65,6 +65,7 @@ pub(super) fn pages(s: &mut State, key: &str, n: usize) {
                 created_ms: at,
                 modified_ms: at,
                 position: id % 10_000,
+                history: Vec::new(),
                 properties,
             },
         );

@@ -34,6 +34,7 @@ pub(super) fn add(s: &mut State, key: &str, name: &str) -> u64 {
             created_ms: now,
             modified_ms: now,
             position: 1,
+            history: Vec::new(),
             properties: BTreeMap::new(),
         },
     );
