@@ -103,6 +103,17 @@ async fn every_tool_is_listed_with_schemas_and_works_against_the_simulators() {
         .collect();
     assert_eq!(linked.len(), 3, "{status}");
     assert!(linked.iter().all(|p| p["last_synced"].is_string()));
+    let unknown = call(
+        &client,
+        "get_sync_status",
+        json!({"entity_id": "no-such-item"}),
+    )
+    .await;
+    assert_eq!(unknown.is_error, Some(true), "{unknown:?}");
+    assert!(
+        format!("{unknown:?}").contains("no-such-item"),
+        "{unknown:?}"
+    );
 
     // A PRD everywhere at once.
     let made = output(

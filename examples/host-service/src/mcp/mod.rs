@@ -261,12 +261,19 @@ impl DevflowMcp {
         &self,
         Parameters(input): Parameters<Entity>,
     ) -> Result<Json<SyncStatus>, String> {
-        let states = self
+        let item = ItemId::new(input.entity_id);
+        let known = self
             .state
             .engine
-            .status(&ItemId::new(input.entity_id))
+            .work_items()
+            .get(&item)
             .await
-            .map_err(refusal)?;
+            .map_err(refusal)?
+            .is_some();
+        if !known {
+            return Err(refusal(Error::not_found(format!("work item {item}"))));
+        }
+        let states = self.state.engine.status(&item).await.map_err(refusal)?;
         Ok(Json(SyncStatus {
             platforms: states
                 .into_iter()
