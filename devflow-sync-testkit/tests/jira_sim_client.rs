@@ -346,3 +346,63 @@ async fn a_v2_client_speaks_text_and_its_own_endpoints() {
     let (_, issue) = c.get(&format!("/rest/api/2/issue/{key}")).await;
     assert_eq!(issue["fields"]["assignee"]["accountId"], "acc-7");
 }
+
+/// What SDKs read before they write: link types (and a link of an unknown type
+/// refused), watchers, edit metadata, a project's components and versions.
+#[tokio::test]
+async fn the_metadata_sdks_read_first_is_there() {
+    let sim = JiraSimulator::start().await.unwrap();
+    sim.add_project("KAN", "My Kanban Project", true);
+    sim.add_api_token("sdk@acme.test", "tok", true, None);
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: sim.url(),
+    };
+    let mut keys = Vec::new();
+    for summary in ["One", "Two"] {
+        let (_, issue) = c
+            .post(
+                "/rest/api/3/issue",
+                &json!({"fields": {"project": {"key": "KAN"}, "summary": summary, "issuetype": {"name": "Task"}}}),
+            )
+            .await;
+        keys.push(issue["key"].as_str().unwrap().to_owned());
+    }
+    let (status, types) = c.get("/rest/api/3/issueLinkType").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = types["issueLinkTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"Blocks") && names.contains(&"Relates"),
+        "{types}"
+    );
+    let link = |kind: &str| json!({"type": {"name": kind}, "inwardIssue": {"key": keys[0]}, "outwardIssue": {"key": keys[1]}});
+    assert_eq!(
+        c.post("/rest/api/3/issueLink", &link("Blocks")).await.0,
+        201
+    );
+    assert_eq!(
+        c.post("/rest/api/3/issueLink", &link("Haunts")).await.0,
+        404
+    );
+    let (status, watchers) = c
+        .get(&format!("/rest/api/3/issue/{}/watchers", keys[0]))
+        .await;
+    assert_eq!((status, &watchers["watchCount"]), (200, &json!(0)));
+    let (status, meta) = c
+        .get(&format!("/rest/api/3/issue/{}/editmeta", keys[0]))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(meta["fields"]["summary"]["required"], true);
+    assert_eq!(meta["fields"]["labels"]["operations"][0], "add");
+    assert_eq!(c.get("/rest/api/3/issue/KAN-999/editmeta").await.0, 404);
+    assert_eq!(
+        c.get("/rest/api/3/project/KAN/components").await,
+        (200, json!([]))
+    );
+    assert_eq!(c.get("/rest/api/3/project/NOPE/versions").await.0, 404);
+}

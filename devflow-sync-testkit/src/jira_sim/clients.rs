@@ -209,6 +209,18 @@ pub(super) fn add_link(s: &mut State, body: &Value) -> Response {
             .and_then(Value::as_str)
             .and_then(|x| s.issue_id(x))
     };
+    let kind = body
+        .pointer("/type/name")
+        .or_else(|| body.pointer("/type/id"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if !super::meta::is_link_type(kind) {
+        return error(
+            404,
+            &[&format!("No issue link type with name '{kind}' found.")],
+            &[],
+        );
+    }
     match (side("inwardIssue"), side("outwardIssue")) {
         (Some(_), Some(_)) => Response {
             status: 201,

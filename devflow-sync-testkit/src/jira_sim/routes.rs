@@ -221,6 +221,10 @@ fn dispatch(
         ("POST", ["issue", "bulkfetch"]) => clients::bulk_fetch(s, &body),
         ("POST", ["search", "approximate-count"]) => clients::approximate_count(s, &body),
         ("POST", ["issueLink"]) => clients::add_link(s, &body),
+        ("GET", ["issueLinkType"]) => ok(meta::link_types(s)),
+        ("GET", ["issue", k, "watchers"]) => meta::watchers(s, k),
+        ("GET", ["issue", k, "editmeta"]) => meta::editmeta(s, k),
+        ("GET", ["project", key, "components" | "versions"]) => meta::project_list(s, key),
         (_, ["search"]) => error(
             410,
             &[
