@@ -69,13 +69,6 @@ fn invalid(key: &str, message: String) -> Error {
     }
 }
 
-fn catalog_error(e: impl std::fmt::Display) -> Error {
-    Error::InvalidConfig {
-        pointer: "devflow_provider_bqe/provider.json".into(),
-        message: e.to_string(),
-    }
-}
-
 impl BqeBuilder {
     /// A builder for production with 500 rows a page.
     pub fn new() -> Self {
@@ -144,12 +137,8 @@ impl BqeBuilder {
                     .map(WebhookSecret::new),
             ),
             other => {
-                return Err(invalid(
-                    other,
-                    format!(
-                        "unknown setting; known: {}",
-                        ENV_KEYS.map(|(_, k)| k).join(", ")
-                    ),
+                return Err(devflow_sync_core::registry::unknown_setting(
+                    "bqe", other, &ENV_KEYS,
                 ));
             }
         }
@@ -158,13 +147,7 @@ impl BqeBuilder {
 
     /// The settings `lookup` has for the [`ENV_KEYS`] (a host's settings store).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let mut builder = Self::new();
-        for (var, key) in ENV_KEYS {
-            if let Some(value) = lookup(var) {
-                builder = builder.set(key, &value)?;
-            }
-        }
-        Ok(builder)
+        devflow_sync_core::registry::settings_from_lookup(Self::new(), &ENV_KEYS, lookup, Self::set)
     }
 
     /// The settings from the environment ([`ENV_KEYS`]).
@@ -193,14 +176,19 @@ impl BqeBuilder {
         let api_base = match self.api_base {
             Some(base) => base,
             None => {
-                let catalog = crate::catalog().map_err(catalog_error)?;
+                let catalog = crate::catalog()?;
                 let variant = if self.sandbox { "sandbox" } else { "prod" };
                 catalog
                     .raw
                     .pointer(&format!("/baseUrlVariants/{variant}"))
                     .and_then(|v| v.as_str())
                     .map(str::to_owned)
-                    .ok_or_else(|| catalog_error(format!("no {variant} base URL")))?
+                    .ok_or_else(|| Error::InvalidConfig {
+                        pointer: format!(
+                            "devflow_provider_bqe/provider.json#/baseUrlVariants/{variant}"
+                        ),
+                        message: "missing".into(),
+                    })?
             }
         };
         let mut config = BqeConfig::with_token(api_base, token);
@@ -218,8 +206,5 @@ impl BqeBuilder {
 /// An [`HttpClient`] with the BQE catalog's rate limits, overridden by `lookup`
 /// (`DEVFLOW_SYNC_BQE_REQUESTS_PER_MINUTE`, `_BURST`, ...).
 pub fn catalog_http(lookup: impl Fn(&str) -> Option<String>) -> Result<HttpClient> {
-    let catalog = crate::catalog().map_err(catalog_error)?;
-    HttpClient::builder()
-        .config(catalog.http_config(lookup)?)
-        .build()
+    crate::catalog()?.http_client(lookup)
 }

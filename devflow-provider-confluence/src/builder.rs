@@ -126,12 +126,10 @@ impl ConfluenceBuilder {
                 };
             }
             other => {
-                return Err(invalid(
+                return Err(devflow_sync_core::registry::unknown_setting(
+                    "confluence",
                     other,
-                    format!(
-                        "unknown setting; known: {}",
-                        ENV_KEYS.map(|(_, k)| k).join(", ")
-                    ),
+                    &ENV_KEYS,
                 ));
             }
         }
@@ -140,13 +138,7 @@ impl ConfluenceBuilder {
 
     /// The settings `lookup` has for the [`ENV_KEYS`] (a host's settings store).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let mut builder = Self::new();
-        for (var, key) in ENV_KEYS {
-            if let Some(value) = lookup(var) {
-                builder = builder.set(key, &value)?;
-            }
-        }
-        Ok(builder)
+        devflow_sync_core::registry::settings_from_lookup(Self::new(), &ENV_KEYS, lookup, Self::set)
     }
 
     /// The settings from the environment ([`ENV_KEYS`]).
@@ -176,11 +168,5 @@ impl ConfluenceBuilder {
 /// An [`HttpClient`] with the Confluence catalog's rate limits, overridden by `lookup`
 /// (`DEVFLOW_SYNC_CONFLUENCE_REQUESTS_PER_MINUTE`, `_BURST`, ...).
 pub fn catalog_http(lookup: impl Fn(&str) -> Option<String>) -> Result<HttpClient> {
-    let catalog = crate::catalog().map_err(|e| Error::InvalidConfig {
-        pointer: "devflow_provider_confluence/provider.json".into(),
-        message: e.to_string(),
-    })?;
-    HttpClient::builder()
-        .config(catalog.http_config(lookup)?)
-        .build()
+    crate::catalog()?.http_client(lookup)
 }

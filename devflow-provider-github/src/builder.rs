@@ -149,13 +149,9 @@ impl GitHubBuilder {
                     })?);
             }
             other => {
-                return Err(Error::InvalidConfig {
-                    pointer: format!("github.{other}"),
-                    message: format!(
-                        "unknown setting; known: {}",
-                        ENV_KEYS.map(|(_, k)| k).join(", ")
-                    ),
-                });
+                return Err(devflow_sync_core::registry::unknown_setting(
+                    "github", other, &ENV_KEYS,
+                ));
             }
         }
         Ok(self)
@@ -163,13 +159,7 @@ impl GitHubBuilder {
 
     /// The settings `lookup` has for the [`ENV_KEYS`] (a host's settings store).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let mut builder = Self::new();
-        for (var, key) in ENV_KEYS {
-            if let Some(value) = lookup(var) {
-                builder = builder.set(key, &value)?;
-            }
-        }
-        Ok(builder)
+        devflow_sync_core::registry::settings_from_lookup(Self::new(), &ENV_KEYS, lookup, Self::set)
     }
 
     /// The settings from the environment ([`ENV_KEYS`]).
@@ -200,19 +190,10 @@ impl GitHubBuilder {
     }
 }
 
-fn catalog_error(e: impl std::fmt::Display) -> Error {
-    Error::InvalidConfig {
-        pointer: "devflow_provider_github/provider.json".into(),
-        message: e.to_string(),
-    }
-}
-
 /// An [`HttpClient`] with the GitHub catalog's rate limits, overridden by `lookup`
 /// (`DEVFLOW_SYNC_GITHUB_REQUESTS_PER_MINUTE`, `_BURST`, ...).
 pub fn catalog_http(lookup: impl Fn(&str) -> Option<String>) -> Result<HttpClient> {
-    let catalog = crate::catalog().map_err(catalog_error)?;
-    let config = catalog.http_config(lookup)?;
-    HttpClient::builder().config(config).build()
+    crate::catalog()?.http_client(lookup)
 }
 
 /// GitHub's OAuth settings from its catalog (endpoints, scopes, PKCE, token errors
@@ -225,6 +206,6 @@ pub fn catalog_http(lookup: impl Fn(&str) -> Option<String>) -> Result<HttpClien
 /// assert!(config.errors_as_200 && config.credentials_in_body && config.pkce);
 /// ```
 pub fn oauth_config(client_id: &str, client_secret: Option<ClientSecret>) -> Result<OAuthConfig> {
-    let catalog = crate::catalog().map_err(catalog_error)?;
+    let catalog = crate::catalog()?;
     OAuthConfig::from_catalog(&catalog, client_id, client_secret)
 }

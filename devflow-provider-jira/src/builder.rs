@@ -127,12 +127,8 @@ impl JiraBuilder {
                 }
             }
             other => {
-                return Err(invalid(
-                    other,
-                    format!(
-                        "unknown setting; known: {}",
-                        ENV_KEYS.map(|(_, k)| k).join(", ")
-                    ),
+                return Err(devflow_sync_core::registry::unknown_setting(
+                    "jira", other, &ENV_KEYS,
                 ));
             }
         }
@@ -141,13 +137,7 @@ impl JiraBuilder {
 
     /// The settings `lookup` has for the [`ENV_KEYS`].
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let mut builder = Self::new();
-        for (var, key) in ENV_KEYS {
-            if let Some(value) = lookup(var) {
-                builder = builder.set(key, &value)?;
-            }
-        }
-        Ok(builder)
+        devflow_sync_core::registry::settings_from_lookup(Self::new(), &ENV_KEYS, lookup, Self::set)
     }
 
     /// The settings from the environment ([`ENV_KEYS`]).
@@ -174,13 +164,6 @@ impl JiraBuilder {
     }
 }
 
-fn catalog_error(e: impl std::fmt::Display) -> Error {
-    Error::InvalidConfig {
-        pointer: "devflow_provider_jira/provider.json".into(),
-        message: e.to_string(),
-    }
-}
-
 /// Jira's 429s that hold one endpoint (`jira-burst-based`) or one issue
 /// (`jira-per-issue-on-write`): retried after their wait without pausing other calls.
 /// The quota reasons (`jira-quota-global-based`, `jira-quota-tenant-based`) pause every
@@ -193,7 +176,7 @@ pub const REQUEST_SCOPED_LIMITS: [(&str, &str); 2] = [
 /// An [`HttpClient`] with the Jira catalog's rate limits and [`REQUEST_SCOPED_LIMITS`], overridden by `lookup`
 /// (`DEVFLOW_SYNC_JIRA_REQUESTS_PER_MINUTE`, `_BURST`, ...).
 pub fn catalog_http(lookup: impl Fn(&str) -> Option<String>) -> Result<HttpClient> {
-    let catalog = crate::catalog().map_err(catalog_error)?;
+    let catalog = crate::catalog()?;
     let mut config = catalog.http_config(lookup)?;
     config.request_scoped_limits = REQUEST_SCOPED_LIMITS
         .iter()
@@ -216,6 +199,6 @@ pub fn catalog_http(lookup: impl Fn(&str) -> Option<String>) -> Result<HttpClien
 /// assert!(config.scopes.iter().any(|s| s == "offline_access"));
 /// ```
 pub fn oauth_config(client_id: &str, client_secret: ClientSecret) -> Result<OAuthConfig> {
-    let catalog = crate::catalog().map_err(catalog_error)?;
+    let catalog = crate::catalog()?;
     OAuthConfig::from_catalog(&catalog, client_id, Some(client_secret))
 }

@@ -347,4 +347,14 @@ impl ProviderCatalog {
         config.rate_limits.insert(self.key.clone(), limits);
         Ok(config)
     }
+
+    /// An HTTP client with [`ProviderCatalog::http_config`].
+    pub fn http_client(
+        &self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> crate::Result<crate::http::HttpClient> {
+        crate::http::HttpClient::builder()
+            .config(self.http_config(lookup)?)
+            .build()
+    }
 }

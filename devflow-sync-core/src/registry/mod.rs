@@ -4,6 +4,7 @@
 //! environment without code changes.
 
 mod catalog;
+mod settings;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,6 +15,7 @@ pub use catalog::{
     ObjectCatalog, ProviderCatalog, RateLimits, RequiredHeader, RuleConstraint, WebhookSignature,
     WebhookSpec,
 };
+pub use settings::{settings_from_lookup, unknown_setting};
 
 use crate::error::Error;
 use crate::model::ProviderKey;
