@@ -48,6 +48,25 @@ fn refusal(e: Error) -> String {
 }
 
 impl DevflowMcp {
+    /// The Jira connection and its provider (the first, when there are several).
+    fn jira(
+        &self,
+    ) -> Result<
+        (
+            ConnectionId,
+            std::sync::Arc<devflow_provider_jira::JiraProvider>,
+        ),
+        String,
+    > {
+        let jira = self
+            .connection_of(|h| matches!(h, Handle::Jira(_)))
+            .ok_or("no Jira connection")?;
+        match self.state.handle(&jira) {
+            Some(Handle::Jira(provider)) => Ok((jira, provider)),
+            _ => Err("no Jira connection".into()),
+        }
+    }
+
     fn connection_of(&self, wanted: impl Fn(&Handle) -> bool) -> Option<ConnectionId> {
         let mut ids: Vec<ConnectionId> = self
             .state
@@ -196,12 +215,7 @@ impl DevflowMcp {
         &self,
         Parameters(input): Parameters<LinkJira>,
     ) -> Result<Json<Linked>, String> {
-        let jira = self
-            .connection_of(|h| matches!(h, Handle::Jira(_)))
-            .ok_or("no Jira connection")?;
-        let Some(Handle::Jira(provider)) = self.state.handle(&jira) else {
-            return Err("no Jira connection".into());
-        };
+        let (jira, provider) = self.jira()?;
         let hits = provider
             .search_issues(&jira, &input.jira_key)
             .await
@@ -401,12 +415,7 @@ impl DevflowMcp {
         &self,
         Parameters(input): Parameters<Search>,
     ) -> Result<Json<Issues>, String> {
-        let jira = self
-            .connection_of(|h| matches!(h, Handle::Jira(_)))
-            .ok_or("no Jira connection")?;
-        let Some(Handle::Jira(provider)) = self.state.handle(&jira) else {
-            return Err("no Jira connection".into());
-        };
+        let (jira, provider) = self.jira()?;
         let hits = provider
             .search_issues(&jira, &input.query)
             .await
