@@ -389,6 +389,56 @@ async fn the_metadata_sdks_read_first_is_there() {
         c.post("/rest/api/3/issueLink", &link("Haunts")).await.0,
         404
     );
+    // Each side holds the other; the admin webhook says so in the recorded shape.
+    let (_, a) = c.get(&format!("/rest/api/3/issue/{}", keys[0])).await;
+    let (_, b) = c.get(&format!("/rest/api/3/issue/{}", keys[1])).await;
+    assert_eq!(
+        a["fields"]["issuelinks"][0]["outwardIssue"]["key"],
+        keys[1].as_str()
+    );
+    assert_eq!(a["fields"]["issuelinks"][0]["type"]["outward"], "blocks");
+    assert_eq!(
+        b["fields"]["issuelinks"][0]["inwardIssue"]["key"],
+        keys[0].as_str()
+    );
+    let hooks = sim.take_webhooks();
+    let delivery: Value = hooks
+        .iter()
+        .map(|(_, body)| serde_json::from_slice::<Value>(body).unwrap())
+        .find(|d| d["webhookEvent"] == "issuelink_created")
+        .expect("the link's delivery");
+    let recorded: Value = serde_json::from_slice(
+        &std::fs::read(
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/fixtures/jira/webhook-issuelink_created.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for key in recorded["issueLink"].as_object().unwrap().keys() {
+        assert!(
+            delivery["issueLink"].get(key).is_some(),
+            "`{key}` in {delivery}"
+        );
+    }
+    let id = a["fields"]["issuelinks"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, one) = c.get(&format!("/rest/api/3/issueLink/{id}")).await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["inwardIssue"]["key"], keys[0].as_str());
+    assert_eq!(one["outwardIssue"]["key"], keys[1].as_str());
+    let r = reqwest::Client::new()
+        .delete(format!("{}/rest/api/3/issueLink/{id}", sim.url()))
+        .basic_auth("sdk@acme.test", Some("tok"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let (_, a) = c.get(&format!("/rest/api/3/issue/{}", keys[0])).await;
+    assert_eq!(a["fields"]["issuelinks"], json!([]));
+    assert_eq!(c.get(&format!("/rest/api/3/issueLink/{id}")).await.0, 404);
     let (status, watchers) = c
         .get(&format!("/rest/api/3/issue/{}/watchers", keys[0]))
         .await;

@@ -1,6 +1,6 @@
 //! What common Jira clients call besides the sync's own requests: server info, the
 //! site's priorities, statuses and issue types, the project list, comments, bulk fetch,
-//! the approximate count, user search and issue links.
+//! the approximate count and user search.
 
 use super::admin::{project_json, status_json, type_json};
 use super::output::{FieldSet, IssueView};
@@ -200,37 +200,4 @@ pub(super) fn approximate_count(s: &State, body: &Value) -> Response {
 pub(super) fn users(s: &State) -> Value {
     json!([{"self": format!("{}/rest/api/3/user?accountId={ACCOUNT_ID}", s.base_url), "accountId": ACCOUNT_ID,
             "accountType": "atlassian", "displayName": "Simulated User", "active": true}])
-}
-
-pub(super) fn add_link(s: &mut State, body: &Value) -> Response {
-    let side = |k: &str| {
-        body.pointer(&format!("/{k}/key"))
-            .or_else(|| body.pointer(&format!("/{k}/id")))
-            .and_then(Value::as_str)
-            .and_then(|x| s.issue_id(x))
-    };
-    let kind = body
-        .pointer("/type/name")
-        .or_else(|| body.pointer("/type/id"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    if !super::meta::is_link_type(kind) {
-        return error(
-            404,
-            &[&format!("No issue link type with name '{kind}' found.")],
-            &[],
-        );
-    }
-    match (side("inwardIssue"), side("outwardIssue")) {
-        (Some(_), Some(_)) => Response {
-            status: 201,
-            headers: Vec::new(),
-            body: Vec::new(),
-        },
-        _ => error(
-            404,
-            &["Issue does not exist or you do not have permission to see it."],
-            &[],
-        ),
-    }
 }

@@ -15,19 +15,20 @@ const LINK_TYPES: [(&str, &str, &str, &str); 4] = [
 pub(super) fn link_types(s: &State) -> Value {
     let types: Vec<Value> = LINK_TYPES
         .iter()
-        .map(|(id, name, inward, outward)| {
-            json!({"id": id, "name": name, "inward": inward, "outward": outward,
-                   "self": format!("{}/rest/api/3/issueLinkType/{id}", s.base_url)})
-        })
+        .filter_map(|(id, _, _, _)| link_type(s, id))
         .collect();
     json!({"issueLinkTypes": types})
 }
 
-/// Whether `name` (or id) is a link type of the site.
-pub(super) fn is_link_type(name: &str) -> bool {
+/// The link type `name` (or id) of the site, as Jira writes it.
+pub(super) fn link_type(s: &State, name: &str) -> Option<Value> {
     LINK_TYPES
         .iter()
-        .any(|(id, n, _, _)| *id == name || n.eq_ignore_ascii_case(name))
+        .find(|(id, n, _, _)| *id == name || n.eq_ignore_ascii_case(name))
+        .map(|(id, name, inward, outward)| {
+            json!({"id": id, "name": name, "inward": inward, "outward": outward,
+                   "self": format!("{}/rest/api/3/issueLinkType/{id}", s.base_url)})
+        })
 }
 
 /// `GET /issue/{key}/watchers`: nobody watches the simulator's issues.

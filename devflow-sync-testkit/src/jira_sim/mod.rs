@@ -15,6 +15,7 @@ mod admin;
 mod clients;
 mod issues;
 pub(crate) mod jql;
+mod links;
 mod meta;
 mod oauth;
 mod output;

@@ -44,7 +44,7 @@ impl FieldSet {
     }
 }
 
-fn parent_json(s: &State, id: &str) -> Value {
+pub(super) fn parent_json(s: &State, id: &str) -> Value {
     let Some(parent) = id.parse().ok().and_then(|id: u64| s.issues.get(&id)) else {
         return json!({"id": id});
     };
