@@ -456,3 +456,51 @@ async fn the_metadata_sdks_read_first_is_there() {
     );
     assert_eq!(c.get("/rest/api/3/project/NOPE/versions").await.0, 404);
 }
+
+/// Remote links: added, listed, the same `globalId` updating rather than adding, read
+/// and deleted by id; a link without a URL refused.
+#[tokio::test]
+async fn remote_links_point_an_issue_at_a_record_elsewhere() {
+    let sim = JiraSimulator::start().await.unwrap();
+    sim.add_project("KAN", "My Kanban Project", true);
+    sim.add_api_token("sdk@acme.test", "tok", true, None);
+    let c = Client {
+        http: reqwest::Client::new(),
+        base: sim.url(),
+    };
+    let (_, issue) = c
+        .post(
+            "/rest/api/3/issue",
+            &json!({"fields": {"project": {"key": "KAN"}, "summary": "Linked", "issuetype": {"name": "Task"}}}),
+        )
+        .await;
+    let key = issue["key"].as_str().unwrap().to_owned();
+    let path = format!("/rest/api/3/issue/{key}/remotelink");
+    let link = |title: &str| {
+        json!({"globalId": "host:item-7", "application": {"name": "Host"},
+               "object": {"url": "https://host.example/items/7", "title": title}})
+    };
+    let (status, created) = c.post(&path, &link("Item 7")).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, again) = c.post(&path, &link("Item 7, renamed")).await;
+    assert_eq!(
+        (status, &again["id"]),
+        (200, &created["id"]),
+        "updated, not added"
+    );
+    let (_, list) = c.get(&path).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["object"]["title"], "Item 7, renamed");
+    let id = created["id"].as_u64().unwrap();
+    assert_eq!(c.get(&format!("{path}/{id}")).await.0, 200);
+    let (status, _) = c.post(&path, &json!({"object": {"title": "no url"}})).await;
+    assert_eq!(status, 400);
+    let r = reqwest::Client::new()
+        .delete(format!("{}{path}/{id}", sim.url()))
+        .basic_auth("sdk@acme.test", Some("tok"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    assert_eq!(c.get(&path).await.1, json!([]));
+}

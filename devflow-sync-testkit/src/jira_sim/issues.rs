@@ -272,6 +272,7 @@ pub(super) fn create(s: &mut State, body: &Value) -> Result<Value, Response> {
         updated_ms: now,
         created_ms: now,
         changelog: Vec::new(),
+        remote_links: Vec::new(),
         raw_description: None,
     };
     s.keys.insert(key.clone(), id);

@@ -22,6 +22,7 @@ mod output;
 mod people;
 mod persist;
 mod picker;
+mod remote_links;
 mod routes;
 mod search;
 mod seed;
@@ -89,6 +90,9 @@ struct Issue {
     updated_ms: i64,
     created_ms: i64,
     changelog: Vec<Value>,
+    /// Remote links (`/issue/{key}/remotelink`), in creation order.
+    #[serde(default)]
+    remote_links: Vec<Value>,
     /// The description written out once when indexed, so searches copy it as it is.
     #[serde(skip)]
     raw_description: Option<Box<serde_json::value::RawValue>>,

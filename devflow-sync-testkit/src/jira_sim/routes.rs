@@ -225,6 +225,11 @@ fn dispatch(
         ("DELETE", ["issueLink", id]) => links::delete(s, id),
         ("GET", ["issueLinkType"]) => ok(meta::link_types(s)),
         ("GET", ["issue", k, "watchers"]) => meta::watchers(s, k),
+        ("GET", ["issue", k, "remotelink"]) => remote_links::list(s, k, req),
+        ("POST", ["issue", k, "remotelink"]) => remote_links::upsert(s, k, &body),
+        (method @ ("GET" | "DELETE"), ["issue", k, "remotelink", id]) => {
+            remote_links::one(s, method, k, id)
+        }
         ("GET", ["issue", k, "editmeta"]) => meta::editmeta(s, k),
         ("GET", ["project", key, "components" | "versions"]) => meta::project_list(s, key),
         (_, ["search"]) => error(

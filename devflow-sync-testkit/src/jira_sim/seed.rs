@@ -115,6 +115,7 @@ pub(super) fn seed(s: &mut State, project: &str, count: usize) {
                 updated_ms: ms,
                 created_ms: ms,
                 changelog: Vec::new(),
+                remote_links: Vec::new(),
                 raw_description: None,
             },
         );
