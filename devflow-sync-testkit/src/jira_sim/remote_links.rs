@@ -88,10 +88,11 @@ pub(super) fn one(s: &mut State, method: &str, k: &str, id: &str) -> Response {
     let Some(issue) = issue_mut(s, k) else {
         return not_found();
     };
+    let wanted = id.parse::<u64>().ok();
     let Some(at) = issue
         .remote_links
         .iter()
-        .position(|l| l["id"].to_string() == id)
+        .position(|l| wanted.is_some() && l["id"].as_u64() == wanted)
     else {
         return error(404, &["No remote link with the given id."], &[]);
     };
