@@ -441,7 +441,30 @@ async fn comments_locks_events_and_search_answer_as_github_does() {
             None,
         )
         .await;
-    assert_eq!((status, events.is_array()), (StatusCode::OK, true));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(events[0]["event"], "locked", "{events}");
+    assert_eq!(events[0]["lock_reason"], "resolved");
+    let (_, _, _) = s
+        .call(
+            Method::PATCH,
+            &format!("/repos/{REPO}/issues/{n}"),
+            Some(json!({"state": "closed", "state_reason": "completed"})),
+        )
+        .await;
+    let (_, events, _) = s
+        .call(
+            Method::GET,
+            &format!("/repos/{REPO}/issues/{n}/events"),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    assert_eq!(names, ["locked", "closed"], "{events}");
 
     // Search with qualifiers and words.
     let path = |q: &str| {
@@ -453,7 +476,7 @@ async fn comments_locks_events_and_search_answer_as_github_does() {
     let (_, found, _) = s
         .call(
             Method::GET,
-            &path(&format!("repo:{REPO} is:issue is:open crash")),
+            &path(&format!("repo:{REPO} is:issue is:closed crash")),
             None,
         )
         .await;
@@ -469,11 +492,11 @@ async fn comments_locks_events_and_search_answer_as_github_does() {
     let (_, found, _) = s
         .call(
             Method::GET,
-            &path(&format!("repo:{REPO} is:closed crash")),
+            &path(&format!("repo:{REPO} is:open crash")),
             None,
         )
         .await;
-    assert_eq!(found["total_count"], 0, "{found}");
+    assert_eq!(found["total_count"], 0, "closed now: {found}");
     let (status, _, _) = s.call(Method::GET, &path("crash"), None).await;
     assert_eq!(
         status,

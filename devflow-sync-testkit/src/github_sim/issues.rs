@@ -4,11 +4,46 @@
 use super::*;
 
 pub(super) fn emit(s: &mut State, repo: &str, action: &str, issue: &Value) {
+    record_event(s, repo, action, issue);
     let mut payload = json!({"action": action, "issue": issue});
     if matches!(action, "milestoned" | "demilestoned") {
         payload["milestone"] = issue["milestone"].clone();
     }
     emit_event(s, repo, "issues", payload);
+}
+
+/// Keeps the issue event GitHub lists under `/issues/{n}/events` for `action` (the
+/// actions whose event carries nothing the simulator does not know).
+fn record_event(s: &mut State, repo: &str, action: &str, issue: &Value) {
+    if !matches!(
+        action,
+        "closed" | "reopened" | "milestoned" | "demilestoned" | "locked" | "unlocked"
+    ) {
+        return;
+    }
+    let Some(number) = issue["number"].as_u64() else {
+        return;
+    };
+    s.next_id += 1;
+    let id = s.next_id;
+    let mut event = json!({
+        "id": id, "node_id": format!("IE_{id}"),
+        "url": format!("{}/repos/{repo}/issues/events/{id}", s.base_url),
+        "actor": super::resources::user_object(&s.base_url), "event": action,
+        "commit_id": null, "commit_url": null, "created_at": stamp(s.clock.now()),
+        "performed_via_github_app": null,
+    });
+    match action {
+        "milestoned" | "demilestoned" => {
+            event["milestone"] = json!({"title": issue["milestone"]["title"]});
+        }
+        "locked" => event["lock_reason"] = issue["active_lock_reason"].clone(),
+        "closed" => event["state_reason"] = issue["state_reason"].clone(),
+        _ => {}
+    }
+    if let Some(r) = s.repos.get_mut(repo) {
+        r.events.entry(number).or_default().push(event);
+    }
 }
 
 /// Queues a signed delivery of `event` with `payload` (plus the repository and sender).

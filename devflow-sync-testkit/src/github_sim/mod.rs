@@ -56,6 +56,9 @@ struct Repo {
     /// Issue comments by id (absent in files saved before comments were kept).
     #[serde(default)]
     comments: BTreeMap<u64, Value>,
+    /// Each issue's timeline events (closed, reopened, milestoned, locked, ...).
+    #[serde(default)]
+    events: BTreeMap<u64, Vec<Value>>,
 }
 
 #[derive(Debug)]

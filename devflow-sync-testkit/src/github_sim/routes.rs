@@ -263,14 +263,16 @@ pub(super) fn route(s: &mut State, req: &Request) -> Response {
             super::comments::lock_issue(s, &format!("{o}/{r}"), number(n), locked, &body_json(req))
         }
         ("GET", ["repos", o, r, "issues", n, "events"]) => {
-            let known = s
+            match s
                 .repos
                 .get(&format!("{o}/{r}"))
-                .is_some_and(|repo| repo.issues.contains_key(&number(n)));
-            if known {
-                Response::json(200, &json!([]))
-            } else {
-                error(404, "Not Found")
+                .filter(|repo| repo.issues.contains_key(&number(n)))
+            {
+                Some(repo) => Response::json(
+                    200,
+                    &json!(repo.events.get(&number(n)).cloned().unwrap_or_default()),
+                ),
+                None => error(404, "Not Found"),
             }
         }
         ("GET", ["search", "issues"]) => super::search::issues(s, req),
