@@ -118,6 +118,17 @@ pub fn handle_for(
     record: &ConnectionRecord,
     token: Option<&AccessToken>,
 ) -> Result<Handle> {
+    handle_with(state, record, token, None)
+}
+
+/// [`handle_for`], an OAuth connection refreshed by `refresher` when one is given (a
+/// grant just made, with the flow that made it) rather than by the host's app.
+pub fn handle_with(
+    state: &AppState,
+    record: &ConnectionRecord,
+    token: Option<&AccessToken>,
+    refresher: Option<&Arc<dyn TokenRefresher>>,
+) -> Result<Handle> {
     let http = HttpClient::builder().build()?;
     let auth = AuthKind::of(record)?;
     let api_token = || {
@@ -127,6 +138,9 @@ pub fn handle_for(
         })
     };
     let oauth = || -> Result<Arc<TokenManager>> {
+        if let Some(refresher) = refresher {
+            return Ok(manager(state, record.provider.as_str(), refresher.clone()));
+        }
         let flow =
             state
                 .oauth

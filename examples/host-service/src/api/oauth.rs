@@ -13,8 +13,6 @@ use std::sync::{Arc, Mutex};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use devflow_provider_bqe::{BqeConfig, BqeProvider};
-use devflow_provider_github::{GitHubConfig, GitHubProvider, TokenSource};
 use devflow_sync_core::auth::{
     ClientCredentials, OAuthFlow, PkceVerifier, TokenGrant, TokenRefresher,
 };
@@ -24,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ApiError;
-use crate::state::{AppState, Handle};
+use crate::state::AppState;
 
 /// The tenant the service's states are signed for.
 const TENANT: &str = "demo";
@@ -263,31 +261,19 @@ async fn connect_with(
             version,
         )
         .await?;
-    let manager = crate::resume::manager(state, key, refresher);
-    let http = HttpClient::builder().build()?;
-    let (record, handle) = match target {
+    let record = match target {
         OAuthTarget::GitHub { api_url, repo } => {
             how["base_url"] = json!(api_url);
             how["repo"] = json!(repo);
-            let config =
-                GitHubConfig::new(api_url, vec![repo.clone()], TokenSource::Manager(manager));
-            let p = Arc::new(GitHubProvider::new(config, http)?);
-            (
-                crate::records::github(connection.as_str())?,
-                Handle::GitHub(p),
-            )
+            crate::records::github(connection.as_str())?
         }
         OAuthTarget::Bqe { .. } => {
-            let endpoint = devflow_provider_bqe::endpoint_of(&grant.fields)?;
-            how["api_base"] = json!(endpoint);
-            let p = Arc::new(BqeProvider::new(
-                BqeConfig::with_manager(endpoint, manager),
-                http,
-            )?);
-            (crate::records::bqe(connection.as_str())?, Handle::Bqe(p))
+            how["api_base"] = json!(devflow_provider_bqe::endpoint_of(&grant.fields)?);
+            crate::records::bqe(connection.as_str())?
         }
-    };
-    let record = record.with_settings(how);
+    }
+    .with_settings(how);
+    let handle = crate::resume::handle_with(state, &record, None, Some(&refresher))?;
     state
         .engine
         .add_connection(record, handle.provider())
